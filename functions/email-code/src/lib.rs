@@ -1,0 +1,179 @@
+//! The `email-code` function: `POST email-codes` (send a security code) and
+//! `POST sessions` (open a parent session).
+
+use lambda_http::Request;
+use serde::Deserialize;
+use serde_json::Value;
+
+use shared::app::App;
+use shared::domain::error::{Error, FieldError};
+use shared::domain::values::Email;
+use shared::http::{self, HttpResponse, auth, json, load_tenant, parse_json};
+use shared::ops::email_codes;
+
+/// The binary name in `infra/template.yaml`.
+pub const BINARY: &str = "email-code";
+pub const EMAIL_CODES: &str = "POST /v1/{tenant}/email-codes";
+pub const SESSIONS: &str = "POST /v1/{tenant}/sessions";
+/// The routes this function serves (checked against the template).
+pub const ROUTES: &[&str] = &[EMAIL_CODES, SESSIONS];
+
+pub async fn handle(app: App, req: Request) -> HttpResponse {
+    http::serve(&app, req, route).await
+}
+
+async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
+    match http::route_key(&req).as_deref() {
+        Some(EMAIL_CODES) => request_code(app, req).await,
+        Some(SESSIONS) => open_session(app, req).await,
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+fn invalid_email() -> Error {
+    Error::InvalidEmail(FieldError::new(
+        "email",
+        "invalid",
+        "Inserisci un indirizzo email valido, ad esempio nome@esempio.it.",
+    ))
+}
+
+fn parse_email(value: Option<&Value>) -> Result<Email, Error> {
+    value
+        .and_then(Value::as_str)
+        .and_then(|s| Email::parse(s).ok())
+        .ok_or_else(invalid_email)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeRequest {
+    #[serde(default)]
+    email: Option<Value>,
+}
+
+async fn request_code(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let body: CodeRequest = parse_json(&req)?;
+    let email = parse_email(body.email.as_ref())?;
+    let sent = email_codes::request_code(&app, &tenant, &email).await?;
+    Ok(json(202, &sent))
+}
+
+/// The three bodies of `POST /sessions`, read loosely so that each missing
+/// or malformed part gets its own field error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    #[serde(default)]
+    email: Option<Value>,
+    #[serde(default)]
+    code: Option<Value>,
+    #[serde(default)]
+    fiscal_code: Option<Value>,
+    #[serde(default)]
+    password: Option<Value>,
+    #[serde(default)]
+    id_token: Option<Value>,
+}
+
+fn required(field: &str, message: &str) -> FieldError {
+    FieldError::new(field, "required", message)
+}
+
+async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let body: SessionRequest = parse_json(&req)?;
+    // A valid session of this tenant in the Authorization header is merged
+    // into the new one; an invalid or expired one is simply not used.
+    let existing = http::bearer_token(&req)
+        .and_then(|t| auth::verify(&app.config, t, &tenant.slug, app.clock.now()).ok());
+    let opened = match &body {
+        SessionRequest {
+            email: Some(email),
+            code: Some(code),
+            fiscal_code: None,
+            password: None,
+            id_token: None,
+        } => {
+            let email = parse_email(Some(email))?;
+            let code = code
+                .as_str()
+                .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    Error::InvalidFields(vec![FieldError::new(
+                        "code",
+                        "invalid",
+                        "Il codice di sicurezza è formato da 6 cifre.",
+                    )])
+                })?;
+            email_codes::verify_code(&app, &tenant, &email, code, existing).await?
+        }
+        // No password has been issued for this tenant's applications yet
+        // (passwords come with drafts), so no pair can match.
+        SessionRequest {
+            fiscal_code: Some(_),
+            password: Some(_),
+            email: None,
+            code: None,
+            id_token: None,
+        } => return Err(Error::InvalidCredentials),
+        // This tenant has no SPID/CIE provider configured: no token verifies.
+        SessionRequest {
+            id_token: Some(_),
+            email: None,
+            code: None,
+            fiscal_code: None,
+            password: None,
+        } => return Err(Error::InvalidIdToken),
+        SessionRequest {
+            email: Some(_),
+            code: None,
+            ..
+        } => {
+            return Err(Error::InvalidFields(vec![required(
+                "code",
+                "Inserisci il codice di sicurezza ricevuto via email.",
+            )]));
+        }
+        SessionRequest {
+            email: None,
+            code: Some(_),
+            ..
+        } => {
+            return Err(Error::InvalidFields(vec![required(
+                "email",
+                "Inserisci l'indirizzo email a cui hai ricevuto il codice.",
+            )]));
+        }
+        SessionRequest {
+            fiscal_code: Some(_),
+            password: None,
+            ..
+        } => {
+            return Err(Error::InvalidFields(vec![required(
+                "password",
+                "Inserisci la password.",
+            )]));
+        }
+        SessionRequest {
+            fiscal_code: None,
+            password: Some(_),
+            ..
+        } => {
+            return Err(Error::InvalidFields(vec![required(
+                "fiscal_code",
+                "Inserisci il codice fiscale dell'alunno.",
+            )]));
+        }
+        _ => {
+            return Err(Error::InvalidFields(vec![FieldError::new(
+                "body",
+                "invalid",
+                "Indica un solo modo di accesso: email e codice di sicurezza, codice fiscale e \
+password, oppure SPID/CIE.",
+            )]));
+        }
+    };
+    Ok(json(201, &opened))
+}

@@ -1,0 +1,60 @@
+//! The `status` function: what parents read. For now, `GET windows`.
+
+use lambda_http::Request;
+use serde::Serialize;
+
+use shared::app::App;
+use shared::domain::error::Error;
+use shared::domain::tenant::Tenant;
+use shared::http::{self, HttpResponse, json, load_tenant};
+use shared::ops::windows::{self, WindowView};
+
+pub const BINARY: &str = "status";
+pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
+pub const ROUTES: &[&str] = &[WINDOWS];
+
+pub async fn handle(app: App, req: Request) -> HttpResponse {
+    http::serve(&app, req, route).await
+}
+
+async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
+    match http::route_key(&req).as_deref() {
+        Some(WINDOWS) => list_windows(app, req).await,
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+#[derive(Serialize)]
+struct TenantView<'a> {
+    slug: &'a str,
+    name: &'a str,
+    contact_email: &'a str,
+    phone: &'a str,
+}
+
+#[derive(Serialize)]
+struct WindowsResponse<'a> {
+    tenant: TenantView<'a>,
+    windows: Vec<WindowView>,
+}
+
+fn tenant_view(t: &Tenant) -> TenantView<'_> {
+    TenantView {
+        slug: t.slug.as_str(),
+        name: &t.name,
+        contact_email: t.contact_email.as_str(),
+        phone: &t.phone,
+    }
+}
+
+async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let windows = windows::list(&app, &tenant).await?;
+    Ok(json(
+        200,
+        &WindowsResponse {
+            tenant: tenant_view(&tenant),
+            windows,
+        },
+    ))
+}

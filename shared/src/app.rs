@@ -1,0 +1,49 @@
+//! What a request needs from the process: the ports and the configuration.
+//! Built once per cold start and shared by every invocation.
+
+use std::sync::Arc;
+
+use crate::aws::Clients;
+use crate::aws::dynamo::DynamoStore;
+use crate::aws::s3::S3Documents;
+use crate::aws::ses::SesMailer;
+use crate::config::Config;
+use crate::ports::{Clock, DocumentStorage, Mailer, Store, SystemClock};
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub documents: Arc<dyn DocumentStorage>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    /// The production wiring: AWS adapters over the given clients.
+    pub fn with_aws(clients: &Clients, config: Config, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                config.table_name.clone(),
+            )),
+            mailer: Arc::new(SesMailer::new(
+                clients.ses.clone(),
+                config.mail_from.clone(),
+            )),
+            documents: Arc::new(S3Documents::new(
+                clients.s3.clone(),
+                config.bucket_name.clone(),
+            )),
+            clock,
+            config: Arc::new(config),
+        }
+    }
+
+    /// From the environment, as a Lambda function starts.
+    pub async fn from_env() -> Result<Self, String> {
+        let config = Config::from_env()?;
+        let clients = Clients::from_env().await;
+        Ok(Self::with_aws(&clients, config, Arc::new(SystemClock)))
+    }
+}

@@ -1,0 +1,97 @@
+//! The AWS implementations of the ports. Clients are built once per process
+//! from aws-config, so `AWS_ENDPOINT_URL` (or the per-service variables)
+//! points them at a local emulator without any code change.
+
+pub mod dynamo;
+pub mod s3;
+pub mod ses;
+pub mod setup;
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// One set of AWS clients, shared by every request of a process.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ses: aws_sdk_ses::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Clients {
+    /// Load the SDK configuration from the environment, with explicit
+    /// timeouts (the SDK has none; API Gateway gives up after 30 s).
+    pub async fn from_env() -> Self {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(5))
+                    .operation_timeout(Duration::from_secs(12))
+                    .build(),
+            )
+            .load()
+            .await;
+        Self::from_sdk_config(&sdk)
+    }
+
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        // Against an emulator on an IP address, path-style bucket addressing
+        // is required; in AWS virtual-hosted style is the default and right.
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            ses: aws_sdk_ses::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+        }
+    }
+}
+
+/// Whether an SDK error is worth a retry later (throttling, time-outs,
+/// service faults) rather than a fault of ours.
+pub(crate) fn is_transient<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    use aws_sdk_dynamodb::error::SdkError;
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(e) => matches!(
+            e.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "Throttling"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "SlowDown"
+                    | "InternalError"
+            )
+        ),
+        SdkError::ResponseError(_) => true,
+        _ => false,
+    }
+}
+
+/// A short, non-personal description of an SDK error for the logs.
+pub(crate) fn describe<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    use aws_sdk_dynamodb::error::SdkError;
+    match err {
+        SdkError::ServiceError(e) => {
+            format!("service error {}", e.err().code().unwrap_or("(no code)"))
+        }
+        SdkError::TimeoutError(_) => "timeout".into(),
+        SdkError::DispatchFailure(_) => "dispatch failure".into(),
+        SdkError::ResponseError(_) => "unreadable response".into(),
+        SdkError::ConstructionFailure(_) => "request construction failure".into(),
+        _ => "unknown SDK error".into(),
+    }
+}

@@ -1,0 +1,110 @@
+//! Private document storage in S3: server-side encrypted objects, reachable
+//! from outside only through short-lived presigned links.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+
+use crate::ports::{DocumentError, DocumentStorage};
+
+#[derive(Clone, Debug)]
+pub struct S3Documents {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Documents {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+}
+
+fn map_err<E, R>(err: aws_sdk_s3::error::SdkError<E, R>) -> DocumentError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    if super::is_transient(&err) {
+        DocumentError::Unavailable
+    } else {
+        DocumentError::Other(super::describe(&err))
+    }
+}
+
+#[async_trait]
+impl DocumentStorage for S3Documents {
+    async fn put(&self, key: &str, content_type: &str, data: Vec<u8>) -> Result<(), DocumentError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(data))
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, DocumentError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_no_such_key() => DocumentError::NotFound,
+                _ => map_err(e),
+            })?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| DocumentError::Other(format!("read body: {e}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, DocumentError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in_secs: u64,
+    ) -> Result<String, DocumentError> {
+        let config = PresigningConfig::expires_in(Duration::from_secs(expires_in_secs))
+            .map_err(|e| DocumentError::Other(format!("presigning config: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(format!("attachment; filename=\"{filename}\""))
+            .presigned(config)
+            .await
+            .map_err(map_err)?;
+        Ok(request.uri().to_string())
+    }
+}

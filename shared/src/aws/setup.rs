@@ -1,0 +1,121 @@
+//! Creates the table, the bucket and the mail identity, as the SAM template
+//! does in AWS. Used by the local stack and the tests, never in Lambda.
+//! Idempotent: what already exists is left as it is.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+use super::Clients;
+use super::dynamo::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn attr(name: &str) -> Result<AttributeDefinition, String> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Create the table (same keys, index and TTL as `infra/template.yaml`).
+pub async fn ensure_table(clients: &Clients, table: &str) -> Result<(), String> {
+    let exists = clients
+        .dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok();
+    if !exists {
+        let gsi = GlobalSecondaryIndex::builder()
+            .index_name(GSI1)
+            .key_schema(key(GSI1_PK, KeyType::Hash)?)
+            .key_schema(key(GSI1_SK, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+        clients
+            .dynamodb
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?)
+            .attribute_definitions(attr(PK)?)
+            .attribute_definitions(attr(SK)?)
+            .attribute_definitions(attr(GSI1_PK)?)
+            .attribute_definitions(attr(GSI1_SK)?)
+            .global_secondary_indexes(gsi)
+            .send()
+            .await
+            .map_err(|e| format!("create table: {}", super::describe(&e)))?;
+        clients
+            .dynamodb
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL)
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| format!("table ttl: {}", super::describe(&e)))?;
+    }
+    Ok(())
+}
+
+/// Create the private bucket.
+pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), String> {
+    if clients.s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    clients
+        .s3
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| format!("create bucket: {}", super::describe(&e)))?;
+    Ok(())
+}
+
+/// Verify the sender identity (the emulator, like the SES sandbox, refuses
+/// mail from an unverified sender).
+pub async fn ensure_mail_identity(clients: &Clients, from: &str) -> Result<(), String> {
+    clients
+        .ses
+        .verify_email_identity()
+        .email_address(from)
+        .send()
+        .await
+        .map_err(|e| format!("verify sender: {}", super::describe(&e)))?;
+    Ok(())
+}
+
+/// All three.
+pub async fn ensure_all(
+    clients: &Clients,
+    table: &str,
+    bucket: &str,
+    mail_from: &str,
+) -> Result<(), String> {
+    ensure_table(clients, table).await?;
+    ensure_bucket(clients, bucket).await?;
+    ensure_mail_identity(clients, mail_from).await
+}

@@ -1,0 +1,120 @@
+//! Mail texts, in Italian, plain text and HTML, with the tenant's name and
+//! contacts. Subjects never carry personal data.
+
+use crate::domain::email_code::CODE_TTL_SECS;
+use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
+use crate::ports::Mail;
+
+/// Escape text for HTML.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn signature_text(tenant: &Tenant) -> String {
+    format!(
+        "{}\nUfficio servizi scolastici\nEmail: {} · Telefono: {}",
+        tenant.name, tenant.contact_email, tenant.phone
+    )
+}
+
+fn html_page(tenant: &Tenant, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
+<body style=\"font-family: 'Titillium Web', Arial, sans-serif; color: #1a1a1a; max-width: 640px;\">\
+<p style=\"font-size: 1.1em; font-weight: 600; color: #0066cc;\">{name}</p>{body}\
+<hr><p style=\"font-size: 0.9em; color: #5c6f82;\">{name}<br>Ufficio servizi scolastici<br>\
+Email: {email} · Telefono: {phone}</p></body></html>",
+        name = escape_html(&tenant.name),
+        email = escape_html(tenant.contact_email.as_str()),
+        phone = escape_html(&tenant.phone),
+    )
+}
+
+/// The security code message ("Codice di sicurezza").
+pub fn security_code(tenant: &Tenant, to: &Email, code: &str) -> Mail {
+    let minutes = CODE_TTL_SECS / 60;
+    let subject = format!(
+        "Codice di sicurezza per le iscrizioni scolastiche – {}",
+        tenant.name
+    );
+    let text = format!(
+        "Gentile genitore,\n\n\
+il tuo codice di sicurezza per le iscrizioni ai servizi scolastici del {name} è:\n\n\
+    {code}\n\n\
+Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
+e può essere usato una sola volta.\n\n\
+Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può \
+accedere a nome tuo.\n\n\
+Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapiti qui sotto.\n\n\
+{signature}\n",
+        name = tenant.name,
+        signature = signature_text(tenant),
+    );
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>il tuo codice di sicurezza per le iscrizioni ai servizi \
+scolastici del {name} è:</p>\
+<p style=\"font-size: 2em; font-weight: 700; letter-spacing: 0.2em;\">{code}</p>\
+<p>Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
+e può essere usato una sola volta.</p>\
+<p>Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può \
+accedere a nome tuo.</p>\
+<p>Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapiti qui sotto.</p>",
+            name = escape_html(&tenant.name),
+            code = escape_html(code),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::values::TenantSlug;
+    use crate::domain::window::Service;
+
+    fn tenant() -> Tenant {
+        Tenant {
+            slug: TenantSlug::parse("demo").expect("slug"),
+            name: "Comune di Esempio <&>".into(),
+            contact_email: Email::parse("scuola@comune.example.it").expect("email"),
+            phone: "+39 080 0000000".into(),
+            services: vec![Service::Refezione],
+            arrears_tolerance_cents: 0,
+        }
+    }
+
+    #[test]
+    fn security_code_mail_is_in_italian_and_carries_the_code() {
+        let to = Email::parse("anna@example.it").expect("email");
+        let m = security_code(&tenant(), &to, "042137");
+        assert!(m.subject.contains("Codice di sicurezza"));
+        assert!(!m.subject.contains("042137"));
+        assert!(!m.subject.contains("anna"));
+        assert!(m.text.contains("042137"));
+        assert!(m.text.contains("è valido per 10 minuti"));
+        assert!(m.text.contains("scuola@comune.example.it"));
+        assert!(m.html.contains("042137"));
+        assert!(m.html.contains("Comune di Esempio &lt;&amp;&gt;"));
+        assert_eq!(m.to, vec!["anna@example.it".to_string()]);
+    }
+}

@@ -1,0 +1,3 @@
+//! What the system writes for people: mail texts (and, later, the PDFs).
+
+pub mod mail;

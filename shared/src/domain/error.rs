@@ -1,0 +1,310 @@
+//! The one error type of the system and its single mapping to the contract's
+//! error body: a stable snake_case `code`, an Italian `message` for people and,
+//! for validation errors, the offending `fields` as dotted paths.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// One offending field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Dotted path into the request body, e.g. `guardian.phone`.
+    pub field: String,
+    /// Stable code for programs, e.g. `required`, `invalid`.
+    pub code: &'static str,
+    /// Italian text for people. Never echoes the submitted value.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong, as the contract names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("tenant not found")]
+    TenantNotFound,
+    #[error("not found")]
+    NotFound,
+    #[error("route not found")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("body is not valid JSON")]
+    InvalidJson,
+    #[error("unknown field in body")]
+    UnknownField(FieldError),
+    #[error("body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid email")]
+    InvalidEmail(FieldError),
+    #[error("invalid fields")]
+    InvalidFields(Vec<FieldError>),
+    #[error("rate limited")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("invalid code")]
+    InvalidCode { attempts_left: u8 },
+    #[error("code expired")]
+    CodeExpired,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("invalid id token")]
+    InvalidIdToken,
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: Option<u64> },
+    #[error("service unavailable")]
+    Unavailable { retry_after_secs: u64 },
+    /// An internal fault. The detail is for the logs only (never personal
+    /// data), the client sees a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::TenantNotFound | Error::NotFound | Error::RouteNotFound => 404,
+            Error::MethodNotAllowed => 405,
+            Error::Unauthorized
+            | Error::InvalidCode { .. }
+            | Error::InvalidCredentials
+            | Error::InvalidIdToken => 401,
+            Error::Forbidden => 403,
+            Error::InvalidJson | Error::UnknownField(_) | Error::InvalidEmail(_) => 400,
+            Error::PayloadTooLarge => 413,
+            Error::UnsupportedMediaType => 415,
+            Error::InvalidFields(_) => 422,
+            Error::TooManyRequests { .. } | Error::TooManyAttempts { .. } => 429,
+            Error::CodeExpired => 410,
+            Error::Unavailable { .. } => 503,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::TenantNotFound => "tenant_not_found",
+            Error::NotFound | Error::RouteNotFound => "not_found",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::Unauthorized => "unauthorized",
+            Error::Forbidden => "forbidden",
+            Error::InvalidJson => "invalid_json",
+            Error::UnknownField(_) => "unknown_field",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::InvalidEmail(_) => "invalid_email",
+            Error::InvalidFields(_) => "invalid_fields",
+            Error::TooManyRequests { .. } => "too_many_requests",
+            Error::InvalidCode { .. } => "invalid_code",
+            Error::CodeExpired => "code_expired",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::InvalidIdToken => "invalid_id_token",
+            Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::Unavailable { .. } => "service_unavailable",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Error::TenantNotFound => "Comune non trovato: controlla l'indirizzo.".into(),
+            Error::NotFound => "Risorsa non trovata.".into(),
+            Error::RouteNotFound => "Indirizzo non trovato.".into(),
+            Error::MethodNotAllowed => "Metodo non consentito per questo indirizzo.".into(),
+            Error::Unauthorized => {
+                "Accesso non valido o scaduto: effettua di nuovo l'accesso.".into()
+            }
+            Error::Forbidden => "Non hai i permessi per questa operazione.".into(),
+            Error::InvalidJson => "Il corpo della richiesta non è un JSON valido.".into(),
+            Error::UnknownField(f) => format!("Il campo «{}» non è previsto.", f.field),
+            Error::PayloadTooLarge => {
+                "La richiesta supera la dimensione massima consentita (64 KiB).".into()
+            }
+            Error::UnsupportedMediaType => {
+                "La richiesta deve essere in formato JSON (Content-Type: application/json).".into()
+            }
+            Error::InvalidEmail(_) => "Indirizzo email non valido.".into(),
+            Error::InvalidFields(_) => {
+                "Alcuni dati non sono validi: correggi i campi indicati.".into()
+            }
+            Error::TooManyRequests { retry_after_secs } => format!(
+                "Troppe richieste: riprova tra {}.",
+                italian_duration(*retry_after_secs)
+            ),
+            Error::InvalidCode { attempts_left: 0 } => {
+                "Codice di sicurezza errato. Non hai più tentativi: richiedi un nuovo codice."
+                    .into()
+            }
+            Error::InvalidCode { attempts_left: 1 } => {
+                "Codice di sicurezza errato. Ti resta un solo tentativo.".into()
+            }
+            Error::InvalidCode { attempts_left } => {
+                format!("Codice di sicurezza errato. Tentativi rimasti: {attempts_left}.")
+            }
+            Error::CodeExpired => {
+                "Il codice di sicurezza è scaduto o è già stato usato: richiedine uno nuovo.".into()
+            }
+            Error::InvalidCredentials => "Codice fiscale o password non corretti.".into(),
+            Error::InvalidIdToken => {
+                "Accesso con SPID o CIE non riuscito: riprova ad accedere.".into()
+            }
+            Error::TooManyAttempts { .. } => {
+                "Troppi tentativi errati: il codice non è più valido, richiedine uno nuovo.".into()
+            }
+            Error::Unavailable { .. } => {
+                "Il servizio è momentaneamente non disponibile: riprova tra poco.".into()
+            }
+            Error::Internal(_) => "Si è verificato un errore imprevisto. Riprova più tardi.".into(),
+        }
+    }
+
+    /// Seconds for the `Retry-After` header, where the error has one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyRequests { retry_after_secs }
+            | Error::Unavailable { retry_after_secs } => Some(*retry_after_secs),
+            Error::TooManyAttempts { retry_after_secs } => *retry_after_secs,
+            _ => None,
+        }
+    }
+
+    pub fn fields(&self) -> Option<&[FieldError]> {
+        match self {
+            Error::InvalidFields(f) => Some(f),
+            Error::UnknownField(f) | Error::InvalidEmail(f) => Some(std::slice::from_ref(f)),
+            _ => None,
+        }
+    }
+
+    /// The contract's error body: `{ "error": { code, message, fields?, … } }`.
+    pub fn to_body(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("code".into(), json!(self.code()));
+        error.insert("message".into(), json!(self.message()));
+        if let Some(fields) = self.fields() {
+            error.insert("fields".into(), json!(fields));
+        }
+        match self {
+            Error::InvalidCode { attempts_left } => {
+                error.insert("attempts_left".into(), json!(attempts_left));
+            }
+            _ => {
+                if let Some(secs) = self.retry_after() {
+                    error.insert("retry_after".into(), json!(secs));
+                }
+            }
+        }
+        json!({ "error": error })
+    }
+}
+
+/// "45 secondi", "1 minuto", "12 minuti": for messages about waiting.
+pub fn italian_duration(secs: u64) -> String {
+    match secs {
+        0 | 1 => "1 secondo".into(),
+        2..=59 => format!("{secs} secondi"),
+        _ => {
+            let minutes = secs.div_ceil(60);
+            if minutes == 1 {
+                "1 minuto".into()
+            } else {
+                format!("{minutes} minuti")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_the_contract_shape() {
+        let err = Error::InvalidFields(vec![FieldError::new(
+            "guardian.phone",
+            "required",
+            "Il numero di cellulare è obbligatorio.",
+        )]);
+        assert_eq!(err.status(), 422);
+        let body = err.to_body();
+        assert_eq!(body["error"]["code"], "invalid_fields");
+        assert_eq!(body["error"]["fields"][0]["field"], "guardian.phone");
+        assert_eq!(body["error"]["fields"][0]["code"], "required");
+    }
+
+    #[test]
+    fn invalid_code_carries_attempts_left() {
+        let body = Error::InvalidCode { attempts_left: 3 }.to_body();
+        assert_eq!(body["error"]["attempts_left"], 3);
+        assert_eq!(body["error"]["code"], "invalid_code");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains('3')
+        );
+    }
+
+    #[test]
+    fn every_error_has_a_stable_code_and_an_italian_message() {
+        let all = [
+            Error::TenantNotFound,
+            Error::NotFound,
+            Error::Unauthorized,
+            Error::Forbidden,
+            Error::InvalidJson,
+            Error::PayloadTooLarge,
+            Error::UnsupportedMediaType,
+            Error::TooManyRequests {
+                retry_after_secs: 42,
+            },
+            Error::InvalidCode { attempts_left: 0 },
+            Error::CodeExpired,
+            Error::TooManyAttempts {
+                retry_after_secs: None,
+            },
+            Error::Unavailable {
+                retry_after_secs: 2,
+            },
+            Error::Internal("boom: table gone".into()),
+        ];
+        for e in all {
+            let code = e.code();
+            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            let msg = e.message();
+            assert!(!msg.is_empty());
+            assert!(!msg.contains("boom"), "internal detail leaked: {msg}");
+        }
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(italian_duration(1), "1 secondo");
+        assert_eq!(italian_duration(45), "45 secondi");
+        assert_eq!(italian_duration(60), "1 minuto");
+        assert_eq!(italian_duration(61), "2 minuti");
+    }
+
+    #[test]
+    fn retry_after_is_exposed() {
+        let e = Error::TooManyRequests {
+            retry_after_secs: 30,
+        };
+        assert_eq!(e.retry_after(), Some(30));
+        assert_eq!(e.to_body()["error"]["retry_after"], 30);
+        assert_eq!(Error::NotFound.retry_after(), None);
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure types and rules. No I/O, no async, no AWS: everything here is tested
+//! without touching the network.
+
+pub mod email_code;
+pub mod error;
+// FC pub mod fiscal_code;
+pub mod tenant;
+pub mod values;
+pub mod window;

@@ -1,0 +1,371 @@
+//! What every handler shares: the request wrapper (request id, logging,
+//! error mapping), body parsing with the contract's errors, path
+//! parameters, the response shape, and parent sessions.
+
+pub mod auth;
+
+use std::future::Future;
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::app::App;
+use crate::domain::error::{Error, FieldError};
+use crate::domain::tenant::Tenant;
+use crate::domain::values::TenantSlug;
+use crate::ports::StoreError;
+
+/// Request bodies are at most 64 KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub type HttpResponse = Response<Body>;
+
+/// The route key API Gateway matched, e.g. `POST /v1/{tenant}/sessions`
+/// (the dev server sets the same), or `None` outside API Gateway v2.
+pub fn route_key(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    }
+}
+
+fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .or_else(|| {
+        req.lambda_context_ref()
+            .map(|c| c.request_id.clone())
+            .filter(|id| !id.is_empty())
+    })
+    .unwrap_or_else(|| "-".into())
+}
+
+/// Run one request through `handler`: a span with the request id, the
+/// error mapped to the contract's body, `X-Request-Id` on every response,
+/// one log line with route, status and duration (never personal data).
+pub async fn serve<F, Fut>(app: &App, req: Request, handler: F) -> HttpResponse
+where
+    F: FnOnce(App, Request) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, Error>>,
+{
+    let started = Instant::now();
+    let id = request_id(&req);
+    let route = route_key(&req).unwrap_or_else(|| "-".into());
+    let span = tracing::info_span!("request", request_id = %id, route = %route);
+    async move {
+        let mut response = match handler(app.clone(), req).await {
+            Ok(r) => r,
+            Err(err) => {
+                if let Error::Internal(detail) = &err {
+                    tracing::error!(detail = %detail, "internal error");
+                }
+                error_response(&err)
+            }
+        };
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", v);
+        }
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "handled"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: u16, value: &T) -> HttpResponse {
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".into());
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The contract's error response, with `Retry-After` where it applies.
+pub fn error_response(err: &Error) -> HttpResponse {
+    let mut response = json(err.status(), &err.to_body());
+    if let Some(secs) = err.retry_after() {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
+}
+
+/// Map a storage failure: throttling is `503` with `Retry-After`, anything
+/// else an internal error (logged without personal data).
+pub fn store_error(err: StoreError) -> Error {
+    match err {
+        StoreError::Unavailable => Error::Unavailable {
+            retry_after_secs: 2,
+        },
+        StoreError::Conflict => Error::Internal("unexpected write conflict".into()),
+        StoreError::Other(detail) => Error::Internal(detail),
+    }
+}
+
+/// The body as bytes, checked against the size limit.
+fn body_bytes(req: &Request) -> Result<&[u8], Error> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Parse a JSON body into `T` (which denies unknown fields): size limit,
+/// content type, syntax, unknown fields and wrong types each get the
+/// contract's error, with the dotted path of the offending field.
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    let bytes = body_bytes(req)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "application/json" && !media.ends_with("+json") {
+        return Err(Error::UnsupportedMediaType);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        classify_json_error(&path, &inner)
+    })?;
+    de.end().map_err(|_| Error::InvalidJson)?;
+    Ok(value)
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() || path == "." {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message.get(start..)?.find('`')?;
+    message.get(start..start + len)
+}
+
+fn classify_json_error(path: &str, err: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Error::InvalidJson,
+        Category::Data => {
+            let message = err.to_string();
+            if message.starts_with("unknown field") {
+                let name = backticked(&message).unwrap_or("?");
+                let field = join(path, name);
+                Error::UnknownField(FieldError::new(
+                    field.clone(),
+                    "unknown_field",
+                    format!("Il campo «{field}» non è previsto."),
+                ))
+            } else if message.starts_with("missing field") {
+                let name = backticked(&message).unwrap_or("?");
+                Error::InvalidFields(vec![FieldError::new(
+                    join(path, name),
+                    "required",
+                    "Campo obbligatorio.",
+                )])
+            } else {
+                let field = if path.is_empty() || path == "." {
+                    "body".to_owned()
+                } else {
+                    path.to_owned()
+                };
+                Error::InvalidFields(vec![FieldError::new(
+                    field,
+                    "invalid",
+                    "Valore non valido per questo campo.",
+                )])
+            }
+        }
+    }
+}
+
+/// The `{tenant}` path parameter. A malformed slug cannot name a tenant.
+pub fn tenant_slug(req: &Request) -> Result<TenantSlug, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first("tenant"))
+        .and_then(|raw| TenantSlug::parse(raw).ok())
+        .ok_or(Error::TenantNotFound)
+}
+
+/// The tenant of the request, or `404 tenant_not_found`.
+pub async fn load_tenant(app: &App, req: &Request) -> Result<Tenant, Error> {
+    let slug = tenant_slug(req)?;
+    app.store
+        .get_tenant(&slug)
+        .await
+        .map_err(store_error)?
+        .ok_or(Error::TenantNotFound)
+}
+
+/// The `Authorization: Bearer …` token, if any.
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// Start a Lambda function: logging, the app built once, then the runtime.
+pub async fn run_lambda<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(App, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = HttpResponse> + Send,
+{
+    crate::logging::init();
+    let app = App::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "configuration error");
+        lambda_http::Error::from(e)
+    })?;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(handler(app, req).await) }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        phone: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        email: String,
+        guardian: Option<Inner>,
+    }
+
+    fn req(body: &str, content_type: Option<&str>) -> Request {
+        let mut builder = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/x");
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        builder
+            .body(Body::Text(body.to_owned()))
+            .unwrap_or_default()
+    }
+
+    fn code(r: Result<Outer, Error>) -> &'static str {
+        r.map(|_| "ok").unwrap_or_else(|e| e.code())
+    }
+
+    #[test]
+    fn body_errors_follow_the_contract() {
+        let j = Some("application/json");
+        assert_eq!(code(parse_json(&req(r#"{"email":"a"}"#, j))), "ok");
+        assert_eq!(
+            code(parse_json(&req(
+                r#"{"email":"a"}"#,
+                Some("application/json; charset=utf-8")
+            ))),
+            "ok"
+        );
+        assert_eq!(code(parse_json(&req(r#"{"email":"a""#, j))), "invalid_json");
+        assert_eq!(code(parse_json(&req("", j))), "invalid_json");
+        assert_eq!(
+            code(parse_json(&req(r#"{"email":"a"} x"#, j))),
+            "invalid_json"
+        );
+        assert_eq!(
+            code(parse_json(&req(r#"{"email":"a"}"#, None))),
+            "unsupported_media_type"
+        );
+        assert_eq!(
+            code(parse_json(&req(r#"{"email":"a"}"#, Some("text/plain")))),
+            "unsupported_media_type"
+        );
+        let big = format!(r#"{{"email":"{}"}}"#, "a".repeat(MAX_BODY_BYTES));
+        assert_eq!(code(parse_json(&req(&big, j))), "payload_too_large");
+    }
+
+    #[test]
+    fn unknown_fields_name_their_path() {
+        let err = parse_json::<Outer>(&req(
+            r#"{"email":"a","guardian":{"phone":"1","fax":"2"}}"#,
+            Some("application/json"),
+        ))
+        .expect_err("unknown field");
+        assert_eq!(err.code(), "unknown_field");
+        assert_eq!(err.status(), 400);
+        assert_eq!(err.to_body()["error"]["fields"][0]["field"], "guardian.fax");
+    }
+
+    #[test]
+    fn type_errors_and_missing_fields_are_field_errors() {
+        let err = parse_json::<Outer>(&req(r#"{"email":5}"#, Some("application/json")))
+            .expect_err("wrong type");
+        assert_eq!(err.code(), "invalid_fields");
+        assert_eq!(err.to_body()["error"]["fields"][0]["field"], "email");
+        let err =
+            parse_json::<Outer>(&req(r#"{}"#, Some("application/json"))).expect_err("missing");
+        assert_eq!(err.to_body()["error"]["fields"][0]["field"], "email");
+        assert_eq!(err.to_body()["error"]["fields"][0]["code"], "required");
+        let err = parse_json::<Outer>(&req(r#"[1]"#, Some("application/json")))
+            .expect_err("not an object");
+        assert_eq!(err.code(), "invalid_fields");
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        let r = lambda_http::http::Request::builder()
+            .header("authorization", "Bearer abc.def")
+            .body(Body::Empty)
+            .unwrap_or_default();
+        assert_eq!(bearer_token(&r), Some("abc.def"));
+        let r = lambda_http::http::Request::builder()
+            .header("authorization", "Basic abc")
+            .body(Body::Empty)
+            .unwrap_or_default();
+        assert_eq!(bearer_token(&r), None);
+    }
+}

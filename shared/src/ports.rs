@@ -1,0 +1,167 @@
+//! The traits the domain needs from the world. Production implements them
+//! with DynamoDB, SES and S3 (`crate::aws`); tests use the same adapters
+//! against a local emulator. Only the clock has an in-process test double.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::email_code::CodeState;
+use crate::domain::tenant::Tenant;
+use crate::domain::values::TenantSlug;
+use crate::domain::window::Window;
+
+/// Why a storage call failed, as far as the caller needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A condition (version, uniqueness) did not hold: nothing was written.
+    #[error("conditional write failed")]
+    Conflict,
+    /// Throttled or temporarily unreachable: retry later, nothing written.
+    #[error("storage temporarily unavailable")]
+    Unavailable,
+    /// Anything else. The text is for logs and carries no personal data.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+/// A stored value with the version its conditional writes must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// The single table, seen through the access patterns of the domain.
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get_tenant(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
+    async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+
+    async fn list_windows(&self, tenant: &TenantSlug) -> Result<Vec<Window>, StoreError>;
+    async fn put_window(&self, tenant: &TenantSlug, window: &Window) -> Result<(), StoreError>;
+    /// Windows of every tenant whose `closes_at` is at or before `now` and
+    /// whose close has not been recorded yet.
+    async fn windows_due_to_close(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(TenantSlug, Window)>, StoreError>;
+    /// Record a window's close. `Ok(false)` when it was already recorded
+    /// (by a concurrent run, say).
+    async fn record_window_closed(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// The email code record of one address (`address_key` is a keyed hash
+    /// of the address, never the address itself).
+    async fn get_email_code(
+        &self,
+        tenant: &TenantSlug,
+        address_key: &str,
+    ) -> Result<Option<Versioned<CodeState>>, StoreError>;
+    /// Write the record if its stored version is still `expected` (`None`:
+    /// only if there is none). `Conflict` otherwise.
+    async fn put_email_code(
+        &self,
+        tenant: &TenantSlug,
+        address_key: &str,
+        state: &CodeState,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// One message, in plain text and HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<MailAttachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("mail service temporarily unavailable")]
+    Unavailable,
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("document storage temporarily unavailable")]
+    Unavailable,
+    #[error("document not found")]
+    NotFound,
+    #[error("document storage error: {0}")]
+    Other(String),
+}
+
+/// Private storage of documents and attachments, reachable by clients only
+/// through short-lived presigned links. Keys never contain personal data.
+#[async_trait]
+pub trait DocumentStorage: Send + Sync {
+    async fn put(&self, key: &str, content_type: &str, data: Vec<u8>) -> Result<(), DocumentError>;
+    async fn get(&self, key: &str) -> Result<Vec<u8>, DocumentError>;
+    async fn exists(&self, key: &str) -> Result<bool, DocumentError>;
+    /// A GET link valid for `expires_in_secs`.
+    async fn presign_get(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in_secs: u64,
+    ) -> Result<String, DocumentError>;
+}
+
+/// The time, injected so that rules about time can be tested.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that tests (and the local stack) can move: the system time
+/// plus an adjustable offset.
+#[derive(Debug, Default, Clone)]
+pub struct OffsetClock {
+    offset_secs: Arc<AtomicI64>,
+}
+
+impl OffsetClock {
+    pub fn advance(&self, secs: i64) {
+        self.offset_secs.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::seconds(self.offset_secs.load(Ordering::SeqCst))
+    }
+}
