@@ -1,1 +1,174 @@
+//! Test support: one stack (dev server + its own table and bucket) per test
+//! process, on a free port, in front of the emulator that `make test`
+//! started for the whole run (`AWS_ENDPOINT_URL`).
 
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::app::App;
+use shared::ports::OffsetClock;
+
+pub struct Stack {
+    pub base: String,
+    pub emulator: String,
+    pub app: App,
+    pub clock: OffsetClock,
+}
+
+static STACK: OnceLock<Stack> = OnceLock::new();
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        shared::ops::random_id("t")
+            .expect("random")
+            .trim_start_matches("t-")
+    )
+}
+
+/// The stack of this test process, started on first use. It runs on a
+/// runtime of its own thread, so it outlives every `#[tokio::test]`.
+pub fn stack() -> &'static Stack {
+    STACK.get_or_init(|| {
+        let emulator = std::env::var("AWS_ENDPOINT_URL").expect(
+            "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator",
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let options = local::Options {
+                    addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                    emulator_url: emulator.clone(),
+                    table: unique("test-table"),
+                    bucket: unique("test-bucket"),
+                    mail_from: "no-reply@iscrizioni.comune.example.it".into(),
+                    secret: None,
+                };
+                let running = local::start(options).await.expect("local stack starts");
+                tx.send(Stack {
+                    base: running.base_url(),
+                    emulator: running.emulator_url.clone(),
+                    app: running.app.clone(),
+                    clock: running.clock.clone(),
+                })
+                .expect("report the stack");
+                // Serve until the test process exits.
+                std::future::pending::<()>().await;
+                drop(running);
+            });
+        });
+        rx.recv_timeout(Duration::from_secs(120))
+            .expect("the local stack did not start")
+    })
+}
+
+/// A unique address, so that tests never see each other's mail or limits.
+pub fn unique_email(tag: &str) -> String {
+    format!("{}@example.it", unique(tag))
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error code of a contract error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub async fn send(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body read");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(path: &str) -> Reply {
+    send(client().get(format!("{}{path}", stack().base))).await
+}
+
+pub async fn post(path: &str, body: Value) -> Reply {
+    send(client().post(format!("{}{path}", stack().base)).json(&body)).await
+}
+
+pub async fn post_auth(path: &str, token: &str, body: Value) -> Reply {
+    send(
+        client()
+            .post(format!("{}{path}", stack().base))
+            .bearer_auth(token)
+            .json(&body),
+    )
+    .await
+}
+
+/// Every mail the emulator accepted for `to`, oldest first.
+pub async fn mails_to(to: &str) -> Vec<Value> {
+    let reply = get("/_local/outbox").await;
+    assert_eq!(reply.status, 200, "outbox: {:?}", reply.body);
+    reply.body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|t| t.as_str() == Some(to)))
+        })
+        .collect()
+}
+
+/// The 6-digit code of the newest security-code mail to `to`.
+pub async fn latest_code(to: &str) -> String {
+    let mails = mails_to(to).await;
+    let mail = mails.last().expect("a security code mail");
+    let text = mail["text"].as_str().unwrap_or("");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code in the mail")
+        .to_owned()
+}
+
+/// Prove an email on tenant `demo` and return the session token.
+pub async fn email_session(email: &str) -> String {
+    let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let code = latest_code(email).await;
+    let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["token"].as_str().expect("token").to_owned()
+}

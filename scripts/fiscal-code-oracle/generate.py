@@ -8,7 +8,9 @@ library, with a fixed random seed, to
 * encode valid codes for random people (names, sexes, birth dates between
   1930 and 2024, birthplaces drawn from the library's own municipality and
   country tables), add a good share of their omocodic variants (from the
-  library's own `omocodes` list) and a few lowercase / padded spellings;
+  library's own `omocodes` list), calendar edge dates (29 February, month
+  ends), a few codes whose check-character sum exceeds 255, and a few
+  lowercase / padded spellings;
 * corrupt valid codes in many ways (wrong check character, swapped or
   substituted characters, bad month letter, impossible day, wrong length,
   invalid or non-ASCII characters, illegal omocodic letters, ...);
@@ -132,6 +134,14 @@ SURNAME_SYLLABLES = [
     "de", "lu", "ca", "man", "cin", "i", "sta", "gior", "da", "riz", "zo", "a",
     "e", "o", "u", "ve", "gli", "ter", "mo", "ret", "ti", "gu", "ar", "ba",
     "xu", "kh", "wy", "jo",
+]
+# People whose codes weigh more than 255 in the check-character sum: they catch
+# an 8-bit accumulator (which overflows, or wraps to a wrong check character).
+HIGH_CHECKSUM_PEOPLE = [
+    ("Xzxzx", "Xzxzx", "F", "1999-08-29", "Z729"),
+    ("Zyzzx", "Wyzwy", "F", "1989-08-29", "Z719"),
+    ("Wyszx", "Zoxx", "M", "1979-08-19", "Z907"),
+    ("Zizzo", "Xeno", "F", "1997-08-29", "Z729"),
 ]
 SHORT_NAMES = ["Fo", "Ng", "Li", "Ai", "Oe", "Ua", "Bo", "Re", "Wu", "Io", "Al", "Ed"]
 
@@ -407,6 +417,11 @@ def main() -> int:
             variants = data["omocodes"][1:]
             for variant in rng.sample(variants, rng.choice([1, 1, 2])):
                 add_valid(variant, "omocode")
+
+    for person in HIGH_CHECKSUM_PEOPLE:
+        code = codicefiscale.encode(*person)
+        add_valid(code, "high-checksum")
+        add_valid(codicefiscale.decode(code)["omocodes"][-1], "high-checksum")
 
     # every single omocodic position, and all seven at once, on a few codes
     for base in rng.sample(canonical_valid, 5):

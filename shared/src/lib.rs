@@ -9,3 +9,8 @@ pub mod http;
 pub mod logging;
 pub mod ops;
 pub mod ports;
+
+// Re-exported for the local stack and the tests, so that they build SDK
+// configurations with exactly the versions the adapters use.
+pub use aws_config;
+pub use aws_credential_types;

@@ -3,7 +3,7 @@
 
 pub mod email_code;
 pub mod error;
-// FC pub mod fiscal_code;
+pub mod fiscal_code;
 pub mod tenant;
 pub mod values;
 pub mod window;

@@ -167,6 +167,9 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
 fn join(path: &str, field: &str) -> String {
     if path.is_empty() || path == "." {
         field.to_owned()
+    } else if path == field || path.ends_with(&format!(".{field}")) {
+        // serde_path_to_error already ends the path with an unknown field.
+        path.to_owned()
     } else {
         format!("{path}.{field}")
     }

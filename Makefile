@@ -1,0 +1,38 @@
+# The two commands of the project: `make dev` and `make test`.
+# Both install what they need (a Python virtual environment with the pinned
+# local tools) and need nothing but the Rust toolchain and python3.
+
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-12)
+
+.PHONY: dev test venv lint build clean-venv
+
+$(STAMP): local/requirements.txt
+	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint)…"
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+## Start the whole system locally on http://127.0.0.1:3000 (PORT overrides).
+dev: venv
+	cargo run --quiet -p local --bin devserver
+
+## Run every test: formatting, lints, unit, handler and end-to-end tests
+## against one emulator, and the template lint.
+test: venv
+	bash local/test.sh
+
+## Formatting and clippy only.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+## Release binaries of every function (what cargo-lambda builds for Lambda).
+build:
+	cargo build --release --workspace --bins
+
+clean-venv:
+	rm -rf $(VENV)

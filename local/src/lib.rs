@@ -1,0 +1,110 @@
+//! The local stack: the same handlers as in Lambda, routed by the routes of
+//! `infra/template.yaml`, in front of a local emulator of DynamoDB, SES and
+//! S3 (moto). Used by `make dev` and by the end-to-end tests.
+
+pub mod emulator;
+pub mod registry;
+pub mod seed;
+pub mod server;
+pub mod template;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use shared::app::App;
+use shared::aws::{Clients, setup};
+use shared::config::Config;
+use shared::ports::OffsetClock;
+
+/// The workspace root (where `infra/` and `local/` are).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to serve on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// The emulator's endpoint, e.g. `http://127.0.0.1:5000`.
+    pub emulator_url: String,
+    pub table: String,
+    pub bucket: String,
+    pub mail_from: String,
+    /// At least 32 bytes; a random one when `None`.
+    pub secret: Option<String>,
+}
+
+/// A running stack.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub clock: OffsetClock,
+    pub emulator_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop serving and wait for the server task.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Create the resources, seed the `demo` tenant, and serve.
+pub async fn start(options: Options) -> Result<Running, String> {
+    let routes = template::load(&workspace_root().join("infra/template.yaml"))?;
+    let router = registry::Router::new(&routes)?;
+    let clients = Clients::from_sdk_config(&emulator::sdk_config(&options.emulator_url).await);
+    setup::ensure_all(
+        &clients,
+        &options.table,
+        &options.bucket,
+        &options.mail_from,
+    )
+    .await?;
+    let secret = match options.secret {
+        Some(s) => s,
+        None => shared::config::hex(&shared::ops::random_bytes::<32>().map_err(|e| e.to_string())?),
+    };
+    let config = Config::new(
+        &options.table,
+        &options.bucket,
+        &options.mail_from,
+        secret.as_bytes(),
+    )?;
+    let clock = OffsetClock::default();
+    let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
+    seed::seed_file(&app, &workspace_root().join("local/seed/demo.json")).await?;
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| server::bind_error(options.addr, &e))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = Arc::new(server::State::new(
+        app.clone(),
+        router,
+        options.emulator_url.clone(),
+    )?);
+    let task = tokio::spawn(server::serve(listener, state, rx));
+    Ok(Running {
+        addr,
+        app,
+        clock,
+        emulator_url: options.emulator_url,
+        shutdown: Some(tx),
+        task,
+    })
+}

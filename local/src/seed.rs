@@ -1,0 +1,81 @@
+//! Seed data of the local stack: a tenant and its windows from a JSON file,
+//! with window times relative to now so that the open window stays open.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use shared::app::App;
+use shared::domain::tenant::Tenant;
+use shared::domain::values::SchoolYear;
+use shared::domain::window::{Service, Window};
+use time::Duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedFile {
+    tenant: Tenant,
+    windows: Vec<SeedWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedWindow {
+    id: String,
+    service: Service,
+    school_year: SchoolYear,
+    opens_days_from_now: i64,
+    closes_days_from_now: i64,
+}
+
+/// Write the file's tenant and windows (overwriting earlier seeds).
+pub async fn seed_file(app: &App, path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let seed: SeedFile =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Whole minutes, so that the seeded times read well.
+    let now = app
+        .clock
+        .now()
+        .replace_second(0)
+        .unwrap_or(app.clock.now())
+        .replace_nanosecond(0)
+        .unwrap_or(app.clock.now());
+    let closes_in_past = |w: &SeedWindow| w.closes_days_from_now <= 0;
+    app.store
+        .put_tenant(&seed.tenant)
+        .await
+        .map_err(|e| format!("seeding the tenant: {e}"))?;
+    for w in &seed.windows {
+        let opens_at = now + Duration::days(w.opens_days_from_now);
+        let closes_at = now + Duration::days(w.closes_days_from_now);
+        let window = Window {
+            id: w.id.clone(),
+            service: w.service,
+            school_year: w.school_year.clone(),
+            opens_at,
+            closes_at,
+            closed_at: closes_in_past(w).then_some(closes_at),
+        };
+        app.store
+            .put_window(&seed.tenant.slug, &window)
+            .await
+            .map_err(|e| format!("seeding window {}: {e}", w.id))?;
+    }
+    Ok(())
+}
+
+/// A tenant whose windows the caller chooses (tests use this for isolation).
+pub async fn seed_tenant(app: &App, tenant: &Tenant, windows: &[Window]) -> Result<(), String> {
+    app.store
+        .put_tenant(tenant)
+        .await
+        .map_err(|e| format!("seeding the tenant: {e}"))?;
+    for w in windows {
+        app.store
+            .put_window(&tenant.slug, w)
+            .await
+            .map_err(|e| format!("seeding window {}: {e}", w.id))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The dev server: HTTP/1.1 on loopback, routing each request by the
+//! template's routes to the linked handler, with the request shaped as API
+//! Gateway (HTTP API, payload 2.0, `$default` stage) hands it to Lambda.
+//! Also serves the `/_local/` endpoints of the contract.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use serde::Deserialize;
+use serde_json::json;
+use shared::app::App;
+use shared::domain::error::Error;
+use shared::domain::values::TenantSlug;
+use shared::http::{HttpResponse, error_response, json};
+
+use crate::emulator;
+use crate::registry::{Match, Router};
+
+type HyperResponse = hyper::Response<Full<Bytes>>;
+
+/// API Gateway accepts up to 10 MB; the handlers enforce the contract's
+/// 64 KiB themselves. This only bounds what the dev server buffers.
+const MAX_BUFFERED_BODY: usize = 1024 * 1024;
+
+pub struct State {
+    app: App,
+    router: Router,
+    emulator_url: String,
+    staff_key: EncodingKey,
+}
+
+impl State {
+    pub fn new(app: App, router: Router, emulator_url: String) -> Result<Self, String> {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        // The local stand-in for the staff identity provider signs with a
+        // key made for this run only.
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|_| "cannot generate the local staff signing key".to_string())?;
+        Ok(Self {
+            app,
+            router,
+            emulator_url,
+            staff_key: EncodingKey::from_ec_der(pkcs8.as_ref()),
+        })
+    }
+}
+
+/// A clear message for a port that cannot be bound.
+pub fn bind_error(addr: SocketAddr, err: &std::io::Error) -> String {
+    if err.kind() == std::io::ErrorKind::AddrInUse {
+        format!(
+            "port {} is already in use: is `make dev` already running in another terminal? \
+Stop it, or choose another port with PORT=…",
+            addr.port()
+        )
+    } else {
+        format!("cannot listen on {addr}: {err}")
+    }
+}
+
+/// Accept connections until `shutdown` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+}
+
+fn new_request_id() -> String {
+    shared::ops::random_id("req").unwrap_or_else(|_| "req-local".into())
+}
+
+fn to_hyper(response: HttpResponse) -> HyperResponse {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+fn local_error(err: &Error, request_id: &str) -> HyperResponse {
+    let mut response = error_response(err);
+    if let Ok(v) = request_id.parse() {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    to_hyper(response)
+}
+
+/// Query string to the map API Gateway gives (repeated keys kept).
+fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| crate::registry::percent_decode(&s.replace('+', " "));
+        map.entry(decode(k)).or_default().push(decode(v));
+    }
+    map
+}
+
+async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
+    let request_id = new_request_id();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    if let Some(local) = path.strip_prefix("/_local/") {
+        let local = local.to_owned();
+        return local_endpoint(state, req, &method, &local, &request_id).await;
+    }
+    let (route_key, params, handler) = match state.router.find(&method, &path) {
+        Match::Found(route, params) => (route.route_key.clone(), params, route.handler),
+        Match::WrongMethod => return local_error(&Error::MethodNotAllowed, &request_id),
+        Match::None => return local_error(&Error::RouteNotFound, &request_id),
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, MAX_BUFFERED_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return local_error(&Error::PayloadTooLarge, &request_id),
+    };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    let query = query_map(parts.uri.query());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.route_key = Some(route_key);
+    context.request_id = Some(request_id.clone());
+    context.stage = Some("$default".into());
+    context.http.method = parts.method.clone();
+    context.http.path = Some(path);
+    context.http.source_ip = Some("127.0.0.1".into());
+    let request = lambda_http::http::Request::from_parts(parts, body)
+        .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
+        .with_query_string_parameters(query)
+        .with_request_context(RequestContext::ApiGatewayV2(context));
+    to_hyper(handler(state.app.clone(), request).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffTokenRequest {
+    tenant: String,
+}
+
+async fn read_json<T: for<'de> Deserialize<'de>>(
+    req: hyper::Request<Incoming>,
+) -> Result<T, Error> {
+    let bytes = Limited::new(req.into_body(), 64 * 1024)
+        .collect()
+        .await
+        .map_err(|_| Error::PayloadTooLarge)?
+        .to_bytes();
+    serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson)
+}
+
+async fn local_endpoint(
+    state: &State,
+    req: hyper::Request<Incoming>,
+    method: &str,
+    path: &str,
+    request_id: &str,
+) -> HyperResponse {
+    let result: Result<HttpResponse, Error> = match (method, path) {
+        ("GET", "outbox") => emulator::outbox(&state.emulator_url)
+            .await
+            .map(|messages| json(200, &json!({ "messages": messages })))
+            .map_err(Error::Internal),
+        ("POST", "staff-token") => match read_json::<StaffTokenRequest>(req).await {
+            Ok(body) => staff_token(state, &body.tenant).await,
+            Err(e) => Err(e),
+        },
+        ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
+            .await
+            .map(|report| json(200, &report)),
+        _ => Err(Error::RouteNotFound),
+    };
+    let mut response = result.unwrap_or_else(|e| error_response(&e));
+    if let Ok(v) = request_id.parse() {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    to_hyper(response)
+}
+
+async fn staff_token(state: &State, tenant: &str) -> Result<HttpResponse, Error> {
+    let slug = TenantSlug::parse(tenant).map_err(|_| Error::TenantNotFound)?;
+    state
+        .app
+        .store
+        .get_tenant(&slug)
+        .await
+        .map_err(shared::http::store_error)?
+        .ok_or(Error::TenantNotFound)?;
+    let now = state.app.clock.now().unix_timestamp();
+    let claims = json!({
+        "iss": "local-staff-idp",
+        "aud": "staff",
+        "sub": "operatore-locale",
+        "iat": now,
+        "exp": now + 8 * 3600,
+        "role": "staff",
+        "tenant": slug.as_str(),
+    });
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &state.staff_key)
+        .map_err(|e| Error::Internal(format!("staff token signing: {e}")))?;
+    Ok(json(200, &json!({ "token": token })))
+}

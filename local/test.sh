@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make test`: one emulator on a free port for the whole run, every test in
+# one cargo invocation, the template lint; the emulator is stopped at the
+# end, also on failure or Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv
+mkdir -p target
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=target/test-emulator.log
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+emulator_pid=$!
+cleanup() {
+  kill "$emulator_pid" 2>/dev/null || true
+  wait "$emulator_pid" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$emulator_pid" 2>/dev/null; then
+    echo "the emulator did not start; its log:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_REGION=eu-south-1 AWS_DEFAULT_REGION=eu-south-1
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+export RUST_LOG="${RUST_LOG:-warn}"
+
+echo "== formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== tests (emulator on port $port)"
+cargo test --workspace --quiet
+
+echo "== template lint"
+"$venv/bin/cfn-lint" infra/template.yaml
+echo "template: cfn-lint clean"
