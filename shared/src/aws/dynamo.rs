@@ -88,10 +88,10 @@ fn map_err<E, R>(err: SdkError<E, R>, conflict: impl Fn(&E) -> bool) -> StoreErr
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
-    if let SdkError::ServiceError(e) = &err {
-        if conflict(e.err()) {
-            return StoreError::Conflict;
-        }
+    if let SdkError::ServiceError(e) = &err
+        && conflict(e.err())
+    {
+        return StoreError::Conflict;
     }
     if is_transient(&err) {
         tracing::warn!(error = %describe(&err), "dynamodb transient error");

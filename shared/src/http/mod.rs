@@ -101,10 +101,10 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> HttpResponse {
 /// The contract's error response, with `Retry-After` where it applies.
 pub fn error_response(err: &Error) -> HttpResponse {
     let mut response = json(err.status(), &err.to_body());
-    if let Some(secs) = err.retry_after() {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = err.retry_after()
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }
