@@ -7,6 +7,8 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+
 use super::Clients;
 use super::dynamo::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
 
@@ -85,10 +87,22 @@ pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), String
     if clients.s3.head_bucket().bucket(bucket).send().await.is_ok() {
         return Ok(());
     }
-    clients
+    // Outside us-east-1 S3 wants the region as the location constraint.
+    let region = clients
         .s3
-        .create_bucket()
-        .bucket(bucket)
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let mut request = clients.s3.create_bucket().bucket(bucket);
+    if !region.is_empty() && region != "us-east-1" {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
+    }
+    request
         .send()
         .await
         .map_err(|e| format!("create bucket: {}", super::describe(&e)))?;
