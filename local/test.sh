@@ -38,9 +38,13 @@ echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== tests (emulator on port $port)"
-cargo test --workspace --quiet
-
 echo "== template lint"
 "$venv/bin/cfn-lint" infra/template.yaml
 echo "template: cfn-lint clean"
+
+echo "== tests (emulator on port $port)"
+cargo test --workspace --quiet 2>&1 | tee target/test-output.log
+# One closing line for the whole run (cargo prints one per test binary,
+# the last of which is often an empty doc-test run).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "total: %d passed, %d failed\n", p, f }' target/test-output.log

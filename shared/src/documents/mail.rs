@@ -51,8 +51,9 @@ pub fn security_code(tenant: &Tenant, to: &Email, code: &str) -> Mail {
     );
     let text = format!(
         "Gentile genitore,\n\n\
-il tuo codice di sicurezza per le iscrizioni ai servizi scolastici del {name} è:\n\n\
-    {code}\n\n\
+ecco il codice di sicurezza che hai richiesto per le iscrizioni ai servizi scolastici \
+({name}):\n\n\
+{code}\n\n\
 Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
 e può essere usato una sola volta.\n\n\
 Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può \
@@ -65,8 +66,8 @@ Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapi
     let html = html_page(
         tenant,
         &format!(
-            "<p>Gentile genitore,</p><p>il tuo codice di sicurezza per le iscrizioni ai servizi \
-scolastici del {name} è:</p>\
+            "<p>Gentile genitore,</p><p>ecco il codice di sicurezza che hai richiesto per le \
+iscrizioni ai servizi scolastici ({name}):</p>\
 <p style=\"font-size: 2em; font-weight: 700; letter-spacing: 0.2em;\">{code}</p>\
 <p>Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
 e può essere usato una sola volta.</p>\
