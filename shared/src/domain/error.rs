@@ -53,6 +53,8 @@ pub enum Error {
     InvalidEmail(FieldError),
     #[error("invalid fields")]
     InvalidFields(Vec<FieldError>),
+    #[error("incomplete")]
+    Incomplete(Vec<FieldError>),
     #[error("rate limited")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("invalid code")]
@@ -86,7 +88,7 @@ impl Error {
             Error::InvalidJson | Error::UnknownField(_) | Error::InvalidEmail(_) => 400,
             Error::PayloadTooLarge => 413,
             Error::UnsupportedMediaType => 415,
-            Error::InvalidFields(_) => 422,
+            Error::InvalidFields(_) | Error::Incomplete(_) => 422,
             Error::TooManyRequests { .. } | Error::TooManyAttempts { .. } => 429,
             Error::CodeExpired => 410,
             Error::Unavailable { .. } => 503,
@@ -107,6 +109,7 @@ impl Error {
             Error::UnsupportedMediaType => "unsupported_media_type",
             Error::InvalidEmail(_) => "invalid_email",
             Error::InvalidFields(_) => "invalid_fields",
+            Error::Incomplete(_) => "incomplete",
             Error::TooManyRequests { .. } => "too_many_requests",
             Error::InvalidCode { .. } => "invalid_code",
             Error::CodeExpired => "code_expired",
@@ -140,6 +143,7 @@ impl Error {
             Error::InvalidFields(_) => {
                 "Alcuni dati non sono validi: correggi i campi indicati.".into()
             }
+            Error::Incomplete(_) => "Domanda incompleta: compila i campi indicati.".into(),
             Error::TooManyRequests { retry_after_secs } => format!(
                 "Troppe richieste: riprova tra {}.",
                 italian_duration(*retry_after_secs)
@@ -183,7 +187,7 @@ impl Error {
 
     pub fn fields(&self) -> Option<&[FieldError]> {
         match self {
-            Error::InvalidFields(f) => Some(f),
+            Error::InvalidFields(f) | Error::Incomplete(f) => Some(f),
             Error::UnknownField(f) | Error::InvalidEmail(f) => Some(std::slice::from_ref(f)),
             _ => None,
         }

@@ -1,6 +1,7 @@
 //! Pure types and rules. No I/O, no async, no AWS: everything here is tested
 //! without touching the network.
 
+pub mod application;
 pub mod email_code;
 pub mod error;
 pub mod fiscal_code;

@@ -1,0 +1,751 @@
+//! The application ("domanda d'iscrizione"): one pupil in one window.
+//!
+//! The body is kept as the parent sent it (every part optional, so that a
+//! draft can be partial); `validate` checks every value that is present and
+//! reports each bad one as a field error with its dotted path, `missing`
+//! lists what still blocks submission. The state machine is `Status`.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::error::{Error, FieldError};
+use super::fiscal_code::FiscalCode;
+use super::values::{Email, Phone, PostalCode, Province};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pupil {
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub school: Option<String>,
+    #[serde(default)]
+    pub grade: Option<String>,
+    #[serde(default)]
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub province: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guardian {
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub relationship: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diet {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceChoice {
+    #[serde(default)]
+    pub diet: Option<Diet>,
+    #[serde(default)]
+    pub days: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Isee {
+    #[serde(default)]
+    pub isee_cents: Option<i64>,
+    #[serde(default)]
+    pub attachment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declarations {
+    #[serde(default)]
+    pub privacy: Option<bool>,
+    #[serde(default)]
+    pub regulation: Option<bool>,
+    #[serde(default)]
+    pub truthfulness: Option<bool>,
+}
+
+/// The body of create and update, as the contract shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationBody {
+    #[serde(default)]
+    pub window_id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub pupil: Option<Pupil>,
+    #[serde(default)]
+    pub guardian: Option<Guardian>,
+    #[serde(default)]
+    pub service: Option<ServiceChoice>,
+    /// `null` (or absent): no ISEE declared, the highest fee band applies.
+    #[serde(default)]
+    pub isee: Option<Isee>,
+    #[serde(default)]
+    pub declarations: Option<Declarations>,
+}
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Confirmed,
+    Rejected,
+    Expired,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Confirmed => "confirmed",
+            Status::Rejected => "rejected",
+            Status::Expired => "expired",
+        }
+    }
+
+    /// The Italian label of the "Stato iscrizione" box.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Bozza (non ancora inviata)",
+            Status::Submitted => "Inviata, in attesa di conferma",
+            Status::Confirmed => "Confermata",
+            Status::Rejected => "Respinta",
+            Status::Expired => "Scaduta (bozza non inviata entro la chiusura)",
+        }
+    }
+
+    /// Whether the parent may still change the application.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Submitted)
+    }
+}
+
+pub const KINDS: &[&str] = &["new", "renewal"];
+pub const RELATIONSHIPS: &[&str] = &["madre", "padre", "tutore"];
+pub const DIET_KINDS: &[&str] = &["none", "medical", "religious", "vegetarian"];
+pub const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat"];
+/// At most a million euro: anything above is a typing error.
+pub const MAX_ISEE_CENTS: i64 = 100_000_000;
+
+/// What validation found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Values present but wrong: the write is refused (`422 invalid_fields`).
+    pub invalid: Vec<FieldError>,
+    /// Dotted paths still needed for submission.
+    pub missing: Vec<String>,
+}
+
+/// Facts from outside the body that the rules need.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub today: Date,
+    /// A medical certificate has been uploaded for this application.
+    pub has_medical_certificate: bool,
+    /// The ISEE attachment named in the body has been uploaded.
+    pub isee_attachment_uploaded: bool,
+}
+
+fn text_ok(s: &str, max: usize) -> bool {
+    let t = s.trim();
+    !t.is_empty() && t.chars().count() <= max && !t.chars().any(char::is_control)
+}
+
+fn name_ok(s: &str) -> bool {
+    text_ok(s, 80)
+        && s.trim()
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '-' | '.'))
+}
+
+struct Checker<'a> {
+    report: &'a mut Report,
+}
+
+impl Checker<'_> {
+    fn invalid(&mut self, field: &str, message: &str) {
+        self.report
+            .invalid
+            .push(FieldError::new(field, "invalid", message));
+    }
+
+    fn missing(&mut self, field: &str) {
+        self.report.missing.push(field.to_owned());
+    }
+
+    /// A required text value: missing if absent or blank, invalid if `ok`
+    /// refuses it.
+    fn text(
+        &mut self,
+        field: &str,
+        value: Option<&String>,
+        ok: impl Fn(&str) -> bool,
+        message: &str,
+    ) {
+        match value.map(|v| v.trim()) {
+            None | Some("") => self.missing(field),
+            Some(v) => {
+                if !ok(v) {
+                    self.invalid(field, message);
+                }
+            }
+        }
+    }
+
+    fn one_of(&mut self, field: &str, value: Option<&String>, allowed: &[&str], message: &str) {
+        self.text(field, value, |v| allowed.contains(&v), message);
+    }
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(
+        s.trim(),
+        &time::format_description::well_known::Iso8601::DATE,
+    )
+    .ok()
+    .filter(|_| s.trim().len() == 10)
+}
+
+/// Check every value present; list what is missing for submission.
+pub fn validate(body: &ApplicationBody, ctx: &Context) -> Report {
+    let mut report = Report::default();
+    let mut c = Checker {
+        report: &mut report,
+    };
+
+    c.text(
+        "window_id",
+        body.window_id.as_ref(),
+        |v| text_ok(v, 80),
+        "Periodo di iscrizione non valido.",
+    );
+    c.one_of(
+        "kind",
+        body.kind.as_ref(),
+        KINDS,
+        "Il tipo di domanda deve essere «new» o «renewal».",
+    );
+
+    let pupil = body.pupil.clone().unwrap_or_default();
+    let pupil_code = pupil.fiscal_code.as_deref().map(FiscalCode::parse);
+    c.text(
+        "pupil.fiscal_code",
+        pupil.fiscal_code.as_ref(),
+        |v| FiscalCode::parse(v).is_ok(),
+        "Codice fiscale dell'alunno non valido: controlla le 16 lettere e cifre.",
+    );
+    c.text(
+        "pupil.first_name",
+        pupil.first_name.as_ref(),
+        name_ok,
+        "Nome dell'alunno non valido.",
+    );
+    c.text(
+        "pupil.last_name",
+        pupil.last_name.as_ref(),
+        name_ok,
+        "Cognome dell'alunno non valido.",
+    );
+    match pupil.birth_date.as_deref().map(str::trim) {
+        None | Some("") => c.missing("pupil.birth_date"),
+        Some(raw) => match parse_date(raw) {
+            None => c.invalid(
+                "pupil.birth_date",
+                "Data di nascita non valida: usa il formato AAAA-MM-GG.",
+            ),
+            Some(date) if date > ctx.today => c.invalid(
+                "pupil.birth_date",
+                "La data di nascita non può essere nel futuro.",
+            ),
+            Some(date) => {
+                if let Some(Ok(code)) = &pupil_code {
+                    let (day, month) = code.birth_day_month();
+                    let agrees = date.day() == day
+                        && date.month() == month
+                        && (date.year().rem_euclid(100)) as u8 == code.birth_year_two_digits();
+                    if !agrees {
+                        c.invalid(
+                            "pupil.birth_date",
+                            "La data di nascita non corrisponde al codice fiscale dell'alunno.",
+                        );
+                    }
+                }
+            }
+        },
+    }
+    c.text(
+        "pupil.school",
+        pupil.school.as_ref(),
+        |v| text_ok(v, 120),
+        "Nome della scuola non valido.",
+    );
+    c.text(
+        "pupil.grade",
+        pupil.grade.as_ref(),
+        |v| text_ok(v, 10) && v.chars().all(|ch| ch.is_alphanumeric() || ch == ' '),
+        "Classe non valida.",
+    );
+    if let Some(section) = pupil.section.as_deref()
+        && !section.trim().is_empty()
+        && !(text_ok(section, 10)
+            && section
+                .trim()
+                .chars()
+                .all(|ch| ch.is_alphanumeric() || ch == ' '))
+    {
+        c.invalid("pupil.section", "Sezione non valida.");
+    }
+
+    let guardian = body.guardian.clone().unwrap_or_default();
+    c.text(
+        "guardian.fiscal_code",
+        guardian.fiscal_code.as_ref(),
+        |v| FiscalCode::parse(v).is_ok(),
+        "Codice fiscale del genitore non valido: controlla le 16 lettere e cifre.",
+    );
+    c.text(
+        "guardian.first_name",
+        guardian.first_name.as_ref(),
+        name_ok,
+        "Nome non valido.",
+    );
+    c.text(
+        "guardian.last_name",
+        guardian.last_name.as_ref(),
+        name_ok,
+        "Cognome non valido.",
+    );
+    c.one_of(
+        "guardian.relationship",
+        guardian.relationship.as_ref(),
+        RELATIONSHIPS,
+        "Indica se sei madre, padre o tutore.",
+    );
+    c.text(
+        "guardian.email",
+        guardian.email.as_ref(),
+        |v| Email::parse(v).is_ok(),
+        "Indirizzo email non valido.",
+    );
+    c.text(
+        "guardian.phone",
+        guardian.phone.as_ref(),
+        |v| Phone::parse(v).is_ok(),
+        "Numero di telefono non valido: indica un cellulare o un fisso italiano.",
+    );
+    let address = guardian.address.clone().unwrap_or_default();
+    c.text(
+        "guardian.address.street",
+        address.street.as_ref(),
+        |v| text_ok(v, 120),
+        "Indirizzo non valido.",
+    );
+    c.text(
+        "guardian.address.city",
+        address.city.as_ref(),
+        |v| text_ok(v, 80),
+        "Comune non valido.",
+    );
+    c.text(
+        "guardian.address.postal_code",
+        address.postal_code.as_ref(),
+        |v| PostalCode::parse(v).is_ok(),
+        "Il CAP è formato da 5 cifre.",
+    );
+    c.text(
+        "guardian.address.province",
+        address.province.as_ref(),
+        |v| Province::parse(v).is_ok(),
+        "Sigla della provincia non valida (ad esempio BA).",
+    );
+    if let (Some(Ok(p)), Some(Ok(g))) = (
+        &pupil_code,
+        guardian.fiscal_code.as_deref().map(FiscalCode::parse),
+    ) && p == &g
+    {
+        c.invalid(
+            "guardian.fiscal_code",
+            "Il codice fiscale del genitore non può essere quello dell'alunno.",
+        );
+    }
+
+    let service = body.service.clone().unwrap_or_default();
+    let diet = service.diet.clone().unwrap_or_default();
+    c.one_of(
+        "service.diet.kind",
+        diet.kind.as_ref(),
+        DIET_KINDS,
+        "Tipo di dieta non valido.",
+    );
+    if let Some(notes) = &diet.notes
+        && notes.chars().count() > 1000
+    {
+        c.invalid(
+            "service.diet.notes",
+            "Le note possono avere al massimo 1000 caratteri.",
+        );
+    }
+    match &service.days {
+        None => c.missing("service.days"),
+        Some(days) if days.is_empty() => c.missing("service.days"),
+        Some(days) => {
+            let mut seen = Vec::new();
+            for d in days {
+                if !DAYS.contains(&d.as_str()) || seen.contains(d) {
+                    c.invalid(
+                        "service.days",
+                        "Giorni non validi: usa mon, tue, wed, thu, fri, sat, senza ripetizioni.",
+                    );
+                    break;
+                }
+                seen.push(d.clone());
+            }
+        }
+    }
+    if diet.kind.as_deref() == Some("medical") && !ctx.has_medical_certificate {
+        c.missing("attachments.medical_certificate");
+    }
+
+    if let Some(isee) = &body.isee {
+        match isee.isee_cents {
+            None => c.missing("isee.isee_cents"),
+            Some(v) if !(0..=MAX_ISEE_CENTS).contains(&v) => c.invalid(
+                "isee.isee_cents",
+                "Valore ISEE non valido (in centesimi di euro, da 0 a 1.000.000 €).",
+            ),
+            Some(_) => {}
+        }
+        match isee.attachment_id.as_deref().map(str::trim) {
+            None | Some("") => c.missing("isee.attachment_id"),
+            Some(_) if !ctx.isee_attachment_uploaded => c.missing("isee.attachment_id"),
+            Some(_) => {}
+        }
+    }
+
+    let decl = body.declarations.clone().unwrap_or_default();
+    for (field, value) in [
+        ("declarations.privacy", decl.privacy),
+        ("declarations.regulation", decl.regulation),
+        ("declarations.truthfulness", decl.truthfulness),
+    ] {
+        if value != Some(true) {
+            c.missing(field);
+        }
+    }
+    report
+}
+
+/// The fields a draft needs: pupil and guardian names and fiscal codes, and
+/// the privacy consent.
+pub const DRAFT_MINIMUM: &[&str] = &[
+    "pupil.fiscal_code",
+    "pupil.first_name",
+    "pupil.last_name",
+    "guardian.fiscal_code",
+    "guardian.first_name",
+    "guardian.last_name",
+    "declarations.privacy",
+];
+
+fn required_message(field: &str) -> String {
+    match field {
+        "declarations.privacy" => {
+            "Per salvare la domanda devi prendere visione dell'informativa sulla privacy.".into()
+        }
+        "declarations.regulation" => "Devi accettare il regolamento del servizio.".into(),
+        "declarations.truthfulness" => {
+            "Devi confermare la dichiarazione sostitutiva (DPR 445/2000).".into()
+        }
+        "attachments.medical_certificate" => {
+            "Per la dieta sanitaria allega il certificato medico.".into()
+        }
+        "isee.attachment_id" => "Allega l'attestazione ISEE.".into(),
+        _ => "Campo obbligatorio.".into(),
+    }
+}
+
+fn field_errors(fields: &[String]) -> Vec<FieldError> {
+    fields
+        .iter()
+        .map(|f| FieldError::new(f.clone(), "required", required_message(f)))
+        .collect()
+}
+
+/// Decide whether a body may be stored as a draft: invalid values are
+/// `422 invalid_fields`; a missing minimum is `422 incomplete`.
+pub fn check_draft(report: &Report) -> Result<(), Error> {
+    if !report.invalid.is_empty() {
+        return Err(Error::InvalidFields(report.invalid.clone()));
+    }
+    let lacking: Vec<String> = DRAFT_MINIMUM
+        .iter()
+        .filter(|f| report.missing.iter().any(|m| m == *f))
+        .map(|f| (*f).to_owned())
+        .collect();
+    if lacking.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Incomplete(field_errors(&lacking)))
+    }
+}
+
+/// Decide whether a body is complete for submission.
+pub fn check_complete(report: &Report) -> Result<(), Error> {
+    if !report.invalid.is_empty() {
+        return Err(Error::InvalidFields(report.invalid.clone()));
+    }
+    if report.missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Incomplete(field_errors(&report.missing)))
+    }
+}
+
+/// One entry of an application's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `parent`, `staff`, `system`.
+    pub by: String,
+    pub from: Option<Status>,
+    pub to: Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn ctx() -> Context {
+        Context {
+            today: date!(2025 - 04 - 22),
+            has_medical_certificate: false,
+            isee_attachment_uploaded: false,
+        }
+    }
+
+    /// A complete body; the pupil's code is computed to be valid.
+    fn complete() -> ApplicationBody {
+        serde_json::from_value(serde_json::json!({
+            "window_id": "w-1", "kind": "new",
+            "pupil": { "fiscal_code": "RSSMRA15E41A662S", "first_name": "Maria", "last_name": "Rossi",
+                       "birth_date": "2015-05-01", "school": "Primaria G. Mazzini", "grade": "3", "section": "B" },
+            "guardian": { "fiscal_code": "BNCNNA80A41A662C", "first_name": "Anna", "last_name": "Bianchi",
+                          "relationship": "madre", "email": "anna@example.it", "phone": "+393331234567",
+                          "address": { "street": "Via Roma 1", "city": "Corato", "postal_code": "70033", "province": "BA" } },
+            "service": { "diet": { "kind": "none", "notes": "" }, "days": ["mon","tue","wed","thu","fri"] },
+            "isee": null,
+            "declarations": { "privacy": true, "regulation": true, "truthfulness": true }
+        }))
+        .expect("body")
+    }
+
+    fn fix_codes(mut body: ApplicationBody) -> ApplicationBody {
+        // Make the check characters right whatever they were typed as.
+        for code in [
+            body.pupil.as_mut().and_then(|p| p.fiscal_code.as_mut()),
+            body.guardian.as_mut().and_then(|g| g.fiscal_code.as_mut()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for c in 'A'..='Z' {
+                let candidate = format!("{}{c}", &code[..15]);
+                if FiscalCode::parse(&candidate).is_ok() {
+                    *code = candidate;
+                    break;
+                }
+            }
+        }
+        body
+    }
+
+    #[test]
+    fn a_complete_body_has_nothing_missing() {
+        let r = validate(&fix_codes(complete()), &ctx());
+        assert_eq!(r.invalid, vec![]);
+        assert_eq!(r.missing, Vec::<String>::new());
+        assert!(check_complete(&r).is_ok());
+        assert!(check_draft(&r).is_ok());
+    }
+
+    #[test]
+    fn an_empty_body_misses_the_draft_minimum() {
+        let r = validate(&ApplicationBody::default(), &ctx());
+        let err = check_draft(&r).expect_err("incomplete");
+        assert_eq!(err.code(), "incomplete");
+        let fields: Vec<&str> = err
+            .fields()
+            .unwrap_or(&[])
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
+        assert_eq!(fields, DRAFT_MINIMUM);
+    }
+
+    #[test]
+    fn bad_values_are_field_errors() {
+        let mut b = fix_codes(complete());
+        if let Some(g) = b.guardian.as_mut() {
+            g.phone = Some("12345".into());
+            g.email = Some("anna".into());
+            if let Some(a) = g.address.as_mut() {
+                a.postal_code = Some("7003".into());
+                a.province = Some("XX".into());
+            }
+        }
+        if let Some(p) = b.pupil.as_mut() {
+            p.fiscal_code = Some("RSSMRA15E41A662X".into());
+        }
+        let r = validate(&b, &ctx());
+        let fields: Vec<&str> = r.invalid.iter().map(|f| f.field.as_str()).collect();
+        for f in [
+            "pupil.fiscal_code",
+            "guardian.email",
+            "guardian.phone",
+            "guardian.address.postal_code",
+            "guardian.address.province",
+        ] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        assert_eq!(
+            check_draft(&r).expect_err("invalid").code(),
+            "invalid_fields"
+        );
+    }
+
+    #[test]
+    fn birth_date_must_agree_with_the_fiscal_code() {
+        let mut b = fix_codes(complete());
+        if let Some(p) = b.pupil.as_mut() {
+            p.birth_date = Some("2015-05-02".into());
+        }
+        let r = validate(&b, &ctx());
+        assert!(r.invalid.iter().any(|f| f.field == "pupil.birth_date"));
+        if let Some(p) = b.pupil.as_mut() {
+            p.birth_date = Some("2015-13-01".into());
+        }
+        assert!(
+            validate(&b, &ctx())
+                .invalid
+                .iter()
+                .any(|f| f.field == "pupil.birth_date")
+        );
+    }
+
+    #[test]
+    fn medical_diet_needs_a_certificate_and_isee_an_attachment() {
+        let mut b = fix_codes(complete());
+        if let Some(s) = b.service.as_mut() {
+            s.diet = Some(Diet {
+                kind: Some("medical".into()),
+                notes: Some("Celiachia".into()),
+            });
+        }
+        b.isee = Some(Isee {
+            isee_cents: Some(1_250_000),
+            attachment_id: Some("att-1".into()),
+        });
+        let r = validate(&b, &ctx());
+        assert!(
+            r.missing
+                .contains(&"attachments.medical_certificate".to_string())
+        );
+        assert!(r.missing.contains(&"isee.attachment_id".to_string()));
+        let ok = Context {
+            has_medical_certificate: true,
+            isee_attachment_uploaded: true,
+            ..ctx()
+        };
+        assert!(validate(&b, &ok).missing.is_empty());
+    }
+
+    #[test]
+    fn declarations_must_all_be_true_to_submit() {
+        let mut b = fix_codes(complete());
+        b.declarations = Some(Declarations {
+            privacy: Some(true),
+            regulation: Some(false),
+            truthfulness: None,
+        });
+        let r = validate(&b, &ctx());
+        assert!(check_draft(&r).is_ok());
+        let err = check_complete(&r).expect_err("incomplete");
+        assert_eq!(err.code(), "incomplete");
+        assert_eq!(
+            r.missing,
+            vec!["declarations.regulation", "declarations.truthfulness"]
+        );
+    }
+
+    #[test]
+    fn unknown_enum_values_and_days() {
+        let mut b = fix_codes(complete());
+        b.kind = Some("other".into());
+        if let Some(s) = b.service.as_mut() {
+            s.days = Some(vec!["mon".into(), "mon".into()]);
+        }
+        if let Some(g) = b.guardian.as_mut() {
+            g.relationship = Some("zio".into());
+        }
+        let r = validate(&b, &ctx());
+        let fields: Vec<&str> = r.invalid.iter().map(|f| f.field.as_str()).collect();
+        assert!(fields.contains(&"kind"));
+        assert!(fields.contains(&"service.days"));
+        assert!(fields.contains(&"guardian.relationship"));
+    }
+
+    #[test]
+    fn statuses() {
+        assert!(Status::Draft.editable());
+        assert!(Status::Submitted.editable());
+        assert!(!Status::Confirmed.editable());
+        assert!(!Status::Expired.editable());
+        assert_eq!(
+            serde_json::to_string(&Status::Submitted).unwrap_or_default(),
+            "\"submitted\""
+        );
+    }
+}
