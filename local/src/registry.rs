@@ -32,6 +32,11 @@ pub fn http_functions() -> Vec<HttpFunction> {
             handler: |app, req| Box::pin(fn_email_code::handle(app, req)),
         },
         HttpFunction {
+            binary: fn_save_draft::BINARY,
+            routes: fn_save_draft::ROUTES,
+            handler: |app, req| Box::pin(fn_save_draft::handle(app, req)),
+        },
+        HttpFunction {
             binary: fn_status::BINARY,
             routes: fn_status::ROUTES,
             handler: |app, req| Box::pin(fn_status::handle(app, req)),

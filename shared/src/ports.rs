@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::domain::application::Application;
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
@@ -34,6 +35,42 @@ pub struct Versioned<T> {
     pub version: u64,
 }
 
+/// Why creating an application failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// The pupil already has an application in that window.
+    #[error("duplicate pupil")]
+    DuplicatePupil,
+    /// The creating session already named another guardian.
+    #[error("guardian mismatch")]
+    GuardianMismatch,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The keyed hashes under which an application is filed (never personal
+/// data in clear).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationKeys {
+    /// The pupil (uniqueness per window, and fiscal-code logins).
+    pub pupil: String,
+    /// The guardian named in the application.
+    pub guardian: String,
+    /// The identities of the creating session (email, SPID).
+    pub owners: Vec<String>,
+}
+
+/// A pupil's login credentials ("Password: …" mailed on the first draft).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Credentials {
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// A temporary (mailed) password must be changed at the first login.
+    pub temporary: bool,
+    /// Failed logins in the current 15-minute span.
+    pub failures: Vec<i64>,
+}
+
 /// The single table, seen through the access patterns of the domain.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -56,6 +93,61 @@ pub trait Store: Send + Sync {
         window_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+
+    async fn get_window(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+    ) -> Result<Option<Window>, StoreError>;
+
+    /// Create an application with its uniqueness guard, the creating
+    /// session's guardian lock and owner links, all in one transaction.
+    async fn create_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        keys: &ApplicationKeys,
+    ) -> Result<(), CreateError>;
+    async fn get_application(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+    ) -> Result<Option<Application>, StoreError>;
+    /// Replace the application if its stored version is still `expected`.
+    async fn put_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+    ) -> Result<(), StoreError>;
+    /// The applications created by an owner identity.
+    async fn owner_applications(
+        &self,
+        tenant: &TenantSlug,
+        owner: &str,
+    ) -> Result<Vec<Application>, StoreError>;
+    /// The applications of a pupil (every window).
+    async fn pupil_applications(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Vec<Application>, StoreError>;
+
+    async fn get_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Option<Versioned<Credentials>>, StoreError>;
+    /// Write credentials if the stored version is still `expected` (`None`:
+    /// whatever is stored is replaced, as when a new temporary password is
+    /// mailed).
+    async fn put_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+        credentials: &Credentials,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
 
     /// The email code record of one address (`address_key` is a keyed hash
     /// of the address, never the address itself).

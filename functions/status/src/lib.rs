@@ -6,12 +6,15 @@ use serde::Serialize;
 use shared::app::App;
 use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
-use shared::http::{self, HttpResponse, json, load_tenant};
+use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant};
+use shared::ops::applications;
 use shared::ops::windows::{self, WindowView};
 
 pub const BINARY: &str = "status";
 pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
-pub const ROUTES: &[&str] = &[WINDOWS];
+pub const LIST: &str = "GET /v1/{tenant}/applications";
+pub const READ: &str = "GET /v1/{tenant}/applications/{id}";
+pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -20,6 +23,8 @@ pub async fn handle(app: App, req: Request) -> HttpResponse {
 async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     match http::route_key(&req).as_deref() {
         Some(WINDOWS) => list_windows(app, req).await,
+        Some(LIST) => list_applications(app, req).await,
+        Some(READ) => read_application(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -56,5 +61,29 @@ async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
             tenant: tenant_view(&tenant),
             windows,
         },
+    ))
+}
+
+async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let items: Vec<serde_json::Value> = applications::list(&app, &tenant, &session)
+        .await?
+        .iter()
+        .map(|a| applications::view(a, &applications::missing(&app, a)))
+        .collect();
+    Ok(json(200, &serde_json::json!({ "applications": items })))
+}
+
+async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let id = http::path_param(&req, "id")?;
+    let a = applications::read(&app, &tenant, &session, &id).await?;
+    let missing = applications::missing(&app, &a);
+    Ok(json_with_etag(
+        200,
+        &applications::view(&a, &missing),
+        a.version,
     ))
 }

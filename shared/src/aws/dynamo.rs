@@ -12,11 +12,13 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{describe, is_transient};
+use crate::domain::application::Application;
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
-use crate::ports::{Store, StoreError, Versioned};
+use crate::ports::{ApplicationKeys, CreateError, Credentials, Store, StoreError, Versioned};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -44,6 +46,60 @@ fn tenant_pk(tenant: &TenantSlug) -> String {
 
 fn email_code_pk(tenant: &TenantSlug, address_key: &str) -> String {
     format!("TENANT#{tenant}#ADDR#{address_key}")
+}
+
+fn application_pk(tenant: &TenantSlug, id: &str) -> String {
+    format!("TENANT#{tenant}#APP#{id}")
+}
+
+fn pupil_pk(tenant: &TenantSlug, pupil: &str) -> String {
+    format!("TENANT#{tenant}#PUPIL#{pupil}")
+}
+
+fn owner_pk(tenant: &TenantSlug, owner: &str) -> String {
+    format!("TENANT#{tenant}#OWNER#{owner}")
+}
+
+/// The staff list: a window's applications by status, newest first.
+fn staff_list_keys(tenant: &TenantSlug, app: &Application) -> (String, String) {
+    let at = app.submitted_at.unwrap_or(app.first_saved_at);
+    (
+        format!(
+            "TENANT#{tenant}#WINDOW#{}#{}",
+            app.window_id,
+            app.status.code()
+        ),
+        format!("{:012}#{}", at.unix_timestamp().max(0), app.id),
+    )
+}
+
+fn application_item(tenant: &TenantSlug, app: &Application) -> Result<Item, StoreError> {
+    let (gpk, gsk) = staff_list_keys(tenant, app);
+    Ok(HashMap::from([
+        (PK.to_string(), s(application_pk(tenant, &app.id))),
+        (SK.to_string(), s("APP")),
+        (DATA.to_string(), to_json(app)?),
+        (VERSION.to_string(), n(app.version)),
+        (GSI1_PK.to_string(), s(gpk)),
+        (GSI1_SK.to_string(), s(gsk)),
+    ]))
+}
+
+fn put_item(
+    table: &str,
+    item: Item,
+    condition: Option<&str>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder().table_name(table).set_item(Some(item));
+    if let Some(c) = condition {
+        put = put
+            .condition_expression(c)
+            .expression_attribute_names("#pk", PK);
+    }
+    let put = put
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn window_sk(id: &str) -> String {
@@ -121,6 +177,45 @@ impl DynamoStore {
             .await
             .map_err(|e| map_err(e, |_| false))?;
         Ok(out.item)
+    }
+
+    /// The `app_id`s of the link items under `pk` whose sort key starts
+    /// with `prefix`.
+    async fn linked_ids(&self, pk: String, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| map_err(e, |_| false))?;
+            if let Some(id) = item.get("app_id").and_then(|v| v.as_s().ok()) {
+                ids.push(id.clone());
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn applications(
+        &self,
+        tenant: &TenantSlug,
+        ids: Vec<String>,
+    ) -> Result<Vec<Application>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(item) = self.get(application_pk(tenant, &id), "APP").await? {
+                out.push(from_item(&item)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn put(&self, item: Item) -> Result<(), StoreError> {
@@ -269,6 +364,209 @@ impl Store for DynamoStore {
                 other => Err(other),
             },
         }
+    }
+
+    async fn get_window(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+    ) -> Result<Option<Window>, StoreError> {
+        self.get(tenant_pk(tenant), &window_sk(window_id))
+            .await?
+            .map(|item| from_item(&item))
+            .transpose()
+    }
+
+    async fn create_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        keys: &ApplicationKeys,
+    ) -> Result<(), CreateError> {
+        let table = self.table.as_str();
+        let mut actions = vec![
+            put_item(
+                table,
+                application_item(tenant, application)?,
+                Some("attribute_not_exists(#pk)"),
+            )?,
+            put_item(
+                table,
+                HashMap::from([
+                    (PK.to_string(), s(pupil_pk(tenant, &keys.pupil))),
+                    (
+                        SK.to_string(),
+                        s(format!("WINDOW#{}", application.window_id)),
+                    ),
+                    ("app_id".to_string(), s(application.id.clone())),
+                ]),
+                Some("attribute_not_exists(#pk)"),
+            )?,
+        ];
+        for owner in &keys.owners {
+            let lock = Update::builder()
+                .table_name(table)
+                .key(PK, s(owner_pk(tenant, owner)))
+                .key(SK, s("GUARDIAN"))
+                .update_expression("SET #g = :g")
+                .condition_expression("attribute_not_exists(#pk) OR #g = :g")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#g", "guardian")
+                .expression_attribute_values(":g", s(keys.guardian.clone()))
+                .build()
+                .map_err(|e| StoreError::Other(format!("transaction update: {e}")))?;
+            actions.push(TransactWriteItem::builder().update(lock).build());
+            actions.push(put_item(
+                table,
+                HashMap::from([
+                    (PK.to_string(), s(owner_pk(tenant, owner))),
+                    (SK.to_string(), s(format!("APP#{}", application.id))),
+                    ("app_id".to_string(), s(application.id.clone())),
+                ]),
+                None,
+            )?);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await;
+        let Err(err) = result else {
+            return Ok(());
+        };
+        if let Some(cancelled) = err
+            .as_service_error()
+            .filter(|e| e.is_transaction_canceled_exception())
+        {
+            let failed: Vec<usize> = match cancelled {
+                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => t
+                    .cancellation_reasons()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|(i, _)| i)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            // Action 1 is the pupil's guard; from 2 on, owner locks and links.
+            if failed.contains(&1) {
+                return Err(CreateError::DuplicatePupil);
+            }
+            if failed.iter().any(|i| *i >= 2) {
+                return Err(CreateError::GuardianMismatch);
+            }
+            if failed.contains(&0) {
+                return Err(CreateError::Store(StoreError::Conflict));
+            }
+            // Cancelled for another reason (a concurrent transaction on the
+            // same items): nothing was written, the client may retry.
+            return Err(CreateError::Store(StoreError::Unavailable));
+        }
+        Err(CreateError::Store(map_err(err, |_| false)))
+    }
+
+    async fn get_application(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+    ) -> Result<Option<Application>, StoreError> {
+        self.get(application_pk(tenant, id), "APP")
+            .await?
+            .map(|item| from_item(&item))
+            .transpose()
+    }
+
+    async fn put_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(application_item(tenant, application)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(expected))
+            .send()
+            .await
+            .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
+        Ok(())
+    }
+
+    async fn owner_applications(
+        &self,
+        tenant: &TenantSlug,
+        owner: &str,
+    ) -> Result<Vec<Application>, StoreError> {
+        let ids = self.linked_ids(owner_pk(tenant, owner), "APP#").await?;
+        self.applications(tenant, ids).await
+    }
+
+    async fn pupil_applications(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Vec<Application>, StoreError> {
+        let ids = self.linked_ids(pupil_pk(tenant, pupil), "WINDOW#").await?;
+        self.applications(tenant, ids).await
+    }
+
+    async fn get_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Option<Versioned<Credentials>>, StoreError> {
+        let Some(item) = self.get(pupil_pk(tenant, pupil), "CREDENTIALS").await? else {
+            return Ok(None);
+        };
+        Ok(Some(Versioned {
+            value: from_item(&item)?,
+            version: version_of(&item),
+        }))
+    }
+
+    async fn put_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+        credentials: &Credentials,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let current = match expected {
+            Some(v) => v,
+            None => self
+                .get(pupil_pk(tenant, pupil), "CREDENTIALS")
+                .await?
+                .map(|i| version_of(&i))
+                .unwrap_or(0),
+        };
+        let item = HashMap::from([
+            (PK.to_string(), s(pupil_pk(tenant, pupil))),
+            (SK.to_string(), s("CREDENTIALS")),
+            (DATA.to_string(), to_json(credentials)?),
+            (VERSION.to_string(), n(current + 1)),
+        ]);
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = if expected.is_some() {
+            request
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", VERSION)
+                .expression_attribute_values(":v", n(current))
+        } else {
+            request
+        };
+        request
+            .send()
+            .await
+            .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
+        Ok(())
     }
 
     async fn get_email_code(

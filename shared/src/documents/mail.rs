@@ -87,6 +87,53 @@ accedere a nome tuo.</p>\
     }
 }
 
+/// The temporary password mailed on the first draft. The subject carries no
+/// personal data; the body names the pupil so the parent knows which child
+/// the password is for.
+pub fn temporary_password(tenant: &Tenant, to: &Email, pupil_name: &str, password: &str) -> Mail {
+    let subject = format!(
+        "Domanda d'iscrizione salvata: la tua password – {}",
+        tenant.name
+    );
+    let text = format!(
+        "Gentile genitore,\n\n\
+la domanda d'iscrizione di {pupil} è stata salvata come bozza. Attenzione: una bozza non è \
+un'iscrizione; per iscrivere l'alunno devi completare la domanda e premere «Invia iscrizione» \
+entro la chiusura del periodo di iscrizione.\n\n\
+Per riprendere la domanda in qualsiasi momento accedi con il codice fiscale dell'alunno e \
+questa password temporanea:\n\n\
+Password: {password}\n\n\
+Al primo accesso ti verrà chiesto di sceglierne una personale (almeno 10 caratteri, con \
+lettere e numeri).\n\n\
+Se non hai compilato tu questa domanda, scrivi subito all'ufficio ai recapiti qui sotto.\n\n\
+{signature}\n",
+        pupil = pupil_name,
+        signature = signature_text(tenant),
+    );
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> è \
+stata salvata come bozza. Attenzione: una bozza non è un'iscrizione; per iscrivere l'alunno devi \
+completare la domanda e premere «Invia iscrizione» entro la chiusura del periodo di iscrizione.</p>\
+<p>Per riprendere la domanda in qualsiasi momento accedi con il codice fiscale dell'alunno e \
+questa password temporanea:</p><p style=\"font-size: 1.4em; font-family: monospace;\">Password: {password}</p>\
+<p>Al primo accesso ti verrà chiesto di sceglierne una personale (almeno 10 caratteri, con \
+lettere e numeri).</p><p>Se non hai compilato tu questa domanda, scrivi subito all'ufficio ai \
+recapiti qui sotto.</p>",
+            pupil = escape_html(pupil_name),
+            password = escape_html(password),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -749,3 +749,71 @@ mod tests {
         );
     }
 }
+
+/// The fee band a submitted application falls in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeBand {
+    pub code: String,
+    pub fee_cents: i64,
+}
+
+/// Who created an application: the identities of the creating session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// The verified email of the creating session.
+    pub email: Option<String>,
+    /// The SPID/CIE fiscal code of the creating session.
+    pub spid_fiscal_code: Option<String>,
+}
+
+/// A stored application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: String,
+    pub window_id: String,
+    pub kind: String,
+    pub body: ApplicationBody,
+    pub status: Status,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_saved_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub decided_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub decision_reason: Option<String>,
+    #[serde(default)]
+    pub user_code: Option<String>,
+    #[serde(default)]
+    pub fee_band: Option<FeeBand>,
+    pub owner: Owner,
+    /// Normalised pupil and guardian fiscal codes (fixed at creation).
+    pub pupil_fiscal_code: String,
+    pub guardian_fiscal_code: String,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Application {
+    /// The pupil's and the guardian's normalised codes of a body that passed
+    /// `check_draft` (which guarantees both parse).
+    pub fn codes_of(body: &ApplicationBody) -> Result<(FiscalCode, FiscalCode), Error> {
+        let pupil = body
+            .pupil
+            .as_ref()
+            .and_then(|p| p.fiscal_code.as_deref())
+            .and_then(|c| FiscalCode::parse(c).ok());
+        let guardian = body
+            .guardian
+            .as_ref()
+            .and_then(|g| g.fiscal_code.as_deref())
+            .and_then(|c| FiscalCode::parse(c).ok());
+        match (pupil, guardian) {
+            (Some(p), Some(g)) => Ok((p, g)),
+            _ => Err(Error::Internal("codes_of on an unchecked body".into())),
+        }
+    }
+}

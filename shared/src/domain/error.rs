@@ -67,6 +67,22 @@ pub enum Error {
     InvalidIdToken,
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: Option<u64> },
+    #[error("window closed")]
+    WindowClosed,
+    #[error("duplicate pupil")]
+    DuplicatePupil,
+    #[error("guardian mismatch")]
+    GuardianMismatch,
+    #[error("not editable")]
+    NotEditable,
+    #[error("version conflict")]
+    VersionConflict,
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("weak password")]
+    WeakPassword(Vec<FieldError>),
+    #[error("verified email required")]
+    EmailRequired,
     #[error("service unavailable")]
     Unavailable { retry_after_secs: u64 },
     /// An internal fault. The detail is for the logs only (never personal
@@ -91,6 +107,13 @@ impl Error {
             Error::InvalidFields(_) | Error::Incomplete(_) => 422,
             Error::TooManyRequests { .. } | Error::TooManyAttempts { .. } => 429,
             Error::CodeExpired => 410,
+            Error::WindowClosed
+            | Error::DuplicatePupil
+            | Error::GuardianMismatch
+            | Error::NotEditable => 409,
+            Error::VersionConflict => 412,
+            Error::EmailRequired | Error::PasswordChangeRequired => 403,
+            Error::WeakPassword(_) => 422,
             Error::Unavailable { .. } => 503,
             Error::Internal(_) => 500,
         }
@@ -116,6 +139,14 @@ impl Error {
             Error::InvalidCredentials => "invalid_credentials",
             Error::InvalidIdToken => "invalid_id_token",
             Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::WindowClosed => "window_closed",
+            Error::DuplicatePupil => "duplicate_pupil",
+            Error::GuardianMismatch => "guardian_mismatch",
+            Error::NotEditable => "not_editable",
+            Error::VersionConflict => "version_conflict",
+            Error::EmailRequired => "email_verification_required",
+            Error::PasswordChangeRequired => "password_change_required",
+            Error::WeakPassword(_) => "weak_password",
             Error::Unavailable { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
         }
@@ -168,6 +199,34 @@ impl Error {
             Error::TooManyAttempts { .. } => {
                 "Troppi tentativi errati: il codice non è più valido, richiedine uno nuovo.".into()
             }
+            Error::WindowClosed => {
+                "Il periodo di iscrizione è chiuso: non è più possibile inviare o modificare domande."
+                    .into()
+            }
+            Error::DuplicatePupil => "Esiste già una domanda per questo alunno in questo periodo di \
+iscrizione. Per riprenderla accedi con il codice fiscale dell'alunno e la password che ti abbiamo \
+inviato via email."
+                .into(),
+            Error::GuardianMismatch => "Tutte le domande dei fratelli presentate in questa sessione \
+devono indicare lo stesso genitore o tutore."
+                .into(),
+            Error::NotEditable => {
+                "La domanda non è più modificabile: è già stata confermata, respinta o è scaduta."
+                    .into()
+            }
+            Error::VersionConflict => "La domanda è stata modificata nel frattempo (ad esempio in \
+un'altra scheda): ricarica la pagina per vedere la versione aggiornata."
+                .into(),
+            Error::PasswordChangeRequired => {
+                "Hai effettuato l'accesso con una password temporanea: scegline una personale per continuare."
+                    .into()
+            }
+            Error::WeakPassword(_) => "La nuova password non è abbastanza sicura: usa almeno 10 \
+caratteri, con lettere e numeri, senza il codice fiscale."
+                .into(),
+            Error::EmailRequired => {
+                "Per presentare una domanda devi prima verificare il tuo indirizzo email.".into()
+            }
             Error::Unavailable { .. } => {
                 "Il servizio è momentaneamente non disponibile: riprova tra poco.".into()
             }
@@ -187,7 +246,7 @@ impl Error {
 
     pub fn fields(&self) -> Option<&[FieldError]> {
         match self {
-            Error::InvalidFields(f) | Error::Incomplete(f) => Some(f),
+            Error::InvalidFields(f) | Error::Incomplete(f) | Error::WeakPassword(f) => Some(f),
             Error::UnknownField(f) | Error::InvalidEmail(f) => Some(std::slice::from_ref(f)),
             _ => None,
         }

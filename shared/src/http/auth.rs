@@ -31,6 +31,10 @@ pub struct SessionClaims {
     /// The guardian's fiscal code from SPID/CIE, if logged in that way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spid_fiscal_code: Option<String>,
+    /// Keyed hash of the pupil's fiscal code, for a session opened with the
+    /// pupil's fiscal code and password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pupil: Option<String>,
     /// Set for a session opened with a temporary password.
     #[serde(default)]
     pub must_change_password: bool,
@@ -48,6 +52,7 @@ impl SessionClaims {
             tenant: tenant.to_string(),
             email: None,
             spid_fiscal_code: None,
+            pupil: None,
             must_change_password: false,
         }
     }

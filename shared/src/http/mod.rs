@@ -248,6 +248,46 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The parent session of the request: `401` without a valid one, `403
+/// password_change_required` for a temporary-password session (unless the
+/// route is the password change itself).
+pub fn parent_session(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    allow_password_change: bool,
+) -> Result<auth::SessionClaims, Error> {
+    let token = bearer_token(req).ok_or(Error::Unauthorized)?;
+    let claims = auth::verify(&app.config, token, &tenant.slug, app.clock.now())?;
+    if claims.must_change_password && !allow_password_change {
+        return Err(Error::PasswordChangeRequired);
+    }
+    Ok(claims)
+}
+
+/// A path parameter other than the tenant (`404` when absent or empty).
+pub fn path_param(req: &Request, name: &str) -> Result<String, Error> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .filter(|v| !v.is_empty() && v.len() <= 100)
+        .map(str::to_owned)
+        .ok_or(Error::NotFound)
+}
+
+/// A header's value as text.
+pub fn header_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A JSON response with `ETag: "<version>"`.
+pub fn json_with_etag<T: Serialize>(status: u16, value: &T, version: u64) -> HttpResponse {
+    let mut response = json(status, value);
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
 /// Start a Lambda function: logging, the app built once, then the runtime.
 pub async fn run_lambda<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where

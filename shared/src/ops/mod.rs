@@ -1,7 +1,9 @@
 //! Domain operations: each reads and writes through the ports and applies
 //! the pure rules of `crate::domain`. Handlers call exactly one of these.
 
+pub mod applications;
 pub mod email_codes;
+pub mod passwords;
 pub mod windows;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};

@@ -1,0 +1,55 @@
+//! The `save-draft` function: `POST applications` ("Salva bozza") and
+//! `PUT applications/{id}` ("Modifica iscrizione").
+
+use lambda_http::Request;
+
+use shared::app::App;
+use shared::domain::application::ApplicationBody;
+use shared::domain::error::Error;
+use shared::http::{self, HttpResponse, json_with_etag, load_tenant, parse_json};
+use shared::ops::applications;
+
+pub const BINARY: &str = "save-draft";
+pub const CREATE: &str = "POST /v1/{tenant}/applications";
+pub const UPDATE: &str = "PUT /v1/{tenant}/applications/{id}";
+pub const ROUTES: &[&str] = &[CREATE, UPDATE];
+
+pub async fn handle(app: App, req: Request) -> HttpResponse {
+    http::serve(&app, req, route).await
+}
+
+async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
+    match http::route_key(&req).as_deref() {
+        Some(CREATE) => create(app, req).await,
+        Some(UPDATE) => update(app, req).await,
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let body: ApplicationBody = parse_json(&req)?;
+    let created = applications::create_draft(&app, &tenant, &session, body).await?;
+    let missing = applications::missing(&app, &created);
+    Ok(json_with_etag(
+        201,
+        &applications::view(&created, &missing),
+        created.version,
+    ))
+}
+
+async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let id = http::path_param(&req, "id")?;
+    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
+    let body: ApplicationBody = parse_json(&req)?;
+    let updated = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
+    let missing = applications::missing(&app, &updated);
+    Ok(json_with_etag(
+        200,
+        &applications::view(&updated, &missing),
+        updated.version,
+    ))
+}

@@ -1,0 +1,432 @@
+//! Applications from the parent's side: save a draft, update it, read it,
+//! list one's own. Every write is conditional: a guard item per pupil and
+//! window (in the same transaction as the application), the version for
+//! updates.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::documents::mail;
+use crate::domain::application::{
+    self, Application, ApplicationBody, Context, HistoryEntry, Owner, Status,
+};
+use crate::domain::error::{Error, FieldError};
+use crate::domain::fiscal_code::FiscalCode;
+use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
+use crate::domain::window::Window;
+use crate::http::auth::SessionClaims;
+use crate::http::store_error;
+use crate::ports::{ApplicationKeys, CreateError, Credentials, StoreError};
+
+pub fn pupil_key(app: &App, tenant: &Tenant, code: &str) -> String {
+    app.config.keyed_hash("pupil", tenant.slug.as_str(), code)
+}
+
+fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(email) = &session.email {
+        keys.push(
+            app.config
+                .keyed_hash("owner-email", tenant.slug.as_str(), email),
+        );
+    }
+    if let Some(fc) = &session.spid_fiscal_code {
+        keys.push(
+            app.config
+                .keyed_hash("owner-spid", tenant.slug.as_str(), fc),
+        );
+    }
+    keys
+}
+
+/// Whether this session may see and change `application`.
+pub fn may_access(app: &App, tenant: &Tenant, session: &SessionClaims, a: &Application) -> bool {
+    let by_email = session.email.is_some() && session.email == a.owner.email;
+    let by_spid = session.spid_fiscal_code.as_ref().is_some_and(|fc| {
+        a.owner.spid_fiscal_code.as_ref() == Some(fc) || &a.guardian_fiscal_code == fc
+    });
+    let by_pupil = session
+        .pupil
+        .as_ref()
+        .is_some_and(|k| *k == pupil_key(app, tenant, &a.pupil_fiscal_code));
+    by_email || by_spid || by_pupil
+}
+
+/// The application as the contract shows it: the body plus its state.
+pub fn view(a: &Application, missing: &[String]) -> Value {
+    let mut out = match serde_json::to_value(&a.body) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    out.insert("kind".into(), Value::String(a.kind.clone()));
+    out.insert("window_id".into(), Value::String(a.window_id.clone()));
+    if !out.contains_key("isee") {
+        out.insert("isee".into(), Value::Null);
+    }
+    let state = serde_json::json!({
+        "id": a.id,
+        "status": a.status,
+        "version": a.version,
+        "first_saved_at": rfc3339(a.first_saved_at),
+        "updated_at": rfc3339(a.updated_at),
+        "submitted_at": a.submitted_at.map(rfc3339),
+        "decided_at": a.decided_at.map(rfc3339),
+        "decision_reason": a.decision_reason,
+        "user_code": a.user_code,
+        "fee_band": a.fee_band,
+        "missing": missing,
+    });
+    if let Value::Object(state) = state {
+        out.extend(state);
+    }
+    Value::Object(out)
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The facts validation needs about uploads (none are uploaded yet in
+/// this slice: attachments come with their endpoint).
+fn context(app: &App) -> Context {
+    Context {
+        today: app.clock.now().date(),
+        has_medical_certificate: false,
+        isee_attachment_uploaded: false,
+    }
+}
+
+/// `missing` of an application now.
+pub fn missing(app: &App, a: &Application) -> Vec<String> {
+    application::validate(&a.body, &context(app)).missing
+}
+
+async fn open_window(app: &App, tenant: &Tenant, window_id: &str) -> Result<Window, Error> {
+    let window = app
+        .store
+        .get_window(&tenant.slug, window_id)
+        .await
+        .map_err(store_error)?
+        .filter(|w| tenant.offers(w.service))
+        .ok_or_else(|| {
+            Error::InvalidFields(vec![FieldError::new(
+                "window_id",
+                "invalid",
+                "Periodo di iscrizione inesistente.",
+            )])
+        })?;
+    if !window.is_open(app.clock.now()) {
+        return Err(Error::WindowClosed);
+    }
+    Ok(window)
+}
+
+/// `POST applications`: save a new draft.
+pub async fn create_draft(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    mut body: ApplicationBody,
+) -> Result<Application, Error> {
+    let Some(email) = session.email.clone() else {
+        return Err(Error::EmailRequired);
+    };
+    if body.kind.is_none() {
+        body.kind = Some("new".into());
+    }
+    let report = application::validate(&body, &context(app));
+    application::check_draft(&report)?;
+    if body.kind.as_deref() != Some("new") {
+        return Err(Error::InvalidFields(vec![FieldError::new(
+            "kind",
+            "invalid",
+            "Il rinnovo si presenta dalla sezione «Rinnova iscrizione».",
+        )]));
+    }
+    let window_id = body
+        .window_id
+        .clone()
+        .filter(|w| !w.trim().is_empty())
+        .ok_or_else(|| {
+            Error::Incomplete(vec![FieldError::new(
+                "window_id",
+                "required",
+                "Scegli il servizio e il periodo di iscrizione.",
+            )])
+        })?;
+    open_window(app, tenant, &window_id).await?;
+    let (pupil, guardian) = Application::codes_of(&body)?;
+    if let Some(spid) = &session.spid_fiscal_code
+        && spid != guardian.as_str()
+    {
+        return Err(Error::InvalidFields(vec![FieldError::new(
+            "guardian.fiscal_code",
+            "mismatch",
+            "Il genitore della domanda deve essere la persona che ha effettuato l'accesso con SPID o CIE.",
+        )]));
+    }
+    let now = app.clock.now();
+    let application = Application {
+        id: super::random_id("app")?,
+        window_id,
+        kind: "new".into(),
+        body,
+        status: Status::Draft,
+        version: 1,
+        first_saved_at: now,
+        updated_at: now,
+        submitted_at: None,
+        decided_at: None,
+        decision_reason: None,
+        user_code: None,
+        fee_band: None,
+        owner: Owner {
+            email: Some(email.clone()),
+            spid_fiscal_code: session.spid_fiscal_code.clone(),
+        },
+        pupil_fiscal_code: pupil.to_string(),
+        guardian_fiscal_code: guardian.to_string(),
+        history: vec![HistoryEntry {
+            at: now,
+            by: "parent".into(),
+            from: None,
+            to: Status::Draft,
+        }],
+    };
+    let keys = ApplicationKeys {
+        pupil: pupil_key(app, tenant, pupil.as_str()),
+        guardian: app
+            .config
+            .keyed_hash("guardian", tenant.slug.as_str(), guardian.as_str()),
+        owners: owner_keys(app, tenant, session),
+    };
+    match app
+        .store
+        .create_application(&tenant.slug, &application, &keys)
+        .await
+    {
+        Ok(()) => {}
+        Err(CreateError::DuplicatePupil) => return Err(Error::DuplicatePupil),
+        Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
+        Err(CreateError::Store(e)) => return Err(store_error(e)),
+    }
+    tracing::info!(application = %application.id, "draft created");
+    // Sessions from the email-code path get a password for fiscal-code
+    // logins, mailed to the verified address.
+    if session.pupil.is_none() {
+        mail_temporary_password(app, tenant, &email, &application, &keys.pupil).await;
+    }
+    Ok(application)
+}
+
+/// Store a fresh temporary password for the pupil and mail it. A failure
+/// here does not undo the draft: the parent still has the session, and a
+/// new draft save or the office can issue another password.
+async fn mail_temporary_password(
+    app: &App,
+    tenant: &Tenant,
+    email: &str,
+    a: &Application,
+    pupil: &str,
+) {
+    let result: Result<(), Error> = async {
+        let password = super::passwords::temporary()?;
+        let credentials = Credentials {
+            password_hash: super::passwords::hash(&password)?,
+            temporary: true,
+            failures: Vec::new(),
+        };
+        app.store
+            .put_credentials(&tenant.slug, pupil, &credentials, None)
+            .await
+            .map_err(store_error)?;
+        let to = Email::parse(email).map_err(|_| Error::Internal("stored email".into()))?;
+        let pupil_name = a
+            .body
+            .pupil
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p.first_name.as_deref().unwrap_or("").trim(),
+                    p.last_name.as_deref().unwrap_or("").trim()
+                )
+            })
+            .unwrap_or_default();
+        app.mailer
+            .send(&mail::temporary_password(
+                tenant,
+                &to,
+                pupil_name.trim(),
+                &password,
+            ))
+            .await
+            .map_err(|e| Error::Internal(format!("password mail: {e}")))
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(application = %a.id, error = %e, "temporary password not delivered");
+    }
+}
+
+async fn load_own(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+) -> Result<Application, Error> {
+    let a = app
+        .store
+        .get_application(&tenant.slug, id)
+        .await
+        .map_err(store_error)?
+        .ok_or(Error::NotFound)?;
+    if may_access(app, tenant, session, &a) {
+        Ok(a)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// `GET applications/{id}`.
+pub async fn read(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+) -> Result<Application, Error> {
+    load_own(app, tenant, session, id).await
+}
+
+/// `GET applications`: the caller's own, oldest first.
+pub async fn list(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+) -> Result<Vec<Application>, Error> {
+    let mut found: Vec<Application> = Vec::new();
+    for key in owner_keys(app, tenant, session) {
+        for a in app
+            .store
+            .owner_applications(&tenant.slug, &key)
+            .await
+            .map_err(store_error)?
+        {
+            if !found.iter().any(|f| f.id == a.id) {
+                found.push(a);
+            }
+        }
+    }
+    if let Some(pupil) = &session.pupil {
+        for a in app
+            .store
+            .pupil_applications(&tenant.slug, pupil)
+            .await
+            .map_err(store_error)?
+        {
+            if !found.iter().any(|f| f.id == a.id) {
+                found.push(a);
+            }
+        }
+    }
+    found.sort_by_key(|a| a.first_saved_at);
+    Ok(found)
+}
+
+fn unchanged(field: &str, message: &str) -> Error {
+    Error::InvalidFields(vec![FieldError::new(field, "immutable", message)])
+}
+
+/// `PUT applications/{id}`: replace the body of a draft or of a submitted
+/// application (which must stay complete) while the window is open.
+pub async fn update(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+    mut body: ApplicationBody,
+    if_match: Option<u64>,
+) -> Result<Application, Error> {
+    if session.email.is_none() {
+        return Err(Error::EmailRequired);
+    }
+    let current = load_own(app, tenant, session, id).await?;
+    if if_match.is_some_and(|v| v != current.version) {
+        return Err(Error::VersionConflict);
+    }
+    if !current.status.editable() {
+        return Err(Error::NotEditable);
+    }
+    if body.kind.is_none() {
+        body.kind = Some(current.kind.clone());
+    }
+    let report = application::validate(&body, &context(app));
+    application::check_draft(&report)?;
+    if current.status == Status::Submitted {
+        application::check_complete(&report)?;
+    }
+    if body.kind.as_deref() != Some(current.kind.as_str()) {
+        return Err(unchanged("kind", "Il tipo di domanda non si può cambiare."));
+    }
+    if body
+        .window_id
+        .as_deref()
+        .is_some_and(|w| w != current.window_id)
+    {
+        return Err(unchanged(
+            "window_id",
+            "Il periodo di iscrizione non si può cambiare: presenta una nuova domanda.",
+        ));
+    }
+    body.window_id = Some(current.window_id.clone());
+    let (pupil, guardian) = Application::codes_of(&body)?;
+    if pupil.as_str() != current.pupil_fiscal_code {
+        return Err(unchanged(
+            "pupil.fiscal_code",
+            "Il codice fiscale dell'alunno non si può cambiare: presenta una nuova domanda.",
+        ));
+    }
+    if guardian.as_str() != current.guardian_fiscal_code {
+        return Err(unchanged(
+            "guardian.fiscal_code",
+            "Il codice fiscale del genitore non si può cambiare: per correggerlo contatta l'ufficio.",
+        ));
+    }
+    open_window(app, tenant, &current.window_id).await?;
+    let mut next = current.clone();
+    next.body = body;
+    next.version = current.version + 1;
+    next.updated_at = app.clock.now();
+    match app
+        .store
+        .put_application(&tenant.slug, &next, current.version)
+        .await
+    {
+        Ok(()) => Ok(next),
+        Err(StoreError::Conflict) => Err(Error::VersionConflict),
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// Parse an `If-Match` header: `"3"`, `W/"3"` or `3`; `*` matches anything.
+pub fn parse_if_match(raw: Option<&str>) -> Result<Option<u64>, Error> {
+    let Some(raw) = raw.map(str::trim) else {
+        return Ok(None);
+    };
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| Error::VersionConflict)
+}
+
+/// The pupil's code of a fiscal-code login, normalised.
+pub fn normalise_code(raw: &str) -> Option<FiscalCode> {
+    FiscalCode::parse(raw).ok()
+}

@@ -1,0 +1,292 @@
+//! Drafts over HTTP: save, read, list, update with optimistic concurrency,
+//! one application per pupil and window, one guardian per session, the
+//! temporary password mail.
+
+use e2e::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
+    let email = unique_email("draft");
+    let token = email_session(&email).await;
+    let window = open_window_id().await;
+    let body = application_body(&window, &pupil_code(), &guardian_code(), &email);
+
+    let r = post("/v1/demo/applications", body.clone()).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+
+    let r = post_auth("/v1/demo/applications", &token, body.clone()).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    let a = &r.body;
+    let id = a["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("app-"));
+    assert_eq!(a["status"], "draft");
+    assert_eq!(a["version"], 1);
+    assert_eq!(a["kind"], "new");
+    assert_eq!(a["missing"], json!([]));
+    assert_eq!(a["user_code"], serde_json::Value::Null);
+    assert_eq!(a["submitted_at"], serde_json::Value::Null);
+    assert_eq!(a["pupil"]["first_name"], "Maria");
+    assert!(
+        a["first_saved_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+
+    let mails = mails_to(&email).await;
+    let password_mail = mails.last().expect("password mail");
+    let subject = password_mail["subject"].as_str().unwrap_or("");
+    assert!(subject.contains("password"), "{subject}");
+    assert!(!subject.contains(a["pupil"]["fiscal_code"].as_str().unwrap_or("-")));
+    let text = password_mail["text"].as_str().unwrap_or("");
+    let password = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Password: "))
+        .expect("a `Password: …` line");
+    assert!(password.len() >= 10);
+
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["id"], id.as_str());
+    assert_eq!(r.header("etag"), Some("\"1\""));
+
+    let r = get_auth("/v1/demo/applications", &token).await;
+    assert_eq!(r.status, 200);
+    let ids: Vec<&str> = r.body["applications"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()]);
+
+    // Someone else's application does not exist for another parent.
+    let other = email_session(&unique_email("other")).await;
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &other).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = put_auth(&format!("/v1/demo/applications/{id}"), &other, None, body).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = get_auth("/v1/demo/applications", &other).await;
+    assert_eq!(r.body["applications"], json!([]));
+}
+
+#[tokio::test]
+async fn updates_follow_the_version() {
+    let email = unique_email("update");
+    let token = email_session(&email).await;
+    let window = open_window_id().await;
+    let mut body = application_body(&window, &pupil_code(), &guardian_code(), &email);
+    let r = post_auth("/v1/demo/applications", &token, body.clone()).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let path = format!(
+        "/v1/demo/applications/{}",
+        r.body["id"].as_str().expect("id")
+    );
+
+    body["guardian"]["phone"] = json!("080 1234567");
+    let r = put_auth(&path, &token, Some("\"1\""), body.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["version"], 2);
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    assert_eq!(r.body["guardian"]["phone"], "080 1234567");
+
+    let r = put_auth(&path, &token, Some("\"1\""), body.clone()).await;
+    assert_eq!((r.status, r.code()), (412, "version_conflict"));
+
+    // Two tabs with the same version: one wins, the other is told.
+    let (a, b) = tokio::join!(
+        put_auth(&path, &token, Some("\"2\""), body.clone()),
+        put_auth(&path, &token, Some("\"2\""), body.clone())
+    );
+    let mut statuses = vec![a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 412]);
+    let r = get_auth(&path, &token).await;
+    assert_eq!(r.body["version"], 3);
+
+    // Bad values change nothing.
+    body["guardian"]["address"]["postal_code"] = json!("7003");
+    let r = put_auth(&path, &token, Some("\"3\""), body.clone()).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    assert_eq!(
+        r.body["error"]["fields"][0]["field"],
+        "guardian.address.postal_code"
+    );
+    assert_eq!(get_auth(&path, &token).await.body["version"], 3);
+}
+
+#[tokio::test]
+async fn one_application_per_pupil_and_window() {
+    let window = open_window_id().await;
+    let pupil = pupil_code();
+    let first = unique_email("first");
+    let token = email_session(&first).await;
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil, &guardian_code(), &first),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+
+    let second = unique_email("second");
+    let token2 = email_session(&second).await;
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token2,
+        application_body(&window, &pupil, &guardian_code(), &second),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
+    let message = r.body["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("codice fiscale") && message.contains("password"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn two_parallel_first_drafts_for_one_pupil() {
+    let window = open_window_id().await;
+    let pupil = pupil_code();
+    let (e1, e2) = (unique_email("race-a"), unique_email("race-b"));
+    let (t1, t2) = tokio::join!(email_session(&e1), email_session(&e2));
+    let (a, b) = tokio::join!(
+        post_auth(
+            "/v1/demo/applications",
+            &t1,
+            application_body(&window, &pupil, &guardian_code(), &e1)
+        ),
+        post_auth(
+            "/v1/demo/applications",
+            &t2,
+            application_body(&window, &pupil, &guardian_code(), &e2)
+        )
+    );
+    let mut statuses = vec![a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![201, 409], "{:?} {:?}", a.body, b.body);
+}
+
+#[tokio::test]
+async fn siblings_from_one_session_name_one_guardian() {
+    let window = open_window_id().await;
+    let email = unique_email("siblings");
+    let token = email_session(&email).await;
+    let guardian = guardian_code();
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil_code(), &guardian, &email),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil_code(), &guardian, &email),
+    )
+    .await;
+    assert_eq!(r.status, 201, "same guardian, second child: {:?}", r.body);
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil_code(), &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "guardian_mismatch"));
+    let r = get_auth("/v1/demo/applications", &token).await;
+    assert_eq!(r.body["applications"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn drafts_need_the_minimum_and_valid_values() {
+    let window = open_window_id().await;
+    let email = unique_email("minimum");
+    let token = email_session(&email).await;
+
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        json!({ "window_id": window }),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "incomplete"));
+    let fields: Vec<&str> = r.body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"pupil.fiscal_code"));
+    assert!(fields.contains(&"declarations.privacy"));
+
+    // A partial draft is fine; `missing` says what is left.
+    let partial = json!({
+        "window_id": window,
+        "pupil": { "fiscal_code": pupil_code(), "first_name": "Luca", "last_name": "Verdi" },
+        "guardian": { "fiscal_code": guardian_code(), "first_name": "Anna", "last_name": "Verdi" },
+        "declarations": { "privacy": true }
+    });
+    let r = post_auth("/v1/demo/applications", &token, partial).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let missing: Vec<&str> = r.body["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    for f in [
+        "pupil.birth_date",
+        "guardian.phone",
+        "service.days",
+        "declarations.regulation",
+    ] {
+        assert!(missing.contains(&f), "{f} in {missing:?}");
+    }
+
+    let mut bad = application_body(&window, &pupil_code(), &guardian_code(), &email);
+    bad["pupil"]["fiscal_code"] = json!("RSSMRA15E41A662X");
+    bad["guardian"]["email"] = json!("anna@");
+    let r = post_auth("/v1/demo/applications", &token, bad).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+
+    let mut unknown = application_body(&window, &pupil_code(), &guardian_code(), &email);
+    unknown["pupil"]["nickname"] = json!("Mari");
+    let r = post_auth("/v1/demo/applications", &token, unknown).await;
+    assert_eq!((r.status, r.code()), (400, "unknown_field"));
+    assert_eq!(r.body["error"]["fields"][0]["field"], "pupil.nickname");
+
+    let mut renewal = application_body(&window, &pupil_code(), &guardian_code(), &email);
+    renewal["kind"] = json!("renewal");
+    let r = post_auth("/v1/demo/applications", &token, renewal).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+}
+
+#[tokio::test]
+async fn closed_and_unknown_windows() {
+    let email = unique_email("closed");
+    let token = email_session(&email).await;
+    let windows = get("/v1/demo/windows").await;
+    let closed = windows.body["windows"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["status"] == "closed"))
+        .and_then(|w| w["id"].as_str())
+        .expect("a closed window")
+        .to_owned();
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&closed, &pupil_code(), &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "window_closed"));
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body("w-nope", &pupil_code(), &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+}
