@@ -9,14 +9,15 @@ use shared::app::App;
 use shared::domain::error::{Error, FieldError};
 use shared::domain::values::Email;
 use shared::http::{self, HttpResponse, auth, json, load_tenant, parse_json};
-use shared::ops::email_codes;
+use shared::ops::{email_codes, passwords};
 
 /// The binary name in `infra/template.yaml`.
 pub const BINARY: &str = "email-code";
 pub const EMAIL_CODES: &str = "POST /v1/{tenant}/email-codes";
 pub const SESSIONS: &str = "POST /v1/{tenant}/sessions";
 /// The routes this function serves (checked against the template).
-pub const ROUTES: &[&str] = &[EMAIL_CODES, SESSIONS];
+pub const PASSWORD: &str = "POST /v1/{tenant}/password";
+pub const ROUTES: &[&str] = &[EMAIL_CODES, SESSIONS, PASSWORD];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -26,6 +27,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     match http::route_key(&req).as_deref() {
         Some(EMAIL_CODES) => request_code(app, req).await,
         Some(SESSIONS) => open_session(app, req).await,
+        Some(PASSWORD) => change_password(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -109,15 +111,19 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
                 })?;
             email_codes::verify_code(&app, &tenant, &email, code, existing).await?
         }
-        // No password has been issued for this tenant's applications yet
-        // (passwords come with drafts), so no pair can match.
         SessionRequest {
-            fiscal_code: Some(_),
-            password: Some(_),
+            fiscal_code: Some(fiscal_code),
+            password: Some(password),
             email: None,
             code: None,
             id_token: None,
-        } => return Err(Error::InvalidCredentials),
+        } => {
+            let (Some(fiscal_code), Some(password)) = (fiscal_code.as_str(), password.as_str())
+            else {
+                return Err(Error::InvalidCredentials);
+            };
+            passwords::login(&app, &tenant, fiscal_code, password, existing).await?
+        }
         // This tenant has no SPID/CIE provider configured: no token verifies.
         SessionRequest {
             id_token: Some(_),
@@ -176,4 +182,24 @@ password, oppure SPID/CIE.",
         }
     };
     Ok(json(201, &opened))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+async fn change_password(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, true)?;
+    let body: PasswordChange = parse_json(&req)?;
+    passwords::change(&app, &tenant, &session, &body.current, &body.new).await?;
+    let mut response = json(204, &serde_json::Value::Null);
+    *response.body_mut() = lambda_http::Body::Empty;
+    response
+        .headers_mut()
+        .remove(lambda_http::http::header::CONTENT_TYPE);
+    Ok(response)
 }

@@ -350,7 +350,8 @@ pub async fn update(
     mut body: ApplicationBody,
     if_match: Option<u64>,
 ) -> Result<Application, Error> {
-    if session.email.is_none() {
+    // A verified email, or the password mailed to the verified address.
+    if session.email.is_none() && session.pupil.is_none() {
         return Err(Error::EmailRequired);
     }
     let current = load_own(app, tenant, session, id).await?;

@@ -92,3 +92,182 @@ mod tests {
         assert!(!strong_enough("xrssmra15e41a662s1", fc));
     }
 }
+
+/// Failed logins allowed in the window before the lock-out.
+pub const MAX_FAILURES: usize = 5;
+/// The lock-out window, seconds.
+pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+
+mod flows {
+    use crate::app::App;
+    use crate::domain::error::{Error, FieldError};
+    use crate::domain::fiscal_code::FiscalCode;
+    use crate::domain::tenant::Tenant;
+    use crate::http::auth::{self, SessionClaims};
+    use crate::http::store_error;
+    use crate::ops::applications::pupil_key;
+    use crate::ops::email_codes::{self, SessionOpened};
+    use crate::ports::{Credentials, StoreError};
+
+    use super::{FAILURE_WINDOW_SECS, MAX_FAILURES};
+
+    /// A hash to verify against when there is no account, so that a wrong
+    /// fiscal code takes as long as a wrong password.
+    fn decoy_hash() -> &'static str {
+        static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DECOY.get_or_init(|| super::hash("decoy-password-0").unwrap_or_default())
+    }
+
+    fn recent(failures: &[i64], now: i64) -> Vec<i64> {
+        failures
+            .iter()
+            .copied()
+            .filter(|t| now - t < FAILURE_WINDOW_SECS)
+            .collect()
+    }
+
+    /// `POST /sessions {fiscal_code, password}`. One answer for every wrong
+    /// combination; 5 failures in 15 minutes lock the pupil's login.
+    pub async fn login(
+        app: &App,
+        tenant: &Tenant,
+        fiscal_code: &str,
+        password: &str,
+        existing: Option<SessionClaims>,
+    ) -> Result<SessionOpened, Error> {
+        let Ok(code) = FiscalCode::parse(fiscal_code) else {
+            let _ = super::verify(password, decoy_hash());
+            return Err(Error::InvalidCredentials);
+        };
+        let key = pupil_key(app, tenant, code.as_str());
+        for _ in 0..4 {
+            let now = app.clock.now().unix_timestamp();
+            let Some(stored) = app
+                .store
+                .get_credentials(&tenant.slug, &key)
+                .await
+                .map_err(store_error)?
+            else {
+                let _ = super::verify(password, decoy_hash());
+                return Err(Error::InvalidCredentials);
+            };
+            let mut failures = recent(&stored.value.failures, now);
+            if failures.len() >= MAX_FAILURES {
+                let oldest = failures.first().copied().unwrap_or(now);
+                return Err(Error::TooManyAttempts {
+                    retry_after_secs: Some(
+                        (oldest + FAILURE_WINDOW_SECS - now).max(1).unsigned_abs(),
+                    ),
+                });
+            }
+            let ok = super::verify(password, &stored.value.password_hash);
+            if ok {
+                failures.clear();
+            } else {
+                failures.push(now);
+            }
+            let next = Credentials {
+                failures,
+                ..stored.value.clone()
+            };
+            match app
+                .store
+                .put_credentials(&tenant.slug, &key, &next, Some(stored.version))
+                .await
+            {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(store_error(e)),
+            }
+            if !ok {
+                return Err(Error::InvalidCredentials);
+            }
+            let now = app.clock.now();
+            let mut claims = match existing {
+                Some(mut c) => {
+                    c.iat = now.unix_timestamp();
+                    c.exp = c.iat + auth::SESSION_TTL_SECS;
+                    c
+                }
+                None => SessionClaims::new(
+                    &app.config,
+                    &tenant.slug,
+                    now,
+                    super::super::random_id("s")?,
+                ),
+            };
+            claims.pupil = Some(key);
+            claims.must_change_password = stored.value.temporary;
+            tracing::info!(
+                temporary = stored.value.temporary,
+                "session opened with a password"
+            );
+            return email_codes::open(app, &claims);
+        }
+        Err(Error::Unavailable {
+            retry_after_secs: 1,
+        })
+    }
+
+    /// `POST /password {current, new}` for a session opened with the
+    /// pupil's fiscal code and password.
+    pub async fn change(
+        app: &App,
+        tenant: &Tenant,
+        session: &SessionClaims,
+        current: &str,
+        new: &str,
+    ) -> Result<(), Error> {
+        let Some(key) = &session.pupil else {
+            return Err(Error::Forbidden);
+        };
+        let stored = app
+            .store
+            .get_credentials(&tenant.slug, key)
+            .await
+            .map_err(store_error)?
+            .ok_or(Error::InvalidCredentials)?;
+        if !super::verify(current, &stored.value.password_hash) {
+            return Err(Error::InvalidCredentials);
+        }
+        // The rule needs the pupil's fiscal code: find it through the
+        // pupil's applications (the credentials store only its hash).
+        let applications = app
+            .store
+            .pupil_applications(&tenant.slug, key)
+            .await
+            .map_err(store_error)?;
+        let fiscal_code = applications
+            .first()
+            .map(|a| a.pupil_fiscal_code.clone())
+            .unwrap_or_default();
+        if !super::strong_enough(new, &fiscal_code) || new == current {
+            return Err(Error::WeakPassword(vec![FieldError::new(
+                "new",
+                "weak_password",
+                "Almeno 10 caratteri, con lettere e numeri, diversa dalla password attuale e senza il codice fiscale.",
+            )]));
+        }
+        let next = Credentials {
+            password_hash: super::hash(new)?,
+            temporary: false,
+            failures: Vec::new(),
+        };
+        match app
+            .store
+            .put_credentials(&tenant.slug, key, &next, Some(stored.version))
+            .await
+        {
+            Ok(()) => {
+                tracing::info!("password changed");
+                Ok(())
+            }
+            Err(StoreError::Conflict) => Err(Error::Unavailable {
+                retry_after_secs: 1,
+            }),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+pub use flows::{change, login};

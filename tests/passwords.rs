@@ -1,0 +1,167 @@
+//! The fiscal-code login with the mailed password: forced change, the
+//! password rule, one answer for every wrong combination, the lock-out.
+
+use e2e::*;
+use serde_json::json;
+
+async fn draft_with_password() -> (String, String, String) {
+    let email = unique_email("pw");
+    let token = email_session(&email).await;
+    let window = open_window_id().await;
+    let pupil = pupil_code();
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil, &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    let mails = mails_to(&email).await;
+    let password = mails
+        .last()
+        .and_then(|m| m["text"].as_str())
+        .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("Password: ")))
+        .expect("password line")
+        .to_owned();
+    (pupil, password, id)
+}
+
+#[tokio::test]
+async fn the_mailed_password_opens_a_session_that_must_change_it() {
+    let (pupil, password, id) = draft_with_password().await;
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": password }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["session"]["must_change_password"], true);
+    assert_eq!(r.body["session"]["email"], serde_json::Value::Null);
+    let temp_token = r.body["token"].as_str().expect("token").to_owned();
+
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &temp_token).await;
+    assert_eq!((r.status, r.code()), (403, "password_change_required"));
+
+    for weak in [
+        "corta1",
+        "solamentelettere",
+        &format!("x{}1", pupil.to_lowercase()),
+    ] {
+        let r = post_auth(
+            "/v1/demo/password",
+            &temp_token,
+            json!({ "current": password, "new": weak }),
+        )
+        .await;
+        assert_eq!((r.status, r.code()), (422, "weak_password"), "{weak}");
+        assert_eq!(r.body["error"]["fields"][0]["field"], "new");
+    }
+    let r = post_auth(
+        "/v1/demo/password",
+        &temp_token,
+        json!({ "current": "sbagliata-123", "new": "mela-verde-42" }),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
+    let r = post_auth(
+        "/v1/demo/password",
+        &temp_token,
+        json!({ "current": password, "new": "mela-verde-42" }),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+
+    // The temporary password is gone; the personal one works.
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": password }),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil.to_lowercase(), "password": "mela-verde-42" }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["session"]["must_change_password"], false);
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = get_auth("/v1/demo/applications", &token).await;
+    assert_eq!(r.body["applications"].as_array().map(Vec::len), Some(1));
+    // The returning parent can keep editing the draft.
+    let mut body = r.body["applications"][0].clone();
+    for k in [
+        "id",
+        "status",
+        "version",
+        "first_saved_at",
+        "updated_at",
+        "submitted_at",
+        "decided_at",
+        "decision_reason",
+        "user_code",
+        "fee_band",
+        "missing",
+    ] {
+        body.as_object_mut().expect("object").remove(k);
+    }
+    body["pupil"]["section"] = json!("C");
+    let r = put_auth(
+        &format!("/v1/demo/applications/{id}"),
+        &token,
+        Some("\"1\""),
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn wrong_combinations_get_one_answer_and_lock_after_five() {
+    let (pupil, password, _) = draft_with_password().await;
+    let unknown = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil_code(), "password": password }),
+    )
+    .await;
+    let malformed = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": "NOTACODE", "password": password }),
+    )
+    .await;
+    let wrong = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
+    )
+    .await;
+    for r in [&unknown, &malformed, &wrong] {
+        assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
+    }
+    assert_eq!(
+        unknown.body["error"]["message"],
+        wrong.body["error"]["message"]
+    );
+    for _ in 0..4 {
+        let r = post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
+        )
+        .await;
+        assert_eq!(r.status, 401);
+    }
+    // Five failures: even the right password is refused for 15 minutes.
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": password }),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
+    let retry: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry > 0 && retry <= 900, "{retry}");
+}
