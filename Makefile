@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-12)
 
-.PHONY: dev test venv lint build clean-venv
+.PHONY: dev test venv tools lint build clean-venv
 
 $(STAMP): local/requirements.txt
 	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint)…"
@@ -16,13 +16,21 @@ $(STAMP): local/requirements.txt
 
 venv: $(STAMP)
 
+## System tools the tests use: pdftotext (Debian's poppler-utils) reads the
+## PDFs back. Installed when missing (the machines run as root).
+tools:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing poppler-utils (pdftotext)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
 ## Start the whole system locally on http://127.0.0.1:3000 (PORT overrides).
 dev: venv
 	cargo run --quiet -p local --bin devserver
 
 ## Run every test: formatting, lints, unit, handler and end-to-end tests
 ## against one emulator, and the template lint.
-test: venv
+test: venv tools
 	bash local/test.sh
 
 ## Formatting and clippy only.

@@ -37,6 +37,11 @@ pub fn http_functions() -> Vec<HttpFunction> {
             handler: |app, req| Box::pin(fn_save_draft::handle(app, req)),
         },
         HttpFunction {
+            binary: fn_submit::BINARY,
+            routes: fn_submit::ROUTES,
+            handler: |app, req| Box::pin(fn_submit::handle(app, req)),
+        },
+        HttpFunction {
             binary: fn_status::BINARY,
             routes: fn_status::ROUTES,
             handler: |app, req| Box::pin(fn_status::handle(app, req)),

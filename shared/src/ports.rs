@@ -48,6 +48,19 @@ pub enum CreateError {
     Store(#[from] StoreError),
 }
 
+/// Why recording a submission failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The drawn user code is taken in this tenant: draw another.
+    #[error("user code taken")]
+    UserCodeTaken,
+    /// The application changed since it was read.
+    #[error("version conflict")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The keyed hashes under which an application is filed (never personal
 /// data in clear).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +133,15 @@ pub trait Store: Send + Sync {
         application: &Application,
         expected: u64,
     ) -> Result<(), StoreError>;
+    /// Record a submission: reserve `user_code` in the tenant and replace
+    /// the application (if still at `expected`), in one transaction.
+    async fn submit_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        user_code: &str,
+    ) -> Result<(), SubmitError>;
     /// The applications created by an owner identity.
     async fn owner_applications(
         &self,

@@ -7,14 +7,15 @@ use shared::app::App;
 use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant};
-use shared::ops::applications;
 use shared::ops::windows::{self, WindowView};
+use shared::ops::{applications, documents as docs};
 
 pub const BINARY: &str = "status";
 pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
 pub const LIST: &str = "GET /v1/{tenant}/applications";
 pub const READ: &str = "GET /v1/{tenant}/applications/{id}";
-pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ];
+pub const DOCUMENTS: &str = "GET /v1/{tenant}/applications/{id}/documents";
+pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -25,6 +26,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         Some(WINDOWS) => list_windows(app, req).await,
         Some(LIST) => list_applications(app, req).await,
         Some(READ) => read_application(app, req).await,
+        Some(DOCUMENTS) => documents(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -86,4 +88,12 @@ async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error>
         &applications::view(&a, &missing),
         a.version,
     ))
+}
+
+async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let id = http::path_param(&req, "id")?;
+    let links = docs::links(&app, &tenant, &session, &id).await?;
+    Ok(json(200, &serde_json::json!({ "documents": links })))
 }

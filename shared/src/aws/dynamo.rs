@@ -17,7 +17,9 @@ use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
-use crate::ports::{ApplicationKeys, CreateError, Credentials, Store, StoreError, Versioned};
+use crate::ports::{
+    ApplicationKeys, CreateError, Credentials, Store, StoreError, SubmitError, Versioned,
+};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 pub const PK: &str = "pk";
@@ -100,6 +102,24 @@ fn put_item(
         .build()
         .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The indexes of the actions whose condition failed in a cancelled
+/// transaction.
+fn cancelled_actions<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Vec<usize> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(i, _)| i)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn window_sk(id: &str) -> String {
@@ -435,20 +455,11 @@ impl Store for DynamoStore {
         let Err(err) = result else {
             return Ok(());
         };
-        if let Some(cancelled) = err
+        if err
             .as_service_error()
-            .filter(|e| e.is_transaction_canceled_exception())
+            .is_some_and(|e| e.is_transaction_canceled_exception())
         {
-            let failed: Vec<usize> = match cancelled {
-                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => t
-                    .cancellation_reasons()
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
-                    .map(|(i, _)| i)
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let failed = cancelled_actions(&err);
             // Action 1 is the pupil's guard; from 2 on, owner locks and links.
             if failed.contains(&1) {
                 return Err(CreateError::DuplicatePupil);
@@ -494,6 +505,60 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
         Ok(())
+    }
+
+    async fn submit_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        user_code: &str,
+    ) -> Result<(), SubmitError> {
+        let table = self.table.as_str();
+        let reserve = put_item(
+            table,
+            HashMap::from([
+                (
+                    PK.to_string(),
+                    s(format!("TENANT#{tenant}#USERCODE#{user_code}")),
+                ),
+                (SK.to_string(), s("USERCODE")),
+                ("app_id".to_string(), s(application.id.clone())),
+            ]),
+            Some("attribute_not_exists(#pk)"),
+        )?;
+        let update = Put::builder()
+            .table_name(table)
+            .set_item(Some(application_item(tenant, application)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(expected))
+            .build()
+            .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(reserve)
+            .transact_items(TransactWriteItem::builder().put(update).build())
+            .send()
+            .await;
+        let Err(err) = result else {
+            return Ok(());
+        };
+        let failed = cancelled_actions(&err);
+        if failed.contains(&1) {
+            return Err(SubmitError::Conflict);
+        }
+        if failed.contains(&0) {
+            return Err(SubmitError::UserCodeTaken);
+        }
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_transaction_canceled_exception())
+        {
+            return Err(SubmitError::Store(StoreError::Unavailable));
+        }
+        Err(SubmitError::Store(map_err(err, |_| false)))
     }
 
     async fn owner_applications(

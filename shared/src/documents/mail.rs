@@ -134,6 +134,54 @@ recapiti qui sotto.</p>",
     }
 }
 
+/// The credentials letter, mailed on submission with the PDF attached.
+pub fn credentials_letter(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service_name: &str,
+    user_code: &str,
+    pdf: Vec<u8>,
+) -> Mail {
+    let subject = format!("Iscrizione inviata: lettera credenziali – {}", tenant.name);
+    let text = format!(
+        "Gentile genitore,\n\n\
+la domanda d'iscrizione di {pupil} al servizio «{service}» è stata inviata correttamente.\n\n\
+Il codice utente assegnato è: {user_code}\n\n\
+In allegato trovi la lettera credenziali, con le istruzioni per ricaricare il credito e \
+disdire i pasti. L'ufficio verificherà la domanda e ti comunicherà l'esito via email; \
+puoi seguirne lo stato dal portale in «Stato iscrizione».\n\n\
+{signature}\n",
+        pupil = pupil_name,
+        service = service_name,
+        signature = signature_text(tenant),
+    );
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> al \
+servizio «{service}» è stata inviata correttamente.</p><p>Il codice utente assegnato è: \
+<strong>{user_code}</strong></p><p>In allegato trovi la lettera credenziali, con le istruzioni \
+per ricaricare il credito e disdire i pasti. L'ufficio verificherà la domanda e ti comunicherà \
+l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».</p>",
+            pupil = escape_html(pupil_name),
+            service = escape_html(service_name),
+            user_code = escape_html(user_code),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: vec![crate::ports::MailAttachment {
+            filename: "lettera-credenziali.pdf".into(),
+            content_type: "application/pdf".into(),
+            data: pdf,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +196,8 @@ mod tests {
             phone: "+39 080 0000000".into(),
             services: vec![Service::Refezione],
             arrears_tolerance_cents: 0,
+            fee_bands: Vec::new(),
+            information: Default::default(),
         }
     }
 

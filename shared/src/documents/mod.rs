@@ -1,3 +1,5 @@
-//! What the system writes for people: mail texts (and, later, the PDFs).
+//! What the system writes for people: mail texts and PDF documents.
 
+pub mod application_docs;
 pub mod mail;
+pub mod pdf;

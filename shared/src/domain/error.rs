@@ -77,6 +77,8 @@ pub enum Error {
     NotEditable,
     #[error("version conflict")]
     VersionConflict,
+    #[error("not submitted")]
+    NotSubmitted,
     #[error("password change required")]
     PasswordChangeRequired,
     #[error("weak password")]
@@ -110,7 +112,8 @@ impl Error {
             Error::WindowClosed
             | Error::DuplicatePupil
             | Error::GuardianMismatch
-            | Error::NotEditable => 409,
+            | Error::NotEditable
+            | Error::NotSubmitted => 409,
             Error::VersionConflict => 412,
             Error::EmailRequired | Error::PasswordChangeRequired => 403,
             Error::WeakPassword(_) => 422,
@@ -143,6 +146,7 @@ impl Error {
             Error::DuplicatePupil => "duplicate_pupil",
             Error::GuardianMismatch => "guardian_mismatch",
             Error::NotEditable => "not_editable",
+            Error::NotSubmitted => "not_submitted",
             Error::VersionConflict => "version_conflict",
             Error::EmailRequired => "email_verification_required",
             Error::PasswordChangeRequired => "password_change_required",
@@ -216,6 +220,9 @@ devono indicare lo stesso genitore o tutore."
             }
             Error::VersionConflict => "La domanda è stata modificata nel frattempo (ad esempio in \
 un'altra scheda): ricarica la pagina per vedere la versione aggiornata."
+                .into(),
+            Error::NotSubmitted => "La domanda non è ancora stata inviata: i documenti sono \
+disponibili dopo «Invia iscrizione»."
                 .into(),
             Error::PasswordChangeRequired => {
                 "Hai effettuato l'accesso con una password temporanea: scegline una personale per continuare."

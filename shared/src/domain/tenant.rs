@@ -20,10 +20,90 @@ pub struct Tenant {
     /// A prepaid balance below minus this many cents blocks a renewal.
     #[serde(default)]
     pub arrears_tolerance_cents: i64,
+    /// Fee bands by ISEE, lowest first; the last one (without a ceiling)
+    /// applies to applications without ISEE.
+    #[serde(default)]
+    pub fee_bands: Vec<FeeBandRule>,
+    /// The service rules and the privacy notice (GDPR art. 13) printed in
+    /// the information notice.
+    #[serde(default)]
+    pub information: Information,
+}
+
+/// One fee band: up to `max_isee_cents` (inclusive), `fee_cents` a meal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeBandRule {
+    pub code: String,
+    #[serde(default)]
+    pub max_isee_cents: Option<i64>,
+    pub fee_cents: i64,
+}
+
+/// Texts of the information notice and of the credentials letter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Information {
+    /// Paragraphs of the service rules.
+    #[serde(default)]
+    pub service_rules: Vec<String>,
+    /// Paragraphs of the privacy notice.
+    #[serde(default)]
+    pub privacy_notice: Vec<String>,
+    /// How to top up the prepaid balance.
+    #[serde(default)]
+    pub top_up: Vec<String>,
+    /// How to cancel a meal.
+    #[serde(default)]
+    pub meal_cancellation: Vec<String>,
+    /// The portal's address, for "how to log in".
+    #[serde(default)]
+    pub portal_url: String,
 }
 
 impl Tenant {
     pub fn offers(&self, service: Service) -> bool {
         self.services.contains(&service)
+    }
+
+    /// The fee band for an ISEE (in cents); no ISEE gives the highest band.
+    pub fn fee_band(&self, isee_cents: Option<i64>) -> Option<&FeeBandRule> {
+        match isee_cents {
+            Some(v) => self
+                .fee_bands
+                .iter()
+                .find(|b| b.max_isee_cents.is_none_or(|max| v <= max)),
+            None => self.fee_bands.last(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> Tenant {
+        serde_json::from_value(serde_json::json!({
+            "slug": "demo", "name": "Comune di Esempio", "contact_email": "a@b.it", "phone": "080",
+            "services": ["refezione"],
+            "fee_bands": [
+                { "code": "A", "max_isee_cents": 600000, "fee_cents": 200 },
+                { "code": "B", "max_isee_cents": 1500000, "fee_cents": 350 },
+                { "code": "C", "fee_cents": 500 }
+            ]
+        }))
+        .expect("tenant")
+    }
+
+    #[test]
+    fn fee_bands_by_isee() {
+        let t = tenant();
+        let code = |v| t.fee_band(v).map(|b| b.code.as_str());
+        assert_eq!(code(Some(0)), Some("A"));
+        assert_eq!(code(Some(600_000)), Some("A"));
+        assert_eq!(code(Some(600_001)), Some("B"));
+        assert_eq!(code(Some(1_250_000)), Some("B"));
+        assert_eq!(code(Some(9_000_000)), Some("C"));
+        assert_eq!(code(None), Some("C"));
     }
 }

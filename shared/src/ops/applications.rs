@@ -91,7 +91,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// The facts validation needs about uploads (none are uploaded yet in
 /// this slice: attachments come with their endpoint).
-fn context(app: &App) -> Context {
+pub(crate) fn context(app: &App) -> Context {
     Context {
         today: app.clock.now().date(),
         has_medical_certificate: false,
@@ -272,7 +272,7 @@ async fn mail_temporary_password(
     }
 }
 
-async fn load_own(
+pub(crate) async fn load_own(
     app: &App,
     tenant: &Tenant,
     session: &SessionClaims,
@@ -406,7 +406,13 @@ pub async fn update(
         .put_application(&tenant.slug, &next, current.version)
         .await
     {
-        Ok(()) => Ok(next),
+        Ok(()) => {
+            // A submitted application's documents follow its data.
+            if next.status == Status::Submitted {
+                super::documents::prepare_all(app, tenant, &next).await;
+            }
+            Ok(next)
+        }
         Err(StoreError::Conflict) => Err(Error::VersionConflict),
         Err(e) => Err(store_error(e)),
     }

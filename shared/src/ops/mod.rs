@@ -2,8 +2,10 @@
 //! the pure rules of `crate::domain`. Handlers call exactly one of these.
 
 pub mod applications;
+pub mod documents;
 pub mod email_codes;
 pub mod passwords;
+pub mod submission;
 pub mod windows;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};

@@ -1,0 +1,38 @@
+//! The `submit` function: `POST applications/{id}/submit` ("Invia
+//! iscrizione").
+
+use lambda_http::Request;
+
+use shared::app::App;
+use shared::domain::error::Error;
+use shared::http::{self, HttpResponse, json_with_etag, load_tenant};
+use shared::ops::{applications, submission};
+
+pub const BINARY: &str = "submit";
+pub const SUBMIT: &str = "POST /v1/{tenant}/applications/{id}/submit";
+pub const ROUTES: &[&str] = &[SUBMIT];
+
+pub async fn handle(app: App, req: Request) -> HttpResponse {
+    http::serve(&app, req, route).await
+}
+
+async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
+    match http::route_key(&req).as_deref() {
+        Some(SUBMIT) => submit(app, req).await,
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let id = http::path_param(&req, "id")?;
+    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
+    let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;
+    let missing = applications::missing(&app, &submitted);
+    Ok(json_with_etag(
+        200,
+        &applications::view(&submitted, &missing),
+        submitted.version,
+    ))
+}

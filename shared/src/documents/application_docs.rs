@@ -1,0 +1,458 @@
+//! The three documents of a submitted application, composed from the
+//! application and the tenant's configuration and rendered by `pdf`:
+//! the summary ("riepilogo della domanda"), the credentials letter
+//! ("lettera credenziali") and the information notice ("informativa").
+//! Object keys and file names carry no personal data.
+
+use time::OffsetDateTime;
+
+use super::pdf::{Block, Document, Header, render};
+use crate::domain::application::{Application, Status};
+use crate::domain::error::Error;
+use crate::domain::tenant::Tenant;
+use crate::domain::window::Window;
+
+/// The kinds of document, as the contract names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Summary,
+    Credentials,
+    Information,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Summary, Kind::Credentials, Kind::Information];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Summary => "summary",
+            Kind::Credentials => "credentials",
+            Kind::Information => "information",
+        }
+    }
+
+    /// The download name: no names, no codes.
+    pub fn filename(self) -> &'static str {
+        match self {
+            Kind::Summary => "riepilogo-domanda.pdf",
+            Kind::Credentials => "lettera-credenziali.pdf",
+            Kind::Information => "informativa-servizio.pdf",
+        }
+    }
+}
+
+/// Where a document of an application version lives in the bucket.
+pub fn object_key(tenant: &Tenant, application: &Application, kind: Kind) -> String {
+    format!(
+        "documents/{}/{}/v{}/{}.pdf",
+        tenant.slug,
+        application.id,
+        application.version,
+        kind.code()
+    )
+}
+
+fn header(tenant: &Tenant) -> Header {
+    Header {
+        organisation: tenant.name.clone(),
+        lines: vec![
+            "Ufficio servizi scolastici".into(),
+            format!("{} · {}", tenant.contact_email, tenant.phone),
+        ],
+    }
+}
+
+/// `22/04/2025 09:15` (UTC, as stored).
+pub fn italian_datetime(t: OffsetDateTime) -> String {
+    format!(
+        "{:02}/{:02}/{} {:02}:{:02} (UTC)",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+fn italian_date(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+/// `€ 3,50`.
+pub fn euro(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let units = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}€ {grouped},{:02}", c % 100)
+}
+
+fn day_name(d: &str) -> &'static str {
+    match d {
+        "mon" => "lunedì",
+        "tue" => "martedì",
+        "wed" => "mercoledì",
+        "thu" => "giovedì",
+        "fri" => "venerdì",
+        "sat" => "sabato",
+        _ => "?",
+    }
+}
+
+fn diet_name(kind: &str) -> &'static str {
+    match kind {
+        "none" => "nessuna",
+        "medical" => "sanitaria (con certificato medico)",
+        "religious" => "etico-religiosa",
+        "vegetarian" => "vegetariana",
+        _ => "?",
+    }
+}
+
+fn relationship_name(r: &str) -> &'static str {
+    match r {
+        "madre" => "madre",
+        "padre" => "padre",
+        "tutore" => "tutore",
+        _ => "?",
+    }
+}
+
+fn yes(v: Option<bool>) -> String {
+    if v == Some(true) {
+        "sì".into()
+    } else {
+        "no".into()
+    }
+}
+
+fn or_dash(v: Option<&String>) -> String {
+    v.map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn generated(now: OffsetDateTime) -> String {
+    format!("Documento generato il {}", italian_datetime(now))
+}
+
+/// The summary: every field the parent gave, the fee band, the dates.
+pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDateTime) -> Document {
+    let b = &a.body;
+    let p = b.pupil.clone().unwrap_or_default();
+    let g = b.guardian.clone().unwrap_or_default();
+    let addr = g.address.clone().unwrap_or_default();
+    let s = b.service.clone().unwrap_or_default();
+    let diet = s.diet.clone().unwrap_or_default();
+    let decl = b.declarations.clone().unwrap_or_default();
+    let mut state = vec![
+        ("Stato".to_string(), a.status.label().to_string()),
+        (
+            "Primo salvataggio".into(),
+            italian_datetime(a.first_saved_at),
+        ),
+        ("Ultima modifica".into(), italian_datetime(a.updated_at)),
+    ];
+    if let Some(t) = a.submitted_at {
+        state.push(("Invio".into(), italian_datetime(t)));
+    }
+    if let Some(code) = &a.user_code {
+        state.push(("Codice utente".into(), code.clone()));
+    }
+    if let Some(band) = &a.fee_band {
+        state.push((
+            "Fascia tariffaria".into(),
+            format!("{} – {} a pasto", band.code, euro(band.fee_cents)),
+        ));
+    }
+    let isee = match &b.isee {
+        Some(i) => vec![
+            (
+                "Valore ISEE".to_string(),
+                i.isee_cents.map(euro).unwrap_or_else(|| "—".into()),
+            ),
+            (
+                "Attestazione allegata".into(),
+                yes(Some(i.attachment_id.is_some())),
+            ),
+        ],
+        None => vec![(
+            "ISEE".to_string(),
+            "non dichiarato: si applica la fascia massima".to_string(),
+        )],
+    };
+    Document {
+        title: "Riepilogo della domanda d'iscrizione".into(),
+        subtitle: Some(format!(
+            "{} – anno scolastico {}",
+            window.service.name(),
+            window.school_year
+        )),
+        header: header(tenant),
+        blocks: vec![
+            Block::Heading("Domanda".into()),
+            Block::Fields(
+                [
+                    vec![
+                        ("Numero domanda".to_string(), a.id.clone()),
+                        (
+                            "Tipo".into(),
+                            if a.kind == "renewal" {
+                                "rinnovo"
+                            } else {
+                                "nuova iscrizione"
+                            }
+                            .into(),
+                        ),
+                    ],
+                    state,
+                ]
+                .concat(),
+            ),
+            Block::Heading("Alunno".into()),
+            Block::Fields(vec![
+                (
+                    "Cognome e nome".into(),
+                    format!(
+                        "{} {}",
+                        or_dash(p.last_name.as_ref()),
+                        or_dash(p.first_name.as_ref())
+                    ),
+                ),
+                ("Codice fiscale".into(), a.pupil_fiscal_code.clone()),
+                (
+                    "Data di nascita".into(),
+                    p.birth_date
+                        .as_deref()
+                        .map(italian_date)
+                        .unwrap_or_else(|| "—".into()),
+                ),
+                ("Scuola".into(), or_dash(p.school.as_ref())),
+                ("Classe".into(), or_dash(p.grade.as_ref())),
+                ("Sezione".into(), or_dash(p.section.as_ref())),
+            ]),
+            Block::Heading("Genitore o tutore".into()),
+            Block::Fields(vec![
+                (
+                    "Cognome e nome".into(),
+                    format!(
+                        "{} {}",
+                        or_dash(g.last_name.as_ref()),
+                        or_dash(g.first_name.as_ref())
+                    ),
+                ),
+                ("Codice fiscale".into(), a.guardian_fiscal_code.clone()),
+                (
+                    "Rapporto con l'alunno".into(),
+                    g.relationship
+                        .as_deref()
+                        .map(relationship_name)
+                        .unwrap_or("—")
+                        .into(),
+                ),
+                ("Email".into(), or_dash(g.email.as_ref())),
+                ("Telefono".into(), or_dash(g.phone.as_ref())),
+                (
+                    "Indirizzo".into(),
+                    format!(
+                        "{}, {} {} ({})",
+                        or_dash(addr.street.as_ref()),
+                        or_dash(addr.postal_code.as_ref()),
+                        or_dash(addr.city.as_ref()),
+                        or_dash(addr.province.as_ref())
+                    ),
+                ),
+            ]),
+            Block::Heading("Servizio".into()),
+            Block::Fields(vec![
+                ("Servizio".into(), window.service.name().into()),
+                (
+                    "Dieta".into(),
+                    diet.kind.as_deref().map(diet_name).unwrap_or("—").into(),
+                ),
+                ("Note sulla dieta".into(), or_dash(diet.notes.as_ref())),
+                (
+                    "Giorni".into(),
+                    s.days
+                        .as_ref()
+                        .map(|d| d.iter().map(|x| day_name(x)).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_else(|| "—".into()),
+                ),
+            ]),
+            Block::Heading("ISEE".into()),
+            Block::Fields(isee),
+            Block::Heading("Dichiarazioni".into()),
+            Block::Fields(vec![
+                (
+                    "Presa visione dell'informativa privacy (art. 13 GDPR)".into(),
+                    yes(decl.privacy),
+                ),
+                (
+                    "Accettazione del regolamento del servizio".into(),
+                    yes(decl.regulation),
+                ),
+                (
+                    "Dichiarazione sostitutiva (DPR 445/2000)".into(),
+                    yes(decl.truthfulness),
+                ),
+            ]),
+            Block::Spacer,
+            Block::Paragraph(if a.status == Status::Draft {
+                "Attenzione: questa è una bozza, non un'iscrizione. Per iscrivere l'alunno invia la domanda entro la chiusura del periodo di iscrizione.".into()
+            } else {
+                "La domanda è stata inviata. L'ufficio la verificherà e ti comunicherà l'esito via email.".into()
+            }),
+        ],
+        footer: generated(now),
+    }
+}
+
+fn paragraphs(texts: &[String], fallback: &str) -> Vec<Block> {
+    if texts.is_empty() {
+        vec![Block::Paragraph(fallback.to_owned())]
+    } else {
+        texts.iter().cloned().map(Block::Paragraph).collect()
+    }
+}
+
+/// The credentials letter: the user code, how to top up, how to cancel a
+/// meal, how to log in.
+pub fn credentials(
+    tenant: &Tenant,
+    a: &Application,
+    window: &Window,
+    now: OffsetDateTime,
+) -> Document {
+    let p = a.body.pupil.clone().unwrap_or_default();
+    let info = &tenant.information;
+    let mut blocks = vec![
+        Block::Paragraph(format!(
+            "Gentile genitore, la domanda d'iscrizione di {} {} al servizio «{}» per l'anno scolastico {} è stata inviata.",
+            or_dash(p.first_name.as_ref()),
+            or_dash(p.last_name.as_ref()),
+            window.service.name(),
+            window.school_year
+        )),
+        Block::Heading("Il tuo codice utente".into()),
+        Block::Fields(vec![
+            ("Codice utente".into(), a.user_code.clone().unwrap_or_else(|| "—".into())),
+            ("Codice fiscale dell'alunno".into(), a.pupil_fiscal_code.clone()),
+        ]),
+        Block::Paragraph(
+            "Conserva questa lettera: il codice utente serve per ricaricare il credito e per disdire i pasti.".into(),
+        ),
+        Block::Heading("Come ricaricare il credito".into()),
+    ];
+    blocks.extend(paragraphs(
+        &info.top_up,
+        "Per ricaricare il credito rivolgiti all'ufficio.",
+    ));
+    blocks.push(Block::Heading("Come disdire un pasto".into()));
+    blocks.extend(paragraphs(
+        &info.meal_cancellation,
+        "Per disdire un pasto rivolgiti all'ufficio.",
+    ));
+    blocks.push(Block::Heading("Come accedere".into()));
+    blocks.push(Block::Bullets(vec![
+        format!(
+            "Portale: {}",
+            if info.portal_url.is_empty() {
+                "il portale iscrizioni del Comune"
+            } else {
+                info.portal_url.as_str()
+            }
+        ),
+        "Accedi con SPID o CIE, oppure con il codice fiscale dell'alunno e la tua password.".into(),
+        "Da «Stato iscrizione» vedi se la domanda è stata confermata.".into(),
+    ]));
+    Document {
+        title: "Lettera credenziali".into(),
+        subtitle: Some(format!(
+            "{} – anno scolastico {}",
+            window.service.name(),
+            window.school_year
+        )),
+        header: header(tenant),
+        blocks,
+        footer: generated(now),
+    }
+}
+
+/// The information notice: the service rules and the privacy notice.
+pub fn information(tenant: &Tenant, window: &Window, now: OffsetDateTime) -> Document {
+    let info = &tenant.information;
+    let mut blocks = vec![Block::Heading("Regole del servizio".into())];
+    blocks.extend(paragraphs(
+        &info.service_rules,
+        "Le regole del servizio sono disponibili presso l'ufficio.",
+    ));
+    blocks.push(Block::Heading(
+        "Informativa sul trattamento dei dati personali (art. 13 GDPR)".into(),
+    ));
+    blocks.extend(paragraphs(
+        &info.privacy_notice,
+        "L'informativa privacy è disponibile presso l'ufficio.",
+    ));
+    Document {
+        title: "Informativa sul servizio".into(),
+        subtitle: Some(format!(
+            "{} – anno scolastico {}",
+            window.service.name(),
+            window.school_year
+        )),
+        header: header(tenant),
+        blocks,
+        footer: generated(now),
+    }
+}
+
+/// Render one document of an application.
+pub fn render_kind(
+    kind: Kind,
+    tenant: &Tenant,
+    a: &Application,
+    window: &Window,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    let doc = match kind {
+        Kind::Summary => summary(tenant, a, window, now),
+        Kind::Credentials => credentials(tenant, a, window, now),
+        Kind::Information => information(tenant, window, now),
+    };
+    render(&doc).map_err(|e| Error::Internal(format!("pdf {}: {e}", kind.code())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_the_italian_way() {
+        assert_eq!(euro(350), "€ 3,50");
+        assert_eq!(euro(1_250_000), "€ 12.500,00");
+        assert_eq!(euro(-1_500), "-€ 15,00");
+        assert_eq!(euro(5), "€ 0,05");
+    }
+
+    #[test]
+    fn file_names_carry_no_personal_data() {
+        for k in Kind::ALL {
+            assert!(k.filename().ends_with(".pdf"));
+            assert!(
+                k.filename()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '.')
+            );
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The documents of a submitted application: made on submission (and
+//! again after each change), stored privately under keys without personal
+//! data, served through presigned links valid 300 seconds. A missing one
+//! (a failed render or upload) is made again on the next request.
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::documents::application_docs::{self, Kind};
+use crate::domain::application::{Application, Status};
+use crate::domain::error::Error;
+use crate::domain::tenant::Tenant;
+use crate::domain::window::Window;
+use crate::http::auth::SessionClaims;
+use crate::http::store_error;
+use crate::ports::DocumentError;
+
+/// Presigned links live this long.
+pub const LINK_TTL_SECS: u64 = 300;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentLink {
+    pub kind: &'static str,
+    pub filename: &'static str,
+    pub url: String,
+    pub expires_in: u64,
+}
+
+fn doc_error(e: DocumentError) -> Error {
+    match e {
+        DocumentError::Unavailable => Error::Unavailable {
+            retry_after_secs: 2,
+        },
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+pub(crate) async fn window_of(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+) -> Result<Window, Error> {
+    app.store
+        .get_window(&tenant.slug, &a.window_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| Error::Internal("application without its window".into()))
+}
+
+/// Render and store one document unless it is already there.
+async fn ensure(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+    window: &Window,
+    kind: Kind,
+) -> Result<String, Error> {
+    let key = application_docs::object_key(tenant, a, kind);
+    if !app.documents.exists(&key).await.map_err(doc_error)? {
+        let started = std::time::Instant::now();
+        let pdf = application_docs::render_kind(kind, tenant, a, window, app.clock.now())?;
+        tracing::info!(
+            kind = kind.code(),
+            ms = started.elapsed().as_millis() as u64,
+            bytes = pdf.len(),
+            "document rendered"
+        );
+        app.documents
+            .put(&key, "application/pdf", pdf)
+            .await
+            .map_err(doc_error)?;
+    }
+    Ok(key)
+}
+
+/// Make every document of a submitted application; failures are logged
+/// and repaired on the next documents request.
+pub async fn prepare_all(app: &App, tenant: &Tenant, a: &Application) {
+    let Ok(window) = window_of(app, tenant, a).await else {
+        tracing::error!(application = %a.id, "documents not prepared: window unreadable");
+        return;
+    };
+    for kind in Kind::ALL {
+        if let Err(e) = ensure(app, tenant, a, &window, kind).await {
+            tracing::error!(application = %a.id, kind = kind.code(), error = %e, "document not prepared");
+        }
+    }
+}
+
+/// `GET applications/{id}/documents`.
+pub async fn links(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+) -> Result<Vec<DocumentLink>, Error> {
+    let a = super::applications::load_own(app, tenant, session, id).await?;
+    if matches!(a.status, Status::Draft | Status::Expired) || a.submitted_at.is_none() {
+        return Err(Error::NotSubmitted);
+    }
+    let window = window_of(app, tenant, &a).await?;
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        let key = ensure(app, tenant, &a, &window, kind).await?;
+        let url = app
+            .documents
+            .presign_get(&key, kind.filename(), LINK_TTL_SECS)
+            .await
+            .map_err(doc_error)?;
+        out.push(DocumentLink {
+            kind: kind.code(),
+            filename: kind.filename(),
+            url,
+            expires_in: LINK_TTL_SECS,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,162 @@
+//! "Invia iscrizione": the only act that enrolls. Complete-form check, the
+//! window's close to the second, a random user code unique in the tenant
+//! (reserved in the same transaction as the state change), the fee band,
+//! the history, then documents and the credentials mail. A repeated or
+//! racing submit answers the same application and sends nothing twice:
+//! only the call whose transaction wins does the after-work.
+
+use crate::app::App;
+use crate::documents::{application_docs, mail};
+use crate::domain::application::{self, Application, FeeBand, HistoryEntry, Status};
+use crate::domain::error::Error;
+use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
+use crate::domain::window::Window;
+use crate::http::auth::SessionClaims;
+use crate::ports::SubmitError;
+
+use super::applications::{context, load_own};
+
+/// An 8-digit user code: random, never sequential, no leading zero.
+pub fn draw_user_code() -> Result<String, Error> {
+    Ok((10_000_000 + super::random_below(90_000_000)?).to_string())
+}
+
+pub async fn submit(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+    if_match: Option<u64>,
+) -> Result<Application, Error> {
+    if session.email.is_none() && session.pupil.is_none() {
+        return Err(Error::EmailRequired);
+    }
+    for _ in 0..8 {
+        let current = load_own(app, tenant, session, id).await?;
+        if current.user_code.is_some()
+            && matches!(
+                current.status,
+                Status::Submitted | Status::Confirmed | Status::Rejected
+            )
+        {
+            // Already enrolled: the same answer, nothing sent again.
+            return Ok(current);
+        }
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(Error::VersionConflict);
+        }
+        if current.status != Status::Draft {
+            return Err(Error::NotEditable);
+        }
+        let window = super::documents::window_of(app, tenant, &current).await?;
+        let now = app.clock.now();
+        if !window.is_open(now) {
+            return Err(Error::WindowClosed);
+        }
+        let report = application::validate(&current.body, &context(app));
+        application::check_complete(&report)?;
+        let isee = current.body.isee.as_ref().and_then(|i| i.isee_cents);
+        let band = tenant.fee_band(isee).map(|b| FeeBand {
+            code: b.code.clone(),
+            fee_cents: b.fee_cents,
+        });
+        let user_code = draw_user_code()?;
+        let mut next = current.clone();
+        next.status = Status::Submitted;
+        next.version = current.version + 1;
+        next.submitted_at = Some(now);
+        next.updated_at = now;
+        next.user_code = Some(user_code.clone());
+        next.fee_band = band;
+        next.history.push(HistoryEntry {
+            at: now,
+            by: "parent".into(),
+            from: Some(Status::Draft),
+            to: Status::Submitted,
+        });
+        match app
+            .store
+            .submit_application(&tenant.slug, &next, current.version, &user_code)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(application = %next.id, "application submitted");
+                after_submit(app, tenant, &next, &window).await;
+                return Ok(next);
+            }
+            // Another code, or another look at what is stored now (a racing
+            // submit may have won: then its result is the answer).
+            Err(SubmitError::UserCodeTaken) | Err(SubmitError::Conflict) => continue,
+            Err(SubmitError::Store(e)) => return Err(crate::http::store_error(e)),
+        }
+    }
+    Err(Error::Unavailable {
+        retry_after_secs: 1,
+    })
+}
+
+/// Documents and the credentials mail. Failures are logged; the documents
+/// are made again on request.
+async fn after_submit(app: &App, tenant: &Tenant, a: &Application, window: &Window) {
+    super::documents::prepare_all(app, tenant, a).await;
+    let result: Result<(), Error> = async {
+        let to = a
+            .body
+            .guardian
+            .as_ref()
+            .and_then(|g| g.email.as_deref())
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or_else(|| Error::Internal("submitted application without email".into()))?;
+        let pdf = application_docs::render_kind(
+            application_docs::Kind::Credentials,
+            tenant,
+            a,
+            window,
+            app.clock.now(),
+        )?;
+        let pupil = a.body.pupil.clone().unwrap_or_default();
+        let name = format!(
+            "{} {}",
+            pupil.first_name.as_deref().unwrap_or("").trim(),
+            pupil.last_name.as_deref().unwrap_or("").trim()
+        );
+        let message = mail::credentials_letter(
+            tenant,
+            &to,
+            name.trim(),
+            window.service.name(),
+            a.user_code.as_deref().unwrap_or(""),
+            pdf,
+        );
+        app.mailer
+            .send(&message)
+            .await
+            .map_err(|e| Error::Internal(format!("credentials mail: {e}")))
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(application = %a.id, error = %e, "credentials letter not mailed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_are_eight_random_digits() {
+        let codes: Vec<String> = (0..50)
+            .map(|_| draw_user_code().unwrap_or_default())
+            .collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 8 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert!(sorted.len() > 45);
+    }
+}

@@ -1,0 +1,254 @@
+//! "Invia iscrizione" over HTTP: the complete-form check, the user code, the
+//! fee band, the documents behind presigned links, the credentials letter,
+//! and nothing twice under retries and races.
+
+use e2e::*;
+use serde_json::json;
+
+async fn draft(email: &str, token: &str) -> (String, serde_json::Value) {
+    let window = open_window_id().await;
+    let body = application_body(&window, &pupil_code(), &guardian_code(), email);
+    let r = post_auth("/v1/demo/applications", token, body.clone()).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    (r.body["id"].as_str().expect("id").to_owned(), body)
+}
+
+fn credentials_mails(mails: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    mails
+        .iter()
+        .filter(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("lettera credenziali"))
+        })
+        .collect()
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir =
+        std::env::temp_dir().join(format!("pdf-{}", shared::ops::random_id("t").expect("id")));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by `make test`");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn submit_enrolls_once_and_documents_follow() {
+    let email = unique_email("submit");
+    let token = email_session(&email).await;
+    let (id, body) = draft(&email, &token).await;
+    let path = format!("/v1/demo/applications/{id}");
+
+    let r = get_auth(&format!("{path}/documents"), &token).await;
+    assert_eq!((r.status, r.code()), (409, "not_submitted"));
+
+    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let submitted = r.body.clone();
+    assert_eq!(submitted["status"], "submitted");
+    assert_eq!(submitted["version"], 2);
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    let user_code = submitted["user_code"]
+        .as_str()
+        .expect("user code")
+        .to_owned();
+    assert!(user_code.len() == 8 && user_code.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(
+        submitted["fee_band"],
+        json!({ "code": "D", "fee_cents": 550 })
+    );
+    assert!(
+        submitted["submitted_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(submitted["missing"], json!([]));
+
+    // The credentials letter, with the PDF attached.
+    let mails = mails_to(&email).await;
+    let letters = credentials_mails(&mails);
+    assert_eq!(letters.len(), 1);
+    let letter = letters[0];
+    assert!(
+        letter["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&user_code))
+    );
+    let attachment = &letter["attachments"][0];
+    assert_eq!(attachment["filename"], "lettera-credenziali.pdf");
+    assert_eq!(attachment["content_type"], "application/pdf");
+    assert!(attachment["size"].as_u64().is_some_and(|s| s > 1000));
+    let subject = letter["subject"].as_str().unwrap_or("");
+    assert!(!subject.contains(body["pupil"]["fiscal_code"].as_str().unwrap_or("-")));
+
+    // Again: the same application, nothing sent twice.
+    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["user_code"], user_code.as_str());
+    assert_eq!(r.body["version"], 2);
+    assert_eq!(credentials_mails(&mails_to(&email).await).len(), 1);
+
+    // Documents: three private PDFs behind 300-second links.
+    let r = get_auth(&format!("{path}/documents"), &token).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let docs = r.body["documents"].as_array().expect("documents").clone();
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["summary", "credentials", "information"]);
+    let pupil_code = body["pupil"]["fiscal_code"].as_str().expect("code");
+    for d in &docs {
+        assert_eq!(d["expires_in"], 300);
+        let url = d["url"].as_str().expect("url");
+        assert!(url.contains("X-Amz-Expires=300"), "{url}");
+        for secret in [
+            pupil_code,
+            "Maria",
+            "Rossi",
+            email.as_str(),
+            user_code.as_str(),
+        ] {
+            assert!(!url.contains(secret), "{url} names {secret}");
+        }
+        assert!(d["filename"].as_str().is_some_and(|f| f.ends_with(".pdf")));
+        let bytes = reqwest::get(url)
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert!(bytes.starts_with(b"%PDF-"));
+        let text = pdf_text(&bytes);
+        assert!(text.contains("Comune di Esempio"), "{text}");
+        match d["kind"].as_str() {
+            Some("summary") => {
+                for needle in [
+                    "Riepilogo della domanda",
+                    "Maria",
+                    pupil_code,
+                    "Refezione scolastica",
+                    "€ 5,50",
+                    "lunedì",
+                ] {
+                    assert!(text.contains(needle), "summary lacks {needle}: {text}");
+                }
+            }
+            Some("credentials") => {
+                assert!(text.contains(&user_code), "{text}");
+                assert!(text.contains("Come disdire un pasto"), "{text}");
+                assert!(text.contains("ricaricare"), "{text}");
+            }
+            _ => {
+                assert!(text.contains("art. 13"), "{text}");
+                assert!(text.contains("Regole del servizio"), "{text}");
+            }
+        }
+    }
+
+    // A submitted application stays editable while the window is open, and
+    // must stay complete.
+    let mut incomplete = body.clone();
+    incomplete["guardian"]["phone"] = serde_json::Value::Null;
+    let r = put_auth(&path, &token, Some("\"2\""), incomplete).await;
+    assert_eq!((r.status, r.code()), (422, "incomplete"));
+    let mut changed = body.clone();
+    changed["pupil"]["section"] = json!("D");
+    let r = put_auth(&path, &token, Some("\"2\""), changed).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "submitted");
+    assert_eq!(r.body["version"], 3);
+    assert_eq!(r.body["user_code"], user_code.as_str());
+    let r = get_auth(&format!("{path}/documents"), &token).await;
+    let summary = r.body["documents"][0]["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let text = pdf_text(
+        &reqwest::get(&summary)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes"),
+    );
+    let section = text
+        .split("Sezione")
+        .nth(1)
+        .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+        .unwrap_or("");
+    assert_eq!(
+        section, "D",
+        "the new section is in the new summary: {text}"
+    );
+}
+
+#[tokio::test]
+async fn incomplete_applications_are_not_submitted() {
+    let email = unique_email("incomplete");
+    let token = email_session(&email).await;
+    let window = open_window_id().await;
+    let partial = json!({
+        "window_id": window,
+        "pupil": { "fiscal_code": pupil_code(), "first_name": "Luca", "last_name": "Verdi" },
+        "guardian": { "fiscal_code": guardian_code(), "first_name": "Anna", "last_name": "Verdi" },
+        "declarations": { "privacy": true }
+    });
+    let r = post_auth("/v1/demo/applications", &token, partial).await;
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    let r = post_auth(
+        &format!("/v1/demo/applications/{id}/submit"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "incomplete"));
+    let fields: Vec<&str> = r.body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"guardian.phone") && fields.contains(&"declarations.truthfulness"));
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["version"].as_u64()),
+        (Some("draft"), Some(1))
+    );
+
+    let other = email_session(&unique_email("intruder")).await;
+    let r = post_auth(
+        &format!("/v1/demo/applications/{id}/submit"),
+        &other,
+        json!({}),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn ten_parallel_submits_give_one_user_code_and_one_mail() {
+    let email = unique_email("tenfold");
+    let token = email_session(&email).await;
+    let (id, _) = draft(&email, &token).await;
+    let path = format!("/v1/demo/applications/{id}/submit");
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let (path, token) = (path.clone(), token.clone());
+            tokio::spawn(async move { post_auth(&path, &token, json!({})).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for h in handles {
+        let r = h.await.expect("task");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        codes.push(r.body["user_code"].as_str().expect("code").to_owned());
+    }
+    codes.dedup();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(credentials_mails(&mails_to(&email).await).len(), 1);
+}
