@@ -67,25 +67,105 @@ async fn codes_expire_caps_hold_and_windows_close() {
     let r = post("/v1/demo/sessions", json!({ "email": email, "code": new })).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 
-    // A session lasts 30 minutes; the windows follow the clock.
+    // Submissions racing the window's close: each one is either submitted
+    // before the close or refused and left a draft, never half-written.
     let r = get("/v1/demo/windows").await;
     let open = r.body["windows"]
         .as_array()
         .and_then(|w| w.iter().find(|w| w["status"] == "open").cloned())
         .expect("open window");
-    let r = post("/_local/run/close-windows", json!({})).await;
-    assert_eq!(
-        (r.status, r.body["windows_closed"].as_u64()),
-        (200, Some(0))
+    let window_id = open["id"].as_str().expect("id").to_owned();
+    let closes_at = time::OffsetDateTime::parse(
+        open["closes_at"].as_str().expect("closes_at"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("rfc3339");
+    let email = unique_email("closing");
+    let token = email_session(&email).await;
+    let guardian = guardian_code();
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let r = post_auth(
+            "/v1/demo/applications",
+            &token,
+            application_body(&window_id, &pupil_code(), &guardian, &email),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        ids.push(r.body["id"].as_str().expect("id").to_owned());
+    }
+    // One second before the close: accepted.
+    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
+    s.clock.advance(to_close - 1);
+    // A month later the old session has expired: log in again.
+    let r = get_auth(&format!("/v1/demo/applications/{}", ids[0]), &token).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let token = email_session(&email).await;
+    let first = ids.remove(0);
+    let r = post_auth(
+        &format!("/v1/demo/applications/{first}/submit"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // The rest race the close.
+    let handles: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (path, token) = (format!("/v1/demo/applications/{id}/submit"), token.clone());
+            tokio::spawn(async move { post_auth(&path, &token, json!({})).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    s.clock.advance(1);
+    for (h, id) in handles.into_iter().zip(&ids) {
+        let r = h.await.expect("task");
+        let stored = get_auth(&format!("/v1/demo/applications/{id}"), &token)
+            .await
+            .body;
+        match r.status {
+            200 => {
+                let at = time::OffsetDateTime::parse(
+                    stored["submitted_at"].as_str().expect("submitted_at"),
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .expect("rfc3339");
+                assert!(at < closes_at, "submitted at {at}, after the close");
+                assert_eq!(stored["status"], "submitted");
+                assert!(stored["user_code"].is_string());
+            }
+            409 => {
+                assert_eq!(r.code(), "window_closed");
+                assert_eq!(stored["status"], "draft");
+                assert_eq!(stored["version"], 1);
+                assert!(stored["user_code"].is_null());
+            }
+            other => panic!("unexpected {other}: {:?}", r.body),
+        }
+    }
+    // After the close, to the second: refused, and drafts cannot change.
+    let last = ids.last().expect("id");
+    let r = post_auth(
+        &format!("/v1/demo/applications/{last}/submit"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert!(
+        r.status == 200 || (r.status, r.code()) == (409, "window_closed"),
+        "{:?}",
+        r.body
     );
-    s.clock.advance(31 * 24 * 3600);
+
+    // The windows follow the clock; the scheduled function records the
+    // close once, however often it runs.
     let r = get("/v1/demo/windows").await;
     let same = r.body["windows"]
         .as_array()
         .and_then(|w| w.iter().find(|w| w["id"] == open["id"]).cloned())
         .expect("same window");
     assert_eq!(same["status"], "closed");
-    // The scheduled function records the close once, however often it runs.
     let runs = [
         post("/_local/run/close-windows", json!({})).await,
         post("/_local/run/close-windows", json!({})).await,
