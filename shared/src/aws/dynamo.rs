@@ -238,6 +238,21 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// An item's `data` with the version its conditional writes must name.
+    async fn get_versioned<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<Versioned<T>>, StoreError> {
+        let Some(item) = self.get(pk, sk).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Versioned {
+            value: from_item(&item)?,
+            version: version_of(&item),
+        }))
+    }
+
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
@@ -584,13 +599,8 @@ impl Store for DynamoStore {
         tenant: &TenantSlug,
         pupil: &str,
     ) -> Result<Option<Versioned<Credentials>>, StoreError> {
-        let Some(item) = self.get(pupil_pk(tenant, pupil), "CREDENTIALS").await? else {
-            return Ok(None);
-        };
-        Ok(Some(Versioned {
-            value: from_item(&item)?,
-            version: version_of(&item),
-        }))
+        self.get_versioned(pupil_pk(tenant, pupil), "CREDENTIALS")
+            .await
     }
 
     async fn put_credentials(
@@ -639,13 +649,8 @@ impl Store for DynamoStore {
         tenant: &TenantSlug,
         address_key: &str,
     ) -> Result<Option<Versioned<CodeState>>, StoreError> {
-        let Some(item) = self.get(email_code_pk(tenant, address_key), "CODE").await? else {
-            return Ok(None);
-        };
-        Ok(Some(Versioned {
-            value: from_item(&item)?,
-            version: version_of(&item),
-        }))
+        self.get_versioned(email_code_pk(tenant, address_key), "CODE")
+            .await
     }
 
     async fn put_email_code(
