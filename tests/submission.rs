@@ -252,3 +252,90 @@ async fn ten_parallel_submits_give_one_user_code_and_one_mail() {
     assert_eq!(codes.len(), 1, "{codes:?}");
     assert_eq!(credentials_mails(&mails_to(&email).await).len(), 1);
 }
+
+#[tokio::test]
+async fn attachments_are_uploaded_privately_and_checked_at_submission() {
+    let email = unique_email("attach");
+    let token = email_session(&email).await;
+    let (id, mut body) = draft(&email, &token).await;
+    let path = format!("/v1/demo/applications/{id}");
+    body["service"]["diet"] = json!({ "kind": "medical", "notes": "Celiachia" });
+    body["isee"] = json!({ "isee_cents": 1_250_000 });
+    let r = put_auth(&path, &token, None, body.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let missing = r.body["missing"].as_array().cloned().unwrap_or_default();
+    assert!(
+        missing.contains(&json!("attachments.medical_certificate")),
+        "{missing:?}"
+    );
+    assert!(
+        missing.contains(&json!("isee.attachment_id")),
+        "{missing:?}"
+    );
+
+    for (bad, field) in [
+        (
+            json!({ "kind": "isee", "filename": "a.pdf", "content_type": "application/pdf", "size": 6 * 1024 * 1024 }),
+            "size",
+        ),
+        (
+            json!({ "kind": "isee", "filename": "a.exe", "content_type": "application/x-msdownload", "size": 10 }),
+            "content_type",
+        ),
+        (
+            json!({ "kind": "passport", "filename": "a.pdf", "content_type": "application/pdf", "size": 10 }),
+            "kind",
+        ),
+    ] {
+        let r = post_auth(&format!("{path}/attachments"), &token, bad).await;
+        assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+        assert_eq!(r.body["error"]["fields"][0]["field"], field);
+    }
+
+    let pdf = b"%PDF-1.4 attestazione ISEE di prova".to_vec();
+    let mut ids = Vec::new();
+    for kind in ["isee", "medical_certificate"] {
+        let r = post_auth(
+            &format!("{path}/attachments"),
+            &token,
+            json!({ "kind": kind, "filename": "Certificato Maria Rossi.pdf",
+                    "content_type": "application/pdf", "size": pdf.len() }),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(r.body["expires_in"], 300);
+        let url = r.body["upload_url"].as_str().expect("url").to_owned();
+        assert!(!url.contains("Maria") && !url.contains("Rossi"), "{url}");
+        ids.push((
+            kind,
+            r.body["attachment_id"].as_str().expect("id").to_owned(),
+            url,
+        ));
+    }
+    // Declared but not uploaded yet: still missing.
+    body["isee"]["attachment_id"] = json!(ids[0].1);
+    let r = put_auth(&path, &token, None, body.clone()).await;
+    assert!(
+        r.body["missing"]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("isee.attachment_id")))
+    );
+    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    assert_eq!((r.status, r.code()), (422, "incomplete"));
+
+    for (_, _, url) in &ids {
+        let r = client()
+            .put(url)
+            .header("content-type", "application/pdf")
+            .body(pdf.clone())
+            .send()
+            .await
+            .expect("upload");
+        assert!(r.status().is_success(), "upload answered {}", r.status());
+    }
+    let r = get_auth(&path, &token).await;
+    assert_eq!(r.body["missing"], json!([]), "{:?}", r.body);
+    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["fee_band"]["code"], "B");
+}

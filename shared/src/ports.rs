@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::application::Application;
+use crate::domain::application::{Application, Attachment};
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
@@ -142,6 +142,17 @@ pub trait Store: Send + Sync {
         expected: u64,
         user_code: &str,
     ) -> Result<(), SubmitError>;
+    async fn put_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError>;
+    async fn attachments(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<Attachment>, StoreError>;
     /// The applications created by an owner identity.
     async fn owner_applications(
         &self,
@@ -237,6 +248,17 @@ pub trait DocumentStorage: Send + Sync {
     async fn put(&self, key: &str, content_type: &str, data: Vec<u8>) -> Result<(), DocumentError>;
     async fn get(&self, key: &str) -> Result<Vec<u8>, DocumentError>;
     async fn exists(&self, key: &str) -> Result<bool, DocumentError>;
+    /// The stored object's size, `None` when there is no object.
+    async fn size(&self, key: &str) -> Result<Option<u64>, DocumentError>;
+    /// A PUT link for exactly this content type and length, valid for
+    /// `expires_in_secs`.
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in_secs: u64,
+    ) -> Result<String, DocumentError>;
     /// A GET link valid for `expires_in_secs`.
     async fn presign_get(
         &self,

@@ -6,13 +6,15 @@ use lambda_http::Request;
 use shared::app::App;
 use shared::domain::application::ApplicationBody;
 use shared::domain::error::Error;
+use shared::http::json;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant, parse_json};
-use shared::ops::applications;
+use shared::ops::{applications, attachments};
 
 pub const BINARY: &str = "save-draft";
 pub const CREATE: &str = "POST /v1/{tenant}/applications";
 pub const UPDATE: &str = "PUT /v1/{tenant}/applications/{id}";
-pub const ROUTES: &[&str] = &[CREATE, UPDATE];
+pub const ATTACH: &str = "POST /v1/{tenant}/applications/{id}/attachments";
+pub const ROUTES: &[&str] = &[CREATE, UPDATE, ATTACH];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -22,6 +24,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     match http::route_key(&req).as_deref() {
         Some(CREATE) => create(app, req).await,
         Some(UPDATE) => update(app, req).await,
+        Some(ATTACH) => attach(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -31,7 +34,7 @@ async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
     let session = http::parent_session(&app, &req, &tenant, false)?;
     let body: ApplicationBody = parse_json(&req)?;
     let created = applications::create_draft(&app, &tenant, &session, body).await?;
-    let missing = applications::missing(&app, &created);
+    let missing = applications::missing(&app, &tenant, &created).await?;
     Ok(json_with_etag(
         201,
         &applications::view(&created, &missing),
@@ -46,10 +49,19 @@ async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
     let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
     let body: ApplicationBody = parse_json(&req)?;
     let updated = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
-    let missing = applications::missing(&app, &updated);
+    let missing = applications::missing(&app, &tenant, &updated).await?;
     Ok(json_with_etag(
         200,
         &applications::view(&updated, &missing),
         updated.version,
     ))
+}
+
+async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let id = http::path_param(&req, "id")?;
+    let body: attachments::UploadRequest = parse_json(&req)?;
+    let link = attachments::create(&app, &tenant, &session, &id, body).await?;
+    Ok(json(201, &link))
 }

@@ -69,11 +69,11 @@ async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
 async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let session = http::parent_session(&app, &req, &tenant, false)?;
-    let items: Vec<serde_json::Value> = applications::list(&app, &tenant, &session)
-        .await?
-        .iter()
-        .map(|a| applications::view(a, &applications::missing(&app, a)))
-        .collect();
+    let mut items = Vec::new();
+    for a in applications::list(&app, &tenant, &session).await? {
+        let missing = applications::missing(&app, &tenant, &a).await?;
+        items.push(applications::view(&a, &missing));
+    }
     Ok(json(200, &serde_json::json!({ "applications": items })))
 }
 
@@ -82,7 +82,7 @@ async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error>
     let session = http::parent_session(&app, &req, &tenant, false)?;
     let id = http::path_param(&req, "id")?;
     let a = applications::read(&app, &tenant, &session, &id).await?;
-    let missing = applications::missing(&app, &a);
+    let missing = applications::missing(&app, &tenant, &a).await?;
     Ok(json_with_etag(
         200,
         &applications::view(&a, &missing),

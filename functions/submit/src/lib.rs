@@ -29,7 +29,7 @@ async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let id = http::path_param(&req, "id")?;
     let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
     let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;
-    let missing = applications::missing(&app, &submitted);
+    let missing = applications::missing(&app, &tenant, &submitted).await?;
     Ok(json_with_etag(
         200,
         &applications::view(&submitted, &missing),

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{describe, is_transient};
-use crate::domain::application::Application;
+use crate::domain::application::{Application, Attachment};
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
@@ -574,6 +574,45 @@ impl Store for DynamoStore {
             return Err(SubmitError::Store(StoreError::Unavailable));
         }
         Err(SubmitError::Store(map_err(err, |_| false)))
+    }
+
+    async fn put_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError> {
+        self.put(HashMap::from([
+            (PK.to_string(), s(application_pk(tenant, application_id))),
+            (SK.to_string(), s(format!("ATT#{}", attachment.id))),
+            (DATA.to_string(), to_json(attachment)?),
+        ]))
+        .await
+    }
+
+    async fn attachments(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(application_pk(tenant, application_id)))
+            .expression_attribute_values(":prefix", s("ATT#"))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| map_err(e, |_| false))?;
+            out.push(from_item(&item)?);
+        }
+        Ok(out)
     }
 
     async fn owner_applications(

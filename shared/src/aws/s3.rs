@@ -74,6 +74,10 @@ impl DocumentStorage for S3Documents {
     }
 
     async fn exists(&self, key: &str) -> Result<bool, DocumentError> {
+        Ok(self.size(key).await?.is_some())
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, DocumentError> {
         match self
             .client
             .head_object()
@@ -82,10 +86,37 @@ impl DocumentStorage for S3Documents {
             .send()
             .await
         {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+            Ok(head) => Ok(Some(
+                head.content_length().unwrap_or(0).max(0).unsigned_abs(),
+            )),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
             Err(e) => Err(map_err(e)),
         }
+    }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in_secs: u64,
+    ) -> Result<String, DocumentError> {
+        let config = PresigningConfig::expires_in(Duration::from_secs(expires_in_secs))
+            .map_err(|e| DocumentError::Other(format!("presigning config: {e}")))?;
+        let length = i64::try_from(content_length)
+            .map_err(|_| DocumentError::Other("content length out of range".into()))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .presigned(config)
+            .await
+            .map_err(map_err)?;
+        Ok(request.uri().to_string())
     }
 
     async fn presign_get(

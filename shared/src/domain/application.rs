@@ -750,6 +750,26 @@ mod tests {
     }
 }
 
+/// Uploads are at most 5 MiB.
+pub const MAX_ATTACHMENT_BYTES: u64 = 5 * 1024 * 1024;
+pub const ATTACHMENT_KINDS: &[&str] = &["isee", "medical_certificate"];
+pub const ATTACHMENT_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
+
+/// An uploaded file of an application (ISEE attestation, medical
+/// certificate). The file itself lives in the private bucket; its name as
+/// the parent gave it is kept here only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub object_key: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 /// The fee band a submitted application falls in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeeBand {

@@ -89,19 +89,56 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// The facts validation needs about uploads (none are uploaded yet in
-/// this slice: attachments come with their endpoint).
-pub(crate) fn context(app: &App) -> Context {
-    Context {
+/// The facts validation needs besides the body: today, and which uploads
+/// of the application really reached the bucket.
+pub(crate) async fn context(
+    app: &App,
+    tenant: &Tenant,
+    application_id: Option<&str>,
+    body: &ApplicationBody,
+) -> Result<Context, Error> {
+    let mut ctx = Context {
         today: app.clock.now().date(),
         has_medical_certificate: false,
         isee_attachment_uploaded: false,
+    };
+    let Some(id) = application_id else {
+        return Ok(ctx);
+    };
+    let wanted_isee = body.isee.as_ref().and_then(|i| i.attachment_id.as_deref());
+    for att in app
+        .store
+        .attachments(&tenant.slug, id)
+        .await
+        .map_err(store_error)?
+    {
+        let relevant = att.kind == "medical_certificate" || Some(att.id.as_str()) == wanted_isee;
+        if !relevant {
+            continue;
+        }
+        let uploaded = app
+            .documents
+            .size(&att.object_key)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .is_some_and(|size| size > 0 && size <= application::MAX_ATTACHMENT_BYTES);
+        if !uploaded {
+            continue;
+        }
+        if att.kind == "medical_certificate" {
+            ctx.has_medical_certificate = true;
+        }
+        if att.kind == "isee" && Some(att.id.as_str()) == wanted_isee {
+            ctx.isee_attachment_uploaded = true;
+        }
     }
+    Ok(ctx)
 }
 
 /// `missing` of an application now.
-pub fn missing(app: &App, a: &Application) -> Vec<String> {
-    application::validate(&a.body, &context(app)).missing
+pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<String>, Error> {
+    let ctx = context(app, tenant, Some(&a.id), &a.body).await?;
+    Ok(application::validate(&a.body, &ctx).missing)
 }
 
 async fn open_window(app: &App, tenant: &Tenant, window_id: &str) -> Result<Window, Error> {
@@ -137,7 +174,7 @@ pub async fn create_draft(
     if body.kind.is_none() {
         body.kind = Some("new".into());
     }
-    let report = application::validate(&body, &context(app));
+    let report = application::validate(&body, &context(app, tenant, None, &body).await?);
     application::check_draft(&report)?;
     if body.kind.as_deref() != Some("new") {
         return Err(Error::InvalidFields(vec![FieldError::new(
@@ -364,7 +401,8 @@ pub async fn update(
     if body.kind.is_none() {
         body.kind = Some(current.kind.clone());
     }
-    let report = application::validate(&body, &context(app));
+    let ctx = context(app, tenant, Some(&current.id), &body).await?;
+    let report = application::validate(&body, &ctx);
     application::check_draft(&report)?;
     if current.status == Status::Submitted {
         application::check_complete(&report)?;

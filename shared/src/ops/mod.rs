@@ -2,6 +2,7 @@
 //! the pure rules of `crate::domain`. Handlers call exactly one of these.
 
 pub mod applications;
+pub mod attachments;
 pub mod documents;
 pub mod email_codes;
 pub mod passwords;

@@ -54,7 +54,8 @@ pub async fn submit(
         if !window.is_open(now) {
             return Err(Error::WindowClosed);
         }
-        let report = application::validate(&current.body, &context(app));
+        let ctx = context(app, tenant, Some(&current.id), &current.body).await?;
+        let report = application::validate(&current.body, &ctx);
         application::check_complete(&report)?;
         let isee = current.body.isee.as_ref().and_then(|i| i.isee_cents);
         let band = tenant.fee_band(isee).map(|b| FeeBand {
