@@ -11,6 +11,7 @@ use shared::app::App;
 use shared::ports::OffsetClock;
 
 pub struct Stack {
+    pub staff: local::server::StaffIdp,
     pub base: String,
     pub emulator: String,
     pub app: App,
@@ -53,6 +54,7 @@ pub fn stack() -> &'static Stack {
                 };
                 let running = local::start(options).await.expect("local stack starts");
                 tx.send(Stack {
+                    staff: running.staff.clone(),
                     base: running.base_url(),
                     emulator: running.emulator_url.clone(),
                     app: running.app.clone(),

@@ -45,6 +45,9 @@ pub struct Running {
     pub app: App,
     pub clock: OffsetClock,
     pub emulator_url: String,
+    /// The local staff identity provider (tests trust it for their own
+    /// tenants and mint tokens with it).
+    pub staff: server::StaffIdp,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -87,7 +90,13 @@ pub async fn start(options: Options) -> Result<Running, String> {
     )?;
     let clock = OffsetClock::default();
     let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
-    seed::seed_file(&app, &workspace_root().join("local/seed/demo.json")).await?;
+    let staff = server::StaffIdp::generate()?;
+    seed::seed_file(
+        &app,
+        &workspace_root().join("local/seed/demo.json"),
+        Some(staff.trust()),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| server::bind_error(options.addr, &e))?;
@@ -97,13 +106,15 @@ pub async fn start(options: Options) -> Result<Running, String> {
         app.clone(),
         router,
         options.emulator_url.clone(),
-    )?);
+        staff.clone(),
+    ));
     let task = tokio::spawn(server::serve(listener, state, rx));
     Ok(Running {
         addr,
         app,
         clock,
         emulator_url: options.emulator_url,
+        staff,
         shutdown: Some(tx),
         task,
     })

@@ -42,6 +42,11 @@ pub fn http_functions() -> Vec<HttpFunction> {
             handler: |app, req| Box::pin(fn_submit::handle(app, req)),
         },
         HttpFunction {
+            binary: fn_confirm::BINARY,
+            routes: fn_confirm::ROUTES,
+            handler: |app, req| Box::pin(fn_confirm::handle(app, req)),
+        },
+        HttpFunction {
             binary: fn_status::BINARY,
             routes: fn_status::ROUTES,
             handler: |app, req| Box::pin(fn_status::handle(app, req)),

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::app::App;
 use shared::domain::error::Error;
+use shared::domain::tenant::StaffAuth;
 use shared::domain::values::TenantSlug;
 use shared::http::{HttpResponse, error_response, json};
 
@@ -33,28 +34,86 @@ type HyperResponse = hyper::Response<Full<Bytes>>;
 /// 64 KiB themselves. This only bounds what the dev server buffers.
 const MAX_BUFFERED_BODY: usize = 1024 * 1024;
 
+/// The local stand-in for a tenant's staff identity provider: an ES256
+/// key made for this run, whose public half the seeded tenants trust.
+#[derive(Clone)]
+pub struct StaffIdp {
+    key: EncodingKey,
+    pub jwks: serde_json::Value,
+}
+
+pub const STAFF_ISSUER: &str = "http://127.0.0.1/_local/staff-idp";
+pub const STAFF_KID: &str = "local-staff-1";
+
+impl StaffIdp {
+    pub fn generate() -> Result<Self, String> {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|_| "cannot generate the local staff signing key".to_string())?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .map_err(|_| "cannot read the local staff signing key".to_string())?;
+        // Uncompressed point: 0x04, then X and Y, 32 bytes each.
+        let point = pair.public_key().as_ref();
+        let (x, y) = (point.get(1..33), point.get(33..65));
+        let (Some(x), Some(y)) = (x, y) else {
+            return Err("unexpected public key shape".into());
+        };
+        Ok(Self {
+            key: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            jwks: json!({ "keys": [{
+                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": STAFF_KID,
+                "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+            }]}),
+        })
+    }
+
+    /// What a tenant configures to trust this provider.
+    pub fn trust(&self) -> StaffAuth {
+        StaffAuth {
+            issuer: STAFF_ISSUER.into(),
+            audience: Some("staff".into()),
+            algorithm: "ES256".into(),
+            jwks: self.jwks.clone(),
+        }
+    }
+
+    /// A staff token for `tenant`, valid 8 hours from `now`.
+    pub fn token(&self, tenant: &str, now: i64) -> Result<String, Error> {
+        let claims = json!({
+            "iss": STAFF_ISSUER,
+            "aud": "staff",
+            "sub": "operatore-locale",
+            "iat": now,
+            "exp": now + 8 * 3600,
+            "role": "staff",
+            "tenant": tenant,
+        });
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(STAFF_KID.into());
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| Error::Internal(format!("staff token signing: {e}")))
+    }
+}
+
 pub struct State {
     app: App,
     router: Router,
     emulator_url: String,
-    staff_key: EncodingKey,
+    staff: StaffIdp,
 }
 
 impl State {
-    pub fn new(app: App, router: Router, emulator_url: String) -> Result<Self, String> {
-        use aws_lc_rs::rand::SystemRandom;
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-        // The local stand-in for the staff identity provider signs with a
-        // key made for this run only.
-        let pkcs8 =
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| "cannot generate the local staff signing key".to_string())?;
-        Ok(Self {
+    pub fn new(app: App, router: Router, emulator_url: String, staff: StaffIdp) -> Self {
+        Self {
             app,
             router,
             emulator_url,
-            staff_key: EncodingKey::from_ec_der(pkcs8.as_ref()),
-        })
+            staff,
+        }
     }
 }
 
@@ -226,17 +285,8 @@ async fn staff_token(state: &State, tenant: &str) -> Result<HttpResponse, Error>
         .await
         .map_err(shared::http::store_error)?
         .ok_or(Error::TenantNotFound)?;
-    let now = state.app.clock.now().unix_timestamp();
-    let claims = json!({
-        "iss": "local-staff-idp",
-        "aud": "staff",
-        "sub": "operatore-locale",
-        "iat": now,
-        "exp": now + 8 * 3600,
-        "role": "staff",
-        "tenant": slug.as_str(),
-    });
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &state.staff_key)
-        .map_err(|e| Error::Internal(format!("staff token signing: {e}")))?;
+    let token = state
+        .staff
+        .token(slug.as_str(), state.app.clock.now().unix_timestamp())?;
     Ok(json(200, &json!({ "token": token })))
 }

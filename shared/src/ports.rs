@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::application::{Application, Attachment};
+use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
@@ -142,6 +142,24 @@ pub trait Store: Send + Sync {
         expected: u64,
         user_code: &str,
     ) -> Result<(), SubmitError>;
+    /// A page of a window's applications in one status, newest submission
+    /// first. `after` is the position returned by the previous page.
+    async fn window_applications(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        status: Status,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<(Vec<Application>, Option<String>), StoreError>;
+    /// Replace a window if it is still exactly `previous` (`Conflict`
+    /// otherwise).
+    async fn replace_window(
+        &self,
+        tenant: &TenantSlug,
+        previous: &Window,
+        next: &Window,
+    ) -> Result<(), StoreError>;
     async fn put_attachment(
         &self,
         tenant: &TenantSlug,

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{describe, is_transient};
-use crate::domain::application::{Application, Attachment};
+use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::email_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
@@ -574,6 +574,79 @@ impl Store for DynamoStore {
             return Err(SubmitError::Store(StoreError::Unavailable));
         }
         Err(SubmitError::Store(map_err(err, |_| false)))
+    }
+
+    async fn window_applications(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        status: Status,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<(Vec<Application>, Option<String>), StoreError> {
+        let gpk = format!("TENANT#{tenant}#WINDOW#{window_id}#{}", status.code());
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(gpk.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(50));
+        if let Some(gsk) = after {
+            // The table keys of an application follow from its index key.
+            let id = gsk.split('#').nth(1).unwrap_or_default().to_owned();
+            request = request
+                .exclusive_start_key(PK, s(application_pk(tenant, &id)))
+                .exclusive_start_key(SK, s("APP"))
+                .exclusive_start_key(GSI1_PK, s(gpk))
+                .exclusive_start_key(GSI1_SK, s(gsk));
+        }
+        let out = request.send().await.map_err(|e| map_err(e, |_| false))?;
+        let items = out
+            .items()
+            .iter()
+            .map(from_item)
+            .collect::<Result<Vec<Application>, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .and_then(|k| k.get(GSI1_SK))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        Ok((items, next))
+    }
+
+    async fn replace_window(
+        &self,
+        tenant: &TenantSlug,
+        previous: &Window,
+        next: &Window,
+    ) -> Result<(), StoreError> {
+        let mut item = HashMap::from([
+            (PK.to_string(), s(tenant_pk(tenant))),
+            (SK.to_string(), s(window_sk(&next.id))),
+            (DATA.to_string(), to_json(next)?),
+        ]);
+        if next.closed_at.is_none() {
+            item.insert(GSI1_PK.into(), s(OPEN_WINDOWS));
+            item.insert(
+                GSI1_SK.into(),
+                s(open_window_sort(next.closes_at, tenant, &next.id)),
+            );
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("#data = :old")
+            .expression_attribute_names("#data", DATA)
+            .expression_attribute_values(":old", to_json(previous)?)
+            .send()
+            .await
+            .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
+        Ok(())
     }
 
     async fn put_attachment(

@@ -182,6 +182,67 @@ l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».</
     }
 }
 
+/// The office's decision, mailed to the guardian.
+pub fn decision(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service_name: &str,
+    user_code: &str,
+    confirmed: bool,
+    reason: Option<&str>,
+) -> Mail {
+    let (subject_word, status) = if confirmed {
+        ("confermata", "Confermata")
+    } else {
+        ("respinta", "Respinta")
+    };
+    let subject = format!("Iscrizione {subject_word} – {}", tenant.name);
+    let reason_text = reason
+        .map(|r| format!("Motivazione dell'ufficio: {r}\n\n"))
+        .unwrap_or_default();
+    let next_steps = if confirmed {
+        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per \
+ricaricare il credito e disdire i pasti."
+    } else {
+        "Per chiarimenti o per presentare una nuova domanda, se il periodo di iscrizione è ancora \
+aperto, contatta l'ufficio ai recapiti qui sotto."
+    };
+    let text = format!(
+        "Gentile genitore,\n\n\
+l'ufficio ha esaminato la domanda d'iscrizione di {pupil} al servizio «{service}» \
+(codice utente {user_code}).\n\n\
+Stato iscrizione: {status}\n\n\
+{reason_text}{next_steps}\n\n\
+{signature}\n",
+        pupil = pupil_name,
+        service = service_name,
+        signature = signature_text(tenant),
+    );
+    let reason_html = reason
+        .map(|r| format!("<p>Motivazione dell'ufficio: {}</p>", escape_html(r)))
+        .unwrap_or_default();
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>l'ufficio ha esaminato la domanda d'iscrizione di \
+<strong>{pupil}</strong> al servizio «{service}» (codice utente {user_code}).</p>\
+<p style=\"font-size: 1.2em;\">Stato iscrizione: <strong>{status}</strong></p>{reason_html}<p>{next}</p>",
+            pupil = escape_html(pupil_name),
+            service = escape_html(service_name),
+            user_code = escape_html(user_code),
+            next = escape_html(next_steps),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +259,7 @@ mod tests {
             arrears_tolerance_cents: 0,
             fee_bands: Vec::new(),
             information: Default::default(),
+            staff_auth: None,
         }
     }
 

@@ -77,6 +77,8 @@ pub enum Error {
     NotEditable,
     #[error("version conflict")]
     VersionConflict,
+    #[error("invalid transition")]
+    InvalidTransition,
     #[error("not submitted")]
     NotSubmitted,
     #[error("password change required")]
@@ -113,7 +115,8 @@ impl Error {
             | Error::DuplicatePupil
             | Error::GuardianMismatch
             | Error::NotEditable
-            | Error::NotSubmitted => 409,
+            | Error::NotSubmitted
+            | Error::InvalidTransition => 409,
             Error::VersionConflict => 412,
             Error::EmailRequired | Error::PasswordChangeRequired => 403,
             Error::WeakPassword(_) => 422,
@@ -147,6 +150,7 @@ impl Error {
             Error::GuardianMismatch => "guardian_mismatch",
             Error::NotEditable => "not_editable",
             Error::NotSubmitted => "not_submitted",
+            Error::InvalidTransition => "invalid_transition",
             Error::VersionConflict => "version_conflict",
             Error::EmailRequired => "email_verification_required",
             Error::PasswordChangeRequired => "password_change_required",
@@ -220,6 +224,9 @@ devono indicare lo stesso genitore o tutore."
             }
             Error::VersionConflict => "La domanda è stata modificata nel frattempo (ad esempio in \
 un'altra scheda): ricarica la pagina per vedere la versione aggiornata."
+                .into(),
+            Error::InvalidTransition => "Operazione non consentita nello stato attuale della \
+domanda: si possono confermare o respingere solo le domande inviate."
                 .into(),
             Error::NotSubmitted => "La domanda non è ancora stata inviata: i documenti sono \
 disponibili dopo «Invia iscrizione»."

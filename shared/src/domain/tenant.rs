@@ -28,6 +28,24 @@ pub struct Tenant {
     /// the information notice.
     #[serde(default)]
     pub information: Information,
+    /// Whom staff tokens of this tenant come from (in production the
+    /// Cognito user pool). Without it no staff token is accepted.
+    #[serde(default)]
+    pub staff_auth: Option<StaffAuth>,
+}
+
+/// The staff identity provider a tenant trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAuth {
+    pub issuer: String,
+    /// Checked when set (Cognito access tokens carry `client_id`, not `aud`).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The one algorithm accepted, e.g. `RS256` (Cognito) or `ES256`.
+    pub algorithm: String,
+    /// The provider's public keys, as a JWKS document (`{"keys": [...]}`).
+    pub jwks: serde_json::Value,
 }
 
 /// One fee band: up to `max_isee_cents` (inclusive), `fee_cents` a meal.

@@ -3,6 +3,7 @@
 //! parameters, the response shape, and parent sessions.
 
 pub mod auth;
+pub mod staff;
 
 use std::future::Future;
 use std::time::Instant;

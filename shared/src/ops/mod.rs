@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod documents;
 pub mod email_codes;
 pub mod passwords;
+pub mod staff;
 pub mod submission;
 pub mod windows;
 

@@ -1,0 +1,167 @@
+//! The `confirm` function: every `/staff/` route. Staff tokens are checked
+//! here (role, tenant) even though API Gateway's JWT authorizer checked
+//! them first.
+
+use lambda_http::http::{HeaderValue, header};
+use lambda_http::{Body, Request, RequestExt};
+
+use shared::app::App;
+use shared::domain::application::Application;
+use shared::domain::error::Error;
+use shared::domain::tenant::Tenant;
+use shared::http::staff::{StaffClaims, staff_session};
+use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
+use shared::ops::applications;
+use shared::ops::staff;
+use shared::ops::windows::WindowView;
+
+pub const BINARY: &str = "confirm";
+pub const LIST: &str = "GET /v1/{tenant}/staff/applications";
+pub const READ: &str = "GET /v1/{tenant}/staff/applications/{id}";
+pub const CONFIRM: &str = "POST /v1/{tenant}/staff/applications/{id}/confirm";
+pub const REJECT: &str = "POST /v1/{tenant}/staff/applications/{id}/reject";
+pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
+pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
+pub const ROSTER: &str = "GET /v1/{tenant}/staff/windows/{id}/roster.csv";
+pub const ROUTES: &[&str] = &[
+    LIST,
+    READ,
+    CONFIRM,
+    REJECT,
+    CREATE_WINDOW,
+    PATCH_WINDOW,
+    ROSTER,
+];
+
+pub async fn handle(app: App, req: Request) -> HttpResponse {
+    http::serve(&app, req, route).await
+}
+
+async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let route = http::route_key(&req).ok_or(Error::RouteNotFound)?;
+    if !ROUTES.contains(&route.as_str()) {
+        return Err(Error::RouteNotFound);
+    }
+    let tenant = load_tenant(&app, &req).await?;
+    let who = staff_session(&app, &req, &tenant)?;
+    match route.as_str() {
+        LIST => list(&app, &req, &tenant).await,
+        READ => read(&app, &req, &tenant).await,
+        CONFIRM => decide(&app, &req, &tenant, &who, true).await,
+        REJECT => decide(&app, &req, &tenant, &who, false).await,
+        CREATE_WINDOW => create_window(&app, &req, &tenant).await,
+        PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
+        _ => roster(&app, &req, &tenant).await,
+    }
+}
+
+/// The staff view: the parent's view plus the history.
+async fn staff_view(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+) -> Result<serde_json::Value, Error> {
+    let missing = applications::missing(app, tenant, a).await?;
+    let mut view = applications::view(a, &missing);
+    if let Some(map) = view.as_object_mut() {
+        map.insert(
+            "history".into(),
+            serde_json::to_value(&a.history).unwrap_or_default(),
+        );
+    }
+    Ok(view)
+}
+
+fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+}
+
+async fn list(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let (items, next) = staff::list(
+        app,
+        tenant,
+        query(req, "window_id"),
+        query(req, "status"),
+        query(req, "cursor"),
+        query(req, "limit"),
+    )
+    .await?;
+    let mut views = Vec::with_capacity(items.len());
+    for a in &items {
+        views.push(staff_view(app, tenant, a).await?);
+    }
+    Ok(json(
+        200,
+        &serde_json::json!({ "items": views, "next_cursor": next }),
+    ))
+}
+
+async fn read(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let a = staff::read(app, tenant, &id).await?;
+    Ok(json_with_etag(
+        200,
+        &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reject {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn decide(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+    confirm: bool,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let reason = if confirm {
+        None
+    } else {
+        parse_json::<Reject>(req)?.reason
+    };
+    let a = staff::decide(app, tenant, &id, &who.sub, confirm, reason).await?;
+    Ok(json_with_etag(
+        200,
+        &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+async fn create_window(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let body: staff::NewWindow = parse_json(req)?;
+    let w = staff::create_window(app, tenant, body).await?;
+    Ok(json(201, &WindowView::new(&w, app.clock.now())))
+}
+
+async fn patch_window(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let body: staff::WindowPatch = parse_json(req)?;
+    let w = staff::patch_window(app, tenant, &id, body).await?;
+    Ok(json(200, &WindowView::new(&w, app.clock.now())))
+}
+
+async fn roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let csv = staff::roster_csv(app, tenant, &id).await?;
+    let mut response = lambda_http::Response::new(Body::Text(csv));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"elenco-iscritti.csv\""),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -1,0 +1,97 @@
+//! Staff tokens: JWTs from the tenant's staff identity provider (Cognito
+//! in production, checked there by API Gateway's JWT authorizer and again
+//! here). The algorithm is pinned to the tenant's configuration, the key
+//! comes from the tenant's JWKS, `iss`, `exp` (and `aud` when configured)
+//! are required, `role` must be `staff`, and a token of another tenant sees
+//! nothing (`404`).
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lambda_http::Request;
+use serde::Deserialize;
+
+use super::{auth, bearer_token};
+use crate::app::App;
+use crate::domain::error::Error;
+use crate::domain::tenant::Tenant;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaffClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+fn algorithm(name: &str) -> Option<Algorithm> {
+    match name {
+        "RS256" => Some(Algorithm::RS256),
+        "RS384" => Some(Algorithm::RS384),
+        "RS512" => Some(Algorithm::RS512),
+        "ES256" => Some(Algorithm::ES256),
+        "ES384" => Some(Algorithm::ES384),
+        "PS256" => Some(Algorithm::PS256),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        // Symmetric algorithms are never accepted for staff tokens.
+        _ => None,
+    }
+}
+
+/// The staff member of the request, for `tenant`.
+pub fn staff_session(app: &App, req: &Request, tenant: &Tenant) -> Result<StaffClaims, Error> {
+    let token = bearer_token(req).ok_or(Error::Unauthorized)?;
+    // A valid parent session is a caller without the staff role.
+    if auth::verify(&app.config, token, &tenant.slug, app.clock.now()).is_ok() {
+        return Err(Error::Forbidden);
+    }
+    let config = tenant.staff_auth.as_ref().ok_or(Error::Unauthorized)?;
+    let alg = algorithm(&config.algorithm).ok_or(Error::Unauthorized)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized)?;
+    if header.alg != alg {
+        return Err(Error::Unauthorized);
+    }
+    let keys: JwkSet =
+        serde_json::from_value(config.jwks.clone()).map_err(|_| Error::Unauthorized)?;
+    let jwk = match &header.kid {
+        Some(kid) => keys.find(kid),
+        None if keys.keys.len() == 1 => keys.keys.first(),
+        None => None,
+    }
+    .ok_or(Error::Unauthorized)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| Error::Unauthorized)?;
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[config.issuer.as_str()]);
+    match &config.audience {
+        Some(aud) => {
+            validation.set_audience(&[aud.as_str()]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        }
+        None => {
+            validation.validate_aud = false;
+            validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        }
+    }
+    validation.validate_exp = false;
+    validation.leeway = 0;
+    #[derive(Deserialize)]
+    struct Expiry {
+        exp: i64,
+    }
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .map_err(|_| Error::Unauthorized)?;
+    let exp: Expiry =
+        serde_json::from_value(data.claims.clone()).map_err(|_| Error::Unauthorized)?;
+    if app.clock.now().unix_timestamp() >= exp.exp {
+        return Err(Error::Unauthorized);
+    }
+    let claims: StaffClaims =
+        serde_json::from_value(data.claims).map_err(|_| Error::Unauthorized)?;
+    if claims.role.as_deref() != Some("staff") {
+        return Err(Error::Forbidden);
+    }
+    if claims.tenant.as_deref() != Some(tenant.slug.as_str()) {
+        return Err(Error::NotFound);
+    }
+    Ok(claims)
+}

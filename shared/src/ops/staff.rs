@@ -1,0 +1,449 @@
+//! The office's side: the list of applications (by window and status,
+//! newest submission first, cursor paging over the index: no scans), one
+//! application with its history, confirm and reject (mailed to the
+//! guardian), windows, and the roster CSV for schools.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::documents::mail;
+use crate::domain::application::{Application, HistoryEntry, Status};
+use crate::domain::error::{Error, FieldError};
+use crate::domain::tenant::Tenant;
+use crate::domain::values::{Email, SchoolYear};
+use crate::domain::window::{Service, Window};
+use crate::http::store_error;
+use crate::ports::StoreError;
+
+pub const PAGE_SIZE: usize = 50;
+
+/// What the list shows without a status filter: the office's work.
+const DEFAULT_STATUSES: [Status; 3] = [Status::Submitted, Status::Confirmed, Status::Rejected];
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    /// Index of the (window, status) partition.
+    p: usize,
+    /// Position inside it.
+    k: Option<String>,
+}
+
+fn bad_cursor() -> Error {
+    Error::InvalidFields(vec![FieldError::new(
+        "cursor",
+        "invalid",
+        "Indicatore di pagina non valido: ricarica l'elenco.",
+    )])
+}
+
+fn parse_status(raw: &str) -> Result<Status, Error> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|_| {
+        Error::InvalidFields(vec![FieldError::new(
+            "status",
+            "invalid",
+            "Stato non valido: draft, submitted, confirmed, rejected o expired.",
+        )])
+    })
+}
+
+/// `GET staff/applications`.
+pub async fn list(
+    app: &App,
+    tenant: &Tenant,
+    window_id: Option<&str>,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<&str>,
+) -> Result<(Vec<Application>, Option<String>), Error> {
+    let page_size = match limit.filter(|l| !l.is_empty()) {
+        None => PAGE_SIZE,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                Error::InvalidFields(vec![FieldError::new(
+                    "limit",
+                    "invalid",
+                    "Il numero di risultati per pagina va da 1 a 100.",
+                )])
+            })?,
+    };
+    let statuses: Vec<Status> = match status.filter(|s| !s.is_empty()) {
+        Some(s) => vec![parse_status(s)?],
+        None => DEFAULT_STATUSES.to_vec(),
+    };
+    let mut windows = app
+        .store
+        .list_windows(&tenant.slug)
+        .await
+        .map_err(store_error)?;
+    windows.sort_by(|a, b| b.opens_at.cmp(&a.opens_at).then(a.id.cmp(&b.id)));
+    if let Some(w) = window_id.filter(|w| !w.is_empty()) {
+        windows.retain(|x| x.id == w);
+    }
+    let partitions: Vec<(String, Status)> = windows
+        .iter()
+        .flat_map(|w| statuses.iter().map(move |s| (w.id.clone(), *s)))
+        .collect();
+    let mut position = match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok())
+            .ok_or_else(bad_cursor)?,
+        None => Cursor { p: 0, k: None },
+    };
+    let mut items = Vec::new();
+    while position.p < partitions.len() && items.len() < page_size {
+        let (window, status) = &partitions[position.p];
+        let (page, next) = app
+            .store
+            .window_applications(
+                &tenant.slug,
+                window,
+                *status,
+                page_size - items.len(),
+                position.k.take(),
+            )
+            .await
+            .map_err(store_error)?;
+        items.extend(page);
+        match next {
+            Some(k) => position.k = Some(k),
+            None => position.p += 1,
+        }
+    }
+    let next_cursor = (position.p < partitions.len())
+        .then(|| serde_json::to_vec(&position).ok())
+        .flatten()
+        .map(|bytes| URL_SAFE_NO_PAD.encode(bytes));
+    Ok((items, next_cursor))
+}
+
+/// `GET staff/applications/{id}`: any application of the tenant.
+pub async fn read(app: &App, tenant: &Tenant, id: &str) -> Result<Application, Error> {
+    app.store
+        .get_application(&tenant.slug, id)
+        .await
+        .map_err(store_error)?
+        .ok_or(Error::NotFound)
+}
+
+/// Confirm (`reason` is `None`) or reject an application: only from
+/// `submitted`, conditional on its version, then the guardian is mailed.
+pub async fn decide(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    staff: &str,
+    confirm: bool,
+    reason: Option<String>,
+) -> Result<Application, Error> {
+    let reason = match (confirm, reason.map(|r| r.trim().to_owned())) {
+        (true, _) => None,
+        (false, Some(r)) if !r.is_empty() && r.chars().count() <= 1000 => Some(r),
+        (false, _) => {
+            return Err(Error::InvalidFields(vec![FieldError::new(
+                "reason",
+                "required",
+                "Indica la motivazione (al massimo 1000 caratteri): sarà comunicata al genitore.",
+            )]));
+        }
+    };
+    for _ in 0..4 {
+        let current = read(app, tenant, id).await?;
+        if current.status != Status::Submitted {
+            return Err(Error::InvalidTransition);
+        }
+        let now = app.clock.now();
+        let to = if confirm {
+            Status::Confirmed
+        } else {
+            Status::Rejected
+        };
+        let mut next = current.clone();
+        next.status = to;
+        next.version = current.version + 1;
+        next.decided_at = Some(now);
+        next.updated_at = now;
+        next.decision_reason = reason.clone();
+        next.history.push(HistoryEntry {
+            at: now,
+            by: format!("staff:{staff}"),
+            from: Some(Status::Submitted),
+            to,
+        });
+        match app
+            .store
+            .put_application(&tenant.slug, &next, current.version)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(application = %next.id, status = to.code(), "decision recorded");
+                mail_decision(app, tenant, &next).await;
+                return Ok(next);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(Error::Unavailable {
+        retry_after_secs: 1,
+    })
+}
+
+async fn mail_decision(app: &App, tenant: &Tenant, a: &Application) {
+    let result: Result<(), Error> = async {
+        let to = a
+            .body
+            .guardian
+            .as_ref()
+            .and_then(|g| g.email.as_deref())
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or_else(|| Error::Internal("application without email".into()))?;
+        let window = super::documents::window_of(app, tenant, a).await?;
+        let pupil = a.body.pupil.clone().unwrap_or_default();
+        let name = format!(
+            "{} {}",
+            pupil.first_name.as_deref().unwrap_or("").trim(),
+            pupil.last_name.as_deref().unwrap_or("").trim()
+        );
+        let message = mail::decision(
+            tenant,
+            &to,
+            name.trim(),
+            window.service.name(),
+            a.user_code.as_deref().unwrap_or("—"),
+            a.status == Status::Confirmed,
+            a.decision_reason.as_deref(),
+        );
+        app.mailer
+            .send(&message)
+            .await
+            .map_err(|e| Error::Internal(format!("decision mail: {e}")))
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(application = %a.id, error = %e, "decision not mailed");
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWindow {
+    pub service: serde_json::Value,
+    pub school_year: String,
+    pub opens_at: String,
+    pub closes_at: String,
+}
+
+fn parse_time(field: &str, raw: &str) -> Result<OffsetDateTime, FieldError> {
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).map_err(|_| {
+        FieldError::new(
+            field,
+            "invalid",
+            "Data e ora non valide: usa il formato RFC 3339, ad esempio 2025-04-22T07:00:00Z.",
+        )
+    })
+}
+
+/// `POST staff/windows`.
+pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Result<Window, Error> {
+    let mut errors = Vec::new();
+    let service: Option<Service> = serde_json::from_value(body.service.clone())
+        .ok()
+        .filter(|s| tenant.offers(*s));
+    if service.is_none() {
+        errors.push(FieldError::new(
+            "service",
+            "invalid",
+            "Servizio non valido o non offerto dal Comune.",
+        ));
+    }
+    let year = SchoolYear::parse(&body.school_year).ok();
+    if year.is_none() {
+        errors.push(FieldError::new(
+            "school_year",
+            "invalid",
+            "Anno scolastico non valido, ad esempio 2025/2026.",
+        ));
+    }
+    let opens = parse_time("opens_at", &body.opens_at)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let closes = parse_time("closes_at", &body.closes_at)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if let (Some(o), Some(c)) = (opens, closes)
+        && c <= o
+    {
+        errors.push(FieldError::new(
+            "closes_at",
+            "invalid",
+            "La chiusura deve essere successiva all'apertura.",
+        ));
+    }
+    let (Some(service), Some(school_year), Some(opens_at), Some(closes_at), true) =
+        (service, year, opens, closes, errors.is_empty())
+    else {
+        return Err(Error::InvalidFields(errors));
+    };
+    let window = Window {
+        id: super::random_id("w")?,
+        service,
+        school_year,
+        opens_at,
+        closes_at,
+        closed_at: None,
+    };
+    app.store
+        .put_window(&tenant.slug, &window)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(window = %window.id, "window created");
+    Ok(window)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowPatch {
+    pub closes_at: String,
+}
+
+/// `PATCH staff/windows/{id}`: extend or shorten (a time now or in the
+/// past closes it at once; a later time reopens a window closed by time).
+pub async fn patch_window(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    patch: WindowPatch,
+) -> Result<Window, Error> {
+    let closes_at =
+        parse_time("closes_at", &patch.closes_at).map_err(|e| Error::InvalidFields(vec![e]))?;
+    for _ in 0..4 {
+        let current = app
+            .store
+            .get_window(&tenant.slug, id)
+            .await
+            .map_err(store_error)?
+            .ok_or(Error::NotFound)?;
+        if closes_at <= current.opens_at {
+            return Err(Error::InvalidFields(vec![FieldError::new(
+                "closes_at",
+                "invalid",
+                "La chiusura deve essere successiva all'apertura.",
+            )]));
+        }
+        let mut next = current.clone();
+        next.closes_at = closes_at;
+        // The scheduled function records the close again if it is due.
+        next.closed_at = None;
+        match app
+            .store
+            .replace_window(&tenant.slug, &current, &next)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(window = %id, "window changed");
+                return Ok(next);
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Err(Error::Unavailable {
+        retry_after_secs: 1,
+    })
+}
+
+fn diet_label(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("none") => "nessuna",
+        Some("medical") => "sanitaria",
+        Some("religious") => "etico-religiosa",
+        Some("vegetarian") => "vegetariana",
+        _ => "",
+    }
+}
+
+/// `GET staff/windows/{id}/roster.csv`: one row per submitted or confirmed
+/// application, for schools.
+pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
+    app.store
+        .get_window(&tenant.slug, window_id)
+        .await
+        .map_err(store_error)?
+        .ok_or(Error::NotFound)?;
+    let mut rows: Vec<Application> = Vec::new();
+    for status in [Status::Submitted, Status::Confirmed] {
+        let mut after = None;
+        loop {
+            let (page, next) = app
+                .store
+                .window_applications(&tenant.slug, window_id, status, 500, after)
+                .await
+                .map_err(store_error)?;
+            rows.extend(page);
+            match next {
+                Some(k) => after = Some(k),
+                None => break,
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        let key = |x: &Application| {
+            let p = x.body.pupil.clone().unwrap_or_default();
+            (
+                p.last_name.unwrap_or_default().to_lowercase(),
+                p.first_name.unwrap_or_default().to_lowercase(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "user_code",
+        "pupil_last_name",
+        "pupil_first_name",
+        "pupil_fiscal_code",
+        "school",
+        "grade",
+        "section",
+        "diet",
+        "diet_notes",
+        "status",
+    ];
+    out.write_record(header)
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    for a in &rows {
+        let p = a.body.pupil.clone().unwrap_or_default();
+        let diet = a
+            .body
+            .service
+            .clone()
+            .unwrap_or_default()
+            .diet
+            .unwrap_or_default();
+        out.write_record([
+            a.user_code.as_deref().unwrap_or(""),
+            p.last_name.as_deref().unwrap_or("").trim(),
+            p.first_name.as_deref().unwrap_or("").trim(),
+            a.pupil_fiscal_code.as_str(),
+            p.school.as_deref().unwrap_or("").trim(),
+            p.grade.as_deref().unwrap_or("").trim(),
+            p.section.as_deref().unwrap_or("").trim(),
+            diet_label(diet.kind.as_deref()),
+            diet.notes.as_deref().unwrap_or("").trim(),
+            a.status.code(),
+        ])
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv: {e}")))
+}

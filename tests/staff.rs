@@ -1,0 +1,364 @@
+//! The office's side over HTTP: staff tokens (and every way to fake one),
+//! the list with paging, decisions and their mails, windows, the roster.
+
+use e2e::*;
+use serde_json::json;
+
+async fn staff_token(tenant: &str) -> String {
+    let r = post("/_local/staff-token", json!({ "tenant": tenant })).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["token"].as_str().expect("token").to_owned()
+}
+
+/// A parent's submitted application in `window`: (id, parent token, email).
+async fn submitted(window: &str) -> (String, String, String) {
+    let email = unique_email("staffcase");
+    let token = email_session(&email).await;
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(window, &pupil_code(), &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    let r = post_auth(
+        &format!("/v1/demo/applications/{id}/submit"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    (id, token, email)
+}
+
+async fn new_window(staff: &str) -> String {
+    let now = stack().app.clock.now();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
+    let r = post_auth(
+        "/v1/demo/staff/windows",
+        staff,
+        json!({ "service": "refezione", "school_year": "2026/2027",
+                "opens_at": fmt(now - time::Duration::days(1)),
+                "closes_at": fmt(now + time::Duration::days(20)) }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["status"], "open");
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn confirm_and_reject_with_mails_and_history() {
+    let staff = staff_token("demo").await;
+    let window = open_window_id().await;
+    let (id, parent, email) = submitted(&window).await;
+
+    let r = get_auth(&format!("/v1/demo/staff/applications/{id}"), &staff).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "submitted");
+    let history = r.body["history"].as_array().expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["from"], "draft");
+    assert_eq!(history[1]["to"], "submitted");
+
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{id}/confirm"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "confirmed");
+    assert!(r.body["decided_at"].is_string());
+    assert_eq!(r.body["history"].as_array().map(Vec::len), Some(3));
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{id}/confirm"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{id}/reject"),
+        &staff,
+        json!({ "reason": "x" }),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+
+    let mails = mails_to(&email).await;
+    let mail = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("Iscrizione confermata"))
+        })
+        .expect("confirmation mail");
+    assert!(
+        mail["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Stato iscrizione: Confermata"))
+    );
+
+    // The parent sees it; a confirmed application cannot be changed.
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &parent).await;
+    assert_eq!(r.body["status"], "confirmed");
+    assert!(r.body["decided_at"].is_string());
+
+    let (other, _, other_email) = submitted(&window).await;
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{other}/reject"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    assert_eq!(r.body["error"]["fields"][0]["field"], "reason");
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{other}/reject"),
+        &staff,
+        json!({ "reason": "Residenza fuori dal Comune: il servizio è riservato ai residenti." }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "rejected");
+    assert!(
+        r.body["decision_reason"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Residenza"))
+    );
+    let mails = mails_to(&other_email).await;
+    let mail = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("Iscrizione respinta"))
+        })
+        .expect("rejection mail");
+    assert!(
+        mail["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Residenza fuori dal Comune"))
+    );
+
+    // Drafts are not decided.
+    let email = unique_email("draftonly");
+    let token = email_session(&email).await;
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&window, &pupil_code(), &guardian_code(), &email),
+    )
+    .await;
+    let draft = r.body["id"].as_str().expect("id").to_owned();
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{draft}/confirm"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let r = get_auth("/v1/demo/staff/applications/app-does-not-exist", &staff).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn staff_list_pages_newest_first_and_the_roster() {
+    let staff = staff_token("demo").await;
+    let window = new_window(&staff).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(submitted(&window).await.0);
+        stack().clock.advance(1);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path =
+            format!("/v1/demo/staff/applications?window_id={window}&status=submitted&limit=2");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let r = get_auth(&path, &staff).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        for item in r.body["items"].as_array().expect("items") {
+            seen.push(item["id"].as_str().expect("id").to_owned());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first);
+
+    let r = get_auth("/v1/demo/staff/applications?cursor=rubbish", &staff).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    let r = get_auth("/v1/demo/staff/applications?status=maybe", &staff).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+
+    let r = post_auth(
+        &format!("/v1/demo/staff/applications/{}/confirm", ids[0]),
+        &staff,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = send(
+        client()
+            .get(format!(
+                "{}/v1/demo/staff/windows/{window}/roster.csv",
+                stack().base
+            ))
+            .bearer_auth(&staff),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/csv"))
+    );
+    let csv = r.body.as_str().expect("csv text").to_owned();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "user_code,pupil_last_name,pupil_first_name,pupil_fiscal_code,school,grade,section,diet,diet_notes,status"
+        )
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows.iter().filter(|r| r.ends_with(",confirmed")).count(), 1);
+    assert!(rows.iter().all(|r| r.contains("Primaria G. Mazzini")));
+}
+
+#[tokio::test]
+async fn windows_are_created_and_changed() {
+    let staff = staff_token("demo").await;
+    let window = new_window(&staff).await;
+    let r = get("/v1/demo/windows").await;
+    assert!(
+        r.body["windows"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|x| x["id"] == window.as_str()))
+    );
+    let r = send(
+        client()
+            .patch(format!("{}/v1/demo/staff/windows/{window}", stack().base))
+            .bearer_auth(&staff)
+            .json(&json!({ "closes_at": "2020-01-01T00:00:00Z" })),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "invalid_fields"),
+        "before the opening"
+    );
+    let closes = (stack().app.clock.now() + time::Duration::days(40))
+        .replace_nanosecond(0)
+        .expect("ns")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("fmt");
+    let r = send(
+        client()
+            .patch(format!("{}/v1/demo/staff/windows/{window}", stack().base))
+            .bearer_auth(&staff)
+            .json(&json!({ "closes_at": closes })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["closes_at"], closes.as_str());
+    for bad in [
+        json!({ "service": "piscina", "school_year": "2026/2027", "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2028", "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "2026-03-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "ieri", "closes_at": "2026-02-01T00:00:00Z" }),
+    ] {
+        let r = post_auth("/v1/demo/staff/windows", &staff, bad.clone()).await;
+        assert_eq!((r.status, r.code()), (422, "invalid_fields"), "{bad}");
+    }
+    let r = send(
+        client()
+            .patch(format!("{}/v1/demo/staff/windows/w-none", stack().base))
+            .bearer_auth(&staff)
+            .json(&json!({ "closes_at": closes })),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn only_staff_of_the_tenant_get_in() {
+    let path = "/v1/demo/staff/applications";
+    let r = get(path).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+
+    let parent = email_session(&unique_email("notstaff")).await;
+    let r = get_auth(path, &parent).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+
+    // Another tenant's staff, trusted by that tenant only.
+    let s = stack();
+    let other: shared::domain::tenant::Tenant = serde_json::from_value(json!({
+        "slug": "altro-comune", "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
+        "phone": "+39 06 1234567", "services": ["refezione"]
+    }))
+    .expect("tenant");
+    let mut other = other;
+    other.staff_auth = Some(s.staff.trust());
+    local::seed::seed_tenant(&s.app, &other, &[])
+        .await
+        .expect("seed");
+    let foreign = s
+        .staff
+        .token("altro-comune", s.app.clock.now().unix_timestamp())
+        .expect("token");
+    let r = get_auth(path, &foreign).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = get_auth("/v1/altro-comune/staff/applications", &foreign).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["items"], json!([]));
+
+    // Tampered, unsigned, expired.
+    let good = staff_token("demo").await;
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(parts[1]).expect("b64")).expect("json");
+    claims["role"] = json!("admin");
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(claims.to_string()),
+        parts[2]
+    );
+    let none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+    let hs = format!(
+        "{}.{}.{}",
+        b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+        parts[1],
+        parts[2]
+    );
+    for bad in [tampered, none, hs, "garbage".to_string()] {
+        let r = get_auth(path, &bad).await;
+        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{bad}");
+    }
+    let expired = s
+        .staff
+        .token("demo", s.app.clock.now().unix_timestamp() - 9 * 3600)
+        .expect("token");
+    let r = get_auth(path, &expired).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+}
