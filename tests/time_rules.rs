@@ -94,6 +94,41 @@ async fn codes_expire_caps_hold_and_windows_close() {
         assert_eq!(r.status, 201, "{:?}", r.body);
         ids.push(r.body["id"].as_str().expect("id").to_owned());
     }
+    // Within 48 hours of the close: one reminder for the guardian, however
+    // many drafts and however many runs.
+    let reminders = |mails: &[serde_json::Value]| {
+        mails
+            .iter()
+            .filter(|m| {
+                m["subject"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Promemoria"))
+            })
+            .count()
+    };
+    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
+    s.clock.advance(to_close - 47 * 3600);
+    let runs = [
+        post("/_local/run/close-windows", json!({})).await,
+        post("/_local/run/close-windows", json!({})).await,
+    ];
+    assert!(runs.iter().all(|r| r.status == 200));
+    let mails = mails_to(&email).await;
+    assert_eq!(reminders(&mails), 1);
+    let reminder = mails
+        .iter()
+        .rev()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Promemoria"))
+        })
+        .expect("reminder");
+    assert!(
+        reminder["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Invia iscrizione"))
+    );
     // One second before the close: accepted.
     let to_close = (closes_at - s.app.clock.now()).whole_seconds();
     s.clock.advance(to_close - 1);
@@ -170,9 +205,26 @@ async fn codes_expire_caps_hold_and_windows_close() {
         post("/_local/run/close-windows", json!({})).await,
         post("/_local/run/close-windows", json!({})).await,
     ];
-    let closed: u64 = runs
-        .iter()
-        .map(|r| r.body["windows_closed"].as_u64().unwrap_or(99))
-        .sum();
-    assert_eq!(closed, 1);
+    let total = |key: &str| -> u64 {
+        runs.iter()
+            .map(|r| r.body[key].as_u64().unwrap_or(99))
+            .sum()
+    };
+    assert_eq!(total("windows_closed"), 1);
+    // The drafts left behind are expired, never deleted; submitted ones
+    // stay as they are. (A new code for the address only after the cooldown.)
+    s.clock.advance(61);
+    let token = email_session(&email).await;
+    let mine = get_auth("/v1/demo/applications", &token).await.body["applications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let expired = mine.iter().filter(|a| a["status"] == "expired").count() as u64;
+    assert_eq!(total("drafts_expired"), expired);
+    assert!(
+        mine.iter()
+            .all(|a| a["status"] == "expired" || a["status"] == "submitted")
+    );
+    assert!(mine.iter().any(|a| a["status"] == "submitted"));
+    assert_eq!(reminders(&mails_to(&email).await), 1);
 }

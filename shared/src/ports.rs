@@ -92,12 +92,20 @@ pub trait Store: Send + Sync {
 
     async fn list_windows(&self, tenant: &TenantSlug) -> Result<Vec<Window>, StoreError>;
     async fn put_window(&self, tenant: &TenantSlug, window: &Window) -> Result<(), StoreError>;
-    /// Windows of every tenant whose `closes_at` is at or before `now` and
+    /// Windows of every tenant whose `closes_at` is at or before `by` and
     /// whose close has not been recorded yet.
-    async fn windows_due_to_close(
+    async fn windows_closing_by(
         &self,
-        now: OffsetDateTime,
+        by: OffsetDateTime,
     ) -> Result<Vec<(TenantSlug, Window)>, StoreError>;
+    /// Claim the one reminder of a guardian in a window (`key` is a keyed
+    /// hash of both): `true` for the first caller only.
+    async fn claim_reminder(
+        &self,
+        tenant: &TenantSlug,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Record a window's close. `Ok(false)` when it was already recorded
     /// (by a concurrent run, say).
     async fn record_window_closed(

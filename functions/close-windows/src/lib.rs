@@ -1,5 +1,7 @@
 //! The `close-windows` function, run by an EventBridge schedule every five
-//! minutes: records the close of every window whose time has passed.
+//! minutes: closes the windows whose time has passed (their drafts become
+//! `expired`, never deleted) and reminds, once, the guardians with a draft
+//! in a window closing within 48 hours.
 //! EventBridge delivers at least once: every step is idempotent.
 
 use shared::app::App;

@@ -320,7 +320,33 @@ impl Store for DynamoStore {
         self.put(item).await
     }
 
-    async fn windows_due_to_close(
+    async fn claim_reminder(
+        &self,
+        tenant: &TenantSlug,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(format!("TENANT#{tenant}#REMINDER#{key}")))
+            .item(SK, s("REMINDER"))
+            .item("at", n(at.unix_timestamp()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match map_err(e, |e| e.is_conditional_check_failed_exception()) {
+                StoreError::Conflict => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn windows_closing_by(
         &self,
         now: OffsetDateTime,
     ) -> Result<Vec<(TenantSlug, Window)>, StoreError> {
@@ -350,7 +376,7 @@ impl Store for DynamoStore {
                 .and_then(|slug| TenantSlug::parse(slug).ok())
                 .ok_or_else(|| StoreError::Other("window item with a bad key".into()))?;
             let window: Window = from_item(&item)?;
-            if window.due_to_close(now) {
+            if window.closed_at.is_none() && window.closes_at <= now {
                 due.push((tenant, window));
             }
         }

@@ -182,6 +182,50 @@ l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».</
     }
 }
 
+/// The one reminder for a draft in a window that closes within 48 hours.
+pub fn draft_reminder(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service_name: &str,
+    closes: &str,
+) -> Mail {
+    let subject = format!(
+        "Promemoria: domanda d'iscrizione non ancora inviata – {}",
+        tenant.name
+    );
+    let text = format!(
+        "Gentile genitore,\n\n\
+la domanda d'iscrizione di {pupil} al servizio «{service}» è ancora una bozza. Una bozza non è \
+un'iscrizione: senza l'invio l'alunno non risulta iscritto.\n\n\
+Il periodo di iscrizione chiude il {closes}. Accedi al portale, controlla il riepilogo e premi \
+«Invia iscrizione».\n\n\
+{signature}\n",
+        pupil = pupil_name,
+        service = service_name,
+        signature = signature_text(tenant),
+    );
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> al \
+servizio «{service}» è ancora una bozza. Una bozza non è un'iscrizione: senza l'invio l'alunno \
+non risulta iscritto.</p><p>Il periodo di iscrizione chiude il <strong>{closes}</strong>. Accedi \
+al portale, controlla il riepilogo e premi «Invia iscrizione».</p>",
+            pupil = escape_html(pupil_name),
+            service = escape_html(service_name),
+            closes = escape_html(closes),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 /// The office's decision, mailed to the guardian.
 pub fn decision(
     tenant: &Tenant,

@@ -4,10 +4,14 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::app::App;
+use crate::documents::mail;
+use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
 use crate::domain::window::{Service, Window, WindowStatus};
 use crate::http::store_error;
+use crate::ports::StoreError;
 
 /// A window as the contract shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,29 +58,147 @@ pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CloseReport {
     pub windows_closed: usize,
+    pub drafts_expired: usize,
+    pub reminders_sent: usize,
 }
 
-/// Record the close of every window whose `closes_at` has passed. Safe to
-/// run twice, and concurrently: each close is a conditional write.
+/// Reminders go to drafts of windows closing within this many seconds.
+pub const REMINDER_BEFORE_SECS: i64 = 48 * 3600;
+
+/// The scheduled run: expire the drafts of every window whose close has
+/// passed, then record the close; remind, once, the guardians of drafts in
+/// windows closing within 48 hours. Safe to run twice, and concurrently:
+/// every step is a conditional write, and a run cut short is finished by
+/// the next one (the close is recorded only after the drafts expired).
 pub async fn close_due(app: &App) -> Result<CloseReport, Error> {
     let now = app.clock.now();
-    let due = app
+    let mut report = CloseReport::default();
+    let closing = app
         .store
-        .windows_due_to_close(now)
+        .windows_closing_by(now + time::Duration::seconds(REMINDER_BEFORE_SECS))
         .await
         .map_err(store_error)?;
-    let mut report = CloseReport::default();
-    for (tenant, window) in due {
-        let closed_at = window.closes_at;
-        if app
-            .store
-            .record_window_closed(&tenant, &window.id, closed_at)
-            .await
-            .map_err(store_error)?
-        {
-            report.windows_closed += 1;
-            tracing::info!(tenant = %tenant, window = %window.id, "window closed");
+    for (tenant, window) in closing {
+        let Some(config) = app.store.get_tenant(&tenant).await.map_err(store_error)? else {
+            continue;
+        };
+        if window.closes_at <= now {
+            report.drafts_expired += expire_drafts(app, &config, &window).await?;
+            if app
+                .store
+                .record_window_closed(&tenant, &window.id, window.closes_at)
+                .await
+                .map_err(store_error)?
+            {
+                report.windows_closed += 1;
+                tracing::info!(tenant = %tenant, window = %window.id, "window closed");
+            }
+        } else if window.is_open(now) {
+            report.reminders_sent += remind(app, &config, &window).await?;
         }
     }
     Ok(report)
+}
+
+/// Every draft of the window, page by page.
+async fn drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<Vec<Application>, Error> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = app
+            .store
+            .window_applications(&tenant.slug, &window.id, Status::Draft, 100, after)
+            .await
+            .map_err(store_error)?;
+        out.extend(page);
+        match next {
+            Some(k) => after = Some(k),
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn expire_drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Error> {
+    let mut expired = 0;
+    for draft in drafts(app, tenant, window).await? {
+        let mut next = draft.clone();
+        next.status = Status::Expired;
+        next.version = draft.version + 1;
+        next.updated_at = app.clock.now();
+        next.history.push(HistoryEntry {
+            at: window.closes_at,
+            by: "system".into(),
+            from: Some(Status::Draft),
+            to: Status::Expired,
+        });
+        match app
+            .store
+            .put_application(&tenant.slug, &next, draft.version)
+            .await
+        {
+            Ok(()) => expired += 1,
+            // Changed meanwhile (another run, or a submit that won before
+            // the close): leave it as it is now.
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Ok(expired)
+}
+
+async fn remind(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Error> {
+    // One mail per guardian address, naming every pupil still in draft.
+    let mut by_address: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for draft in drafts(app, tenant, window).await? {
+        let to = draft
+            .body
+            .guardian
+            .as_ref()
+            .and_then(|g| g.email.as_deref())
+            .or(draft.owner.email.as_deref())
+            .and_then(|e| Email::parse(e).ok());
+        let Some(to) = to else { continue };
+        let pupil = draft.body.pupil.clone().unwrap_or_default();
+        let name = format!(
+            "{} {}",
+            pupil.first_name.as_deref().unwrap_or("").trim(),
+            pupil.last_name.as_deref().unwrap_or("").trim()
+        );
+        by_address
+            .entry(to.to_string())
+            .or_default()
+            .push(name.trim().to_owned());
+    }
+    let closes = crate::documents::application_docs::italian_datetime(window.closes_at);
+    let mut sent = 0;
+    for (address, names) in by_address {
+        let Ok(to) = Email::parse(&address) else {
+            continue;
+        };
+        let key = app.config.keyed_hash(
+            "reminder",
+            tenant.slug.as_str(),
+            &format!("{}:{address}", window.id),
+        );
+        if !app
+            .store
+            .claim_reminder(&tenant.slug, &key, app.clock.now())
+            .await
+            .map_err(store_error)?
+        {
+            continue;
+        }
+        let message = mail::draft_reminder(
+            tenant,
+            &to,
+            &names.join(", "),
+            window.service.name(),
+            &closes,
+        );
+        match app.mailer.send(&message).await {
+            Ok(()) => sent += 1,
+            Err(e) => tracing::error!(window = %window.id, error = %e, "reminder not sent"),
+        }
+    }
+    Ok(sent)
 }
