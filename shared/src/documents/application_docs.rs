@@ -444,6 +444,137 @@ mod tests {
         assert_eq!(euro(5), "€ 0,05");
     }
 
+    fn sample() -> (Tenant, Application, Window) {
+        use crate::domain::application::{ApplicationBody, FeeBand, Owner};
+        use time::macros::datetime;
+        let tenant: Tenant = serde_json::from_value(serde_json::json!({
+            "slug": "demo", "name": "Comune di Esempio", "contact_email": "scuola@comune.example.it",
+            "phone": "+39 080 0000000", "services": ["refezione"],
+            "information": { "service_rules": ["Il servizio è erogato nei giorni di rientro."],
+                              "privacy_notice": ["Titolare del trattamento è il Comune di Esempio."],
+                              "top_up": ["Ricarica con pagoPA."], "meal_cancellation": ["Disdici entro le 9:30."],
+                              "portal_url": "https://iscrizioni.example.it/demo/" }
+        }))
+        .expect("tenant");
+        let body: ApplicationBody = serde_json::from_value(serde_json::json!({
+            "window_id": "w-1", "kind": "new",
+            "pupil": { "fiscal_code": "RSSMRA15E41A662S", "first_name": "Niccolò", "last_name": "D'Angelo",
+                       "birth_date": "2015-05-01", "school": "Primaria «G. Mazzini»", "grade": "3", "section": "B" },
+            "guardian": { "fiscal_code": "BNCNNA80A41A662C", "first_name": "Anna", "last_name": "Bianchi",
+                          "relationship": "madre", "email": "anna@example.it", "phone": "+393331234567",
+                          "address": { "street": "Via Roma 1", "city": "Corato", "postal_code": "70033", "province": "BA" } },
+            "service": { "diet": { "kind": "religious", "notes": "Niente carne di maiale" }, "days": ["mon", "wed", "fri"] },
+            "isee": { "isee_cents": 1250000, "attachment_id": "att-1" },
+            "declarations": { "privacy": true, "regulation": true, "truthfulness": true }
+        }))
+        .expect("body");
+        let at = datetime!(2025-04-22 09:15 UTC);
+        let a = Application {
+            id: "app-1".into(),
+            window_id: "w-1".into(),
+            kind: "new".into(),
+            body,
+            status: Status::Submitted,
+            version: 2,
+            first_saved_at: at,
+            updated_at: at,
+            submitted_at: Some(at),
+            decided_at: None,
+            decision_reason: None,
+            user_code: Some("48213977".into()),
+            fee_band: Some(FeeBand {
+                code: "B".into(),
+                fee_cents: 350,
+            }),
+            owner: Owner::default(),
+            pupil_fiscal_code: "RSSMRA15E41A662S".into(),
+            guardian_fiscal_code: "BNCNNA80A41A662C".into(),
+            history: Vec::new(),
+        };
+        let window: Window = serde_json::from_value(serde_json::json!({
+            "id": "w-1", "service": "refezione", "school_year": "2025/2026",
+            "opens_at": "2025-04-22T07:00:00Z", "closes_at": "2025-05-31T21:59:59Z"
+        }))
+        .expect("window");
+        (tenant, a, window)
+    }
+
+    fn text_of(pdf: &[u8]) -> String {
+        let path = std::env::temp_dir().join(format!(
+            "doc-{}.pdf",
+            crate::ops::random_id("t").unwrap_or_default()
+        ));
+        std::fs::write(&path, pdf).expect("write");
+        let out = std::process::Command::new("pdftotext")
+            .args(["-layout"])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) must be installed: `make test` installs it");
+        let _ = std::fs::remove_file(&path);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn the_three_documents_read_back_in_italian() {
+        let (tenant, a, window) = sample();
+        let now = a.updated_at;
+        for (kind, needles) in [
+            (
+                Kind::Summary,
+                vec![
+                    "Riepilogo della domanda",
+                    "Niccolò",
+                    "D'Angelo",
+                    "«G. Mazzini»",
+                    "€ 12.500,00",
+                    "€ 3,50",
+                    "mercoledì",
+                    "etico-religiosa",
+                    "Inviata, in attesa di conferma",
+                ],
+            ),
+            (
+                Kind::Credentials,
+                vec![
+                    "Lettera credenziali",
+                    "48213977",
+                    "Come ricaricare il credito",
+                    "Come disdire un pasto",
+                    "pagoPA",
+                    "Niccolò",
+                ],
+            ),
+            (
+                Kind::Information,
+                vec![
+                    "Informativa",
+                    "Regole del servizio",
+                    "art. 13 GDPR",
+                    "Titolare del trattamento",
+                ],
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let pdf = render_kind(kind, &tenant, &a, &window, now).expect("render");
+            let elapsed = started.elapsed();
+            println!(
+                "{}: {} bytes, rendered in {:?}",
+                kind.code(),
+                pdf.len(),
+                elapsed
+            );
+            let text = text_of(&pdf);
+            for n in needles {
+                assert!(
+                    text.contains(n),
+                    "{}: «{n}» missing in:\n{text}",
+                    kind.code()
+                );
+            }
+        }
+    }
+
     #[test]
     fn file_names_carry_no_personal_data() {
         for k in Kind::ALL {
