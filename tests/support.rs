@@ -11,7 +11,8 @@ use shared::app::App;
 use shared::ports::OffsetClock;
 
 pub struct Stack {
-    pub staff: local::server::StaffIdp,
+    pub staff: local::server::LocalIdp,
+    pub oidc: local::server::LocalIdp,
     pub base: String,
     pub emulator: String,
     pub app: App,
@@ -55,6 +56,7 @@ pub fn stack() -> &'static Stack {
                 let running = local::start(options).await.expect("local stack starts");
                 tx.send(Stack {
                     staff: running.staff.clone(),
+                    oidc: running.oidc.clone(),
                     base: running.base_url(),
                     emulator: running.emulator_url.clone(),
                     app: running.app.clone(),

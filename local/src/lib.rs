@@ -47,7 +47,9 @@ pub struct Running {
     pub emulator_url: String,
     /// The local staff identity provider (tests trust it for their own
     /// tenants and mint tokens with it).
-    pub staff: server::StaffIdp,
+    pub staff: server::LocalIdp,
+    /// The local SPID/CIE stand-in.
+    pub oidc: server::LocalIdp,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -90,23 +92,30 @@ pub async fn start(options: Options) -> Result<Running, String> {
     )?;
     let clock = OffsetClock::default();
     let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
-    let staff = server::StaffIdp::generate()?;
-    seed::seed_file(
-        &app,
-        &workspace_root().join("local/seed/demo.json"),
-        Some(staff.trust()),
-    )
-    .await?;
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| server::bind_error(options.addr, &e))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = format!("http://{addr}");
+    let staff = server::LocalIdp::generate("local-staff-1")?;
+    let oidc = server::LocalIdp::generate("local-spid-1")?;
+    seed::seed_file(
+        &app,
+        &workspace_root().join("local/seed/demo.json"),
+        seed::Trust {
+            staff: Some(staff.trust()),
+            oidc: Some(server::oidc_provider(&base)),
+        },
+    )
+    .await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let state = Arc::new(server::State::new(
         app.clone(),
         router,
         options.emulator_url.clone(),
         staff.clone(),
+        oidc.clone(),
+        base,
     ));
     let task = tokio::spawn(server::serve(listener, state, rx));
     Ok(Running {
@@ -115,6 +124,7 @@ pub async fn start(options: Options) -> Result<Running, String> {
         clock,
         emulator_url: options.emulator_url,
         staff,
+        oidc,
         shutdown: Some(tx),
         task,
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use shared::app::App;
-use shared::domain::tenant::{StaffAuth, Tenant};
+use shared::domain::tenant::{OidcProvider, StaffAuth, Tenant};
 use shared::domain::values::SchoolYear;
 use shared::domain::window::{Service, Window};
 use time::Duration;
@@ -27,19 +27,25 @@ struct SeedWindow {
     closes_days_from_now: i64,
 }
 
-/// Write the file's tenant and windows (overwriting earlier seeds). A
-/// tenant without its own staff provider trusts `staff_auth`.
-pub async fn seed_file(
-    app: &App,
-    path: &Path,
-    staff_auth: Option<StaffAuth>,
-) -> Result<(), String> {
+/// The local identity providers a seeded tenant trusts unless its file
+/// names its own.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    pub staff: Option<StaffAuth>,
+    pub oidc: Option<OidcProvider>,
+}
+
+/// Write the file's tenant and windows (overwriting earlier seeds).
+pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut seed: SeedFile =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     if seed.tenant.staff_auth.is_none() {
-        seed.tenant.staff_auth = staff_auth;
+        seed.tenant.staff_auth = trust.staff;
+    }
+    if seed.tenant.oidc.is_none() {
+        seed.tenant.oidc = trust.oidc;
     }
     // Whole minutes, so that the seeded times read well.
     let now = app

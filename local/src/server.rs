@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::app::App;
 use shared::domain::error::Error;
-use shared::domain::tenant::StaffAuth;
+use shared::domain::tenant::{OidcProvider, StaffAuth};
 use shared::domain::values::TenantSlug;
 use shared::http::{HttpResponse, error_response, json};
 
@@ -34,44 +34,55 @@ type HyperResponse = hyper::Response<Full<Bytes>>;
 /// 64 KiB themselves. This only bounds what the dev server buffers.
 const MAX_BUFFERED_BODY: usize = 1024 * 1024;
 
-/// The local stand-in for a tenant's staff identity provider: an ES256
-/// key made for this run, whose public half the seeded tenants trust.
+/// A local stand-in identity provider: an ES256 key made for this run,
+/// whose public half (a JWKS) the seeded tenants trust. One serves staff
+/// tokens, another SPID/CIE ID tokens.
 #[derive(Clone)]
-pub struct StaffIdp {
+pub struct LocalIdp {
     key: EncodingKey,
+    kid: String,
     pub jwks: serde_json::Value,
 }
 
 pub const STAFF_ISSUER: &str = "http://127.0.0.1/_local/staff-idp";
-pub const STAFF_KID: &str = "local-staff-1";
+/// The client id of the local SPID/CIE stand-in's tokens.
+pub const OIDC_CLIENT_ID: &str = "iscrizioni-locale";
 
-impl StaffIdp {
-    pub fn generate() -> Result<Self, String> {
+impl LocalIdp {
+    pub fn generate(kid: &str) -> Result<Self, String> {
         use aws_lc_rs::rand::SystemRandom;
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
         use base64::Engine;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let pkcs8 =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| "cannot generate the local staff signing key".to_string())?;
+                .map_err(|_| "cannot generate a local signing key".to_string())?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|_| "cannot read the local staff signing key".to_string())?;
+            .map_err(|_| "cannot read a local signing key".to_string())?;
         // Uncompressed point: 0x04, then X and Y, 32 bytes each.
         let point = pair.public_key().as_ref();
-        let (x, y) = (point.get(1..33), point.get(33..65));
-        let (Some(x), Some(y)) = (x, y) else {
+        let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
             return Err("unexpected public key shape".into());
         };
         Ok(Self {
             key: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            kid: kid.to_owned(),
             jwks: json!({ "keys": [{
-                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": STAFF_KID,
+                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
                 "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
             }]}),
         })
     }
 
-    /// What a tenant configures to trust this provider.
+    /// Sign `claims` (ES256, with this key's `kid`).
+    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, Error> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| Error::Internal(format!("local token signing: {e}")))
+    }
+
+    /// What a tenant configures to trust this provider for staff.
     pub fn trust(&self) -> StaffAuth {
         StaffAuth {
             issuer: STAFF_ISSUER.into(),
@@ -83,7 +94,7 @@ impl StaffIdp {
 
     /// A staff token for `tenant`, valid 8 hours from `now`.
     pub fn token(&self, tenant: &str, now: i64) -> Result<String, Error> {
-        let claims = json!({
+        self.sign(&json!({
             "iss": STAFF_ISSUER,
             "aud": "staff",
             "sub": "operatore-locale",
@@ -91,11 +102,20 @@ impl StaffIdp {
             "exp": now + 8 * 3600,
             "role": "staff",
             "tenant": tenant,
-        });
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(STAFF_KID.into());
-        jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|e| Error::Internal(format!("staff token signing: {e}")))
+        }))
+    }
+}
+
+/// The staff stand-in (kept under its earlier name for readers of tests).
+pub type StaffIdp = LocalIdp;
+
+/// The SPID/CIE stand-in's configuration for a tenant, served at `base`.
+pub fn oidc_provider(base: &str) -> OidcProvider {
+    OidcProvider {
+        issuer: format!("{base}/_local/oidc"),
+        client_id: OIDC_CLIENT_ID.into(),
+        algorithm: "ES256".into(),
+        jwks_uri: format!("{base}/_local/oidc/jwks.json"),
     }
 }
 
@@ -103,16 +123,27 @@ pub struct State {
     app: App,
     router: Router,
     emulator_url: String,
-    staff: StaffIdp,
+    staff: LocalIdp,
+    oidc: LocalIdp,
+    base: String,
 }
 
 impl State {
-    pub fn new(app: App, router: Router, emulator_url: String, staff: StaffIdp) -> Self {
+    pub fn new(
+        app: App,
+        router: Router,
+        emulator_url: String,
+        staff: LocalIdp,
+        oidc: LocalIdp,
+        base: String,
+    ) -> Self {
         Self {
             app,
             router,
             emulator_url,
             staff,
+            oidc,
+            base,
         }
     }
 }
@@ -237,6 +268,35 @@ struct StaffTokenRequest {
     tenant: String,
 }
 
+/// `POST /_local/id-token`: what the SPID/CIE stand-in would hand back
+/// after a login.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdTokenRequest {
+    fiscal_number: String,
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+}
+
+fn id_token(state: &State, body: IdTokenRequest) -> Result<HttpResponse, Error> {
+    let now = state.app.clock.now().unix_timestamp();
+    let provider = oidc_provider(&state.base);
+    let token = state.oidc.sign(&json!({
+        "iss": provider.issuer,
+        "aud": provider.client_id,
+        "sub": shared::ops::random_id("spid")?,
+        "iat": now,
+        "exp": now + 300,
+        "jti": shared::ops::random_id("jti")?,
+        "https://attributes.eid.gov.it/fiscal_number": body.fiscal_number,
+        "given_name": body.given_name,
+        "family_name": body.family_name,
+    }))?;
+    Ok(json(200, &json!({ "id_token": token })))
+}
+
 async fn read_json<T: for<'de> Deserialize<'de>>(
     req: hyper::Request<Incoming>,
 ) -> Result<T, Error> {
@@ -264,6 +324,11 @@ async fn local_endpoint(
             Ok(body) => staff_token(state, &body.tenant).await,
             Err(e) => Err(e),
         },
+        ("POST", "id-token") => match read_json::<IdTokenRequest>(req).await {
+            Ok(body) => id_token(state, body),
+            Err(e) => Err(e),
+        },
+        ("GET", "oidc/jwks.json") => Ok(json(200, &state.oidc.jwks)),
         ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
             .await
             .map(|report| json(200, &report)),

@@ -98,13 +98,15 @@ pub trait Store: Send + Sync {
         &self,
         by: OffsetDateTime,
     ) -> Result<Vec<(TenantSlug, Window)>, StoreError>;
-    /// Claim the one reminder of a guardian in a window (`key` is a keyed
-    /// hash of both): `true` for the first caller only.
-    async fn claim_reminder(
+    /// Claim something that may happen once (a reminder, the use of an ID
+    /// token): `true` for the first caller only. `key` is a keyed hash;
+    /// `expires` lets the table's TTL clean up after it is moot.
+    async fn claim_once(
         &self,
         tenant: &TenantSlug,
+        kind: &str,
         key: &str,
-        at: OffsetDateTime,
+        expires: Option<OffsetDateTime>,
     ) -> Result<bool, StoreError>;
     /// Record a window's close. `Ok(false)` when it was already recorded
     /// (by a concurrent run, say).

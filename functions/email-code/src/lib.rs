@@ -9,7 +9,7 @@ use shared::app::App;
 use shared::domain::error::{Error, FieldError};
 use shared::domain::values::Email;
 use shared::http::{self, HttpResponse, auth, json, load_tenant, parse_json};
-use shared::ops::{email_codes, passwords};
+use shared::ops::{email_codes, passwords, spid};
 
 /// The binary name in `infra/template.yaml`.
 pub const BINARY: &str = "email-code";
@@ -124,14 +124,16 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
             };
             passwords::login(&app, &tenant, fiscal_code, password, existing).await?
         }
-        // This tenant has no SPID/CIE provider configured: no token verifies.
         SessionRequest {
-            id_token: Some(_),
+            id_token: Some(token),
             email: None,
             code: None,
             fiscal_code: None,
             password: None,
-        } => return Err(Error::InvalidIdToken),
+        } => {
+            let token = token.as_str().ok_or(Error::InvalidIdToken)?;
+            spid::login(&app, &tenant, token, existing).await?
+        }
         SessionRequest {
             email: Some(_),
             code: None,

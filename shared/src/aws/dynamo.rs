@@ -320,24 +320,25 @@ impl Store for DynamoStore {
         self.put(item).await
     }
 
-    async fn claim_reminder(
+    async fn claim_once(
         &self,
         tenant: &TenantSlug,
+        kind: &str,
         key: &str,
-        at: OffsetDateTime,
+        expires: Option<OffsetDateTime>,
     ) -> Result<bool, StoreError> {
-        let result = self
+        let mut request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(format!("TENANT#{tenant}#REMINDER#{key}")))
-            .item(SK, s("REMINDER"))
-            .item("at", n(at.unix_timestamp()))
+            .item(PK, s(format!("TENANT#{tenant}#ONCE#{kind}#{key}")))
+            .item(SK, s("ONCE"))
             .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
+            .expression_attribute_names("#pk", PK);
+        if let Some(t) = expires {
+            request = request.item(TTL, n(t.unix_timestamp()));
+        }
+        match request.send().await {
             Ok(_) => Ok(true),
             Err(e) => match map_err(e, |e| e.is_conditional_check_failed_exception()) {
                 StoreError::Conflict => Ok(false),

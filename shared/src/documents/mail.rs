@@ -304,6 +304,7 @@ mod tests {
             fee_bands: Vec::new(),
             information: Default::default(),
             staff_auth: None,
+            oidc: None,
         }
     }
 

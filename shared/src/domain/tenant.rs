@@ -32,6 +32,24 @@ pub struct Tenant {
     /// Cognito user pool). Without it no staff token is accepted.
     #[serde(default)]
     pub staff_auth: Option<StaffAuth>,
+    /// The SPID/CIE OpenID Connect provider (or broker) parents log in
+    /// with. Without it `id_token` logins are refused.
+    #[serde(default)]
+    pub oidc: Option<OidcProvider>,
+}
+
+/// A tenant's SPID/CIE OpenID Connect provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProvider {
+    pub issuer: String,
+    /// Our client id at the provider: the tokens' `aud`.
+    pub client_id: String,
+    /// The one algorithm the provider signs with, e.g. `RS256`.
+    pub algorithm: String,
+    /// Where its keys are (HTTPS; plain HTTP only on loopback, for the
+    /// local stand-in).
+    pub jwks_uri: String,
 }
 
 /// The staff identity provider a tenant trusts.

@@ -182,7 +182,7 @@ async fn remind(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Er
         );
         if !app
             .store
-            .claim_reminder(&tenant.slug, &key, app.clock.now())
+            .claim_once(&tenant.slug, "reminder", &key, None)
             .await
             .map_err(store_error)?
         {

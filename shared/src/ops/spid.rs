@@ -1,0 +1,157 @@
+//! SPID/CIE login through the tenant's OpenID Connect provider: the ID
+//! token's signature (the provider's JWKS, the algorithm pinned to the
+//! tenant's configuration, never a symmetric one), `iss`, `aud`, `exp`,
+//! `iat` (not in the future beyond a small skew), single use (its `jti`, or
+//! the token's hash, remembered until it expires), and the guardian's
+//! fiscal code from the SPID/CIE attribute claim.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::app::App;
+use crate::domain::error::Error;
+use crate::domain::fiscal_code::FiscalCode;
+use crate::domain::tenant::Tenant;
+use crate::http::auth::{self, SessionClaims};
+use crate::http::store_error;
+use crate::ops::email_codes::{self, SessionOpened};
+
+/// Clock skew tolerated on `iat`.
+pub const IAT_SKEW_SECS: i64 = 60;
+pub const FISCAL_NUMBER_CLAIM: &str = "https://attributes.eid.gov.it/fiscal_number";
+
+pub fn asymmetric(name: &str) -> Option<Algorithm> {
+    match name {
+        "RS256" => Some(Algorithm::RS256),
+        "RS384" => Some(Algorithm::RS384),
+        "RS512" => Some(Algorithm::RS512),
+        "PS256" => Some(Algorithm::PS256),
+        "PS384" => Some(Algorithm::PS384),
+        "PS512" => Some(Algorithm::PS512),
+        "ES256" => Some(Algorithm::ES256),
+        "ES384" => Some(Algorithm::ES384),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        _ => None,
+    }
+}
+
+/// The guardian's fiscal code from the claims: the SPID/CIE attribute, or
+/// `fiscal_number` where a broker renames it, `TINIT-` removed.
+pub fn fiscal_code_of(claims: &Value) -> Option<FiscalCode> {
+    let raw = claims
+        .get(FISCAL_NUMBER_CLAIM)
+        .or_else(|| claims.get("fiscal_number"))
+        .and_then(Value::as_str)?;
+    let code = raw.trim();
+    let code = code
+        .strip_prefix("TINIT-")
+        .or_else(|| code.strip_prefix("tinit-"))
+        .unwrap_or(code);
+    FiscalCode::parse(code).ok()
+}
+
+/// Verify an ID token and return its claims. Every failure is `401
+/// invalid_id_token` (a provider that cannot be reached is `503`).
+pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, FiscalCode), Error> {
+    let provider = tenant.oidc.as_ref().ok_or(Error::InvalidIdToken)?;
+    let alg = asymmetric(&provider.algorithm).ok_or(Error::InvalidIdToken)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Error::InvalidIdToken)?;
+    if header.alg != alg {
+        return Err(Error::InvalidIdToken);
+    }
+    let jwk = super::jwks::key(&provider.jwks_uri, header.kid.as_deref())
+        .await?
+        .ok_or(Error::InvalidIdToken)?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| Error::InvalidIdToken)?;
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[provider.issuer.as_str()]);
+    validation.set_audience(&[provider.client_id.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_exp = false;
+    validation.leeway = 0;
+    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map_err(|_| Error::InvalidIdToken)?
+        .claims;
+    let now = app.clock.now().unix_timestamp();
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or(Error::InvalidIdToken)?;
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(Error::InvalidIdToken)?;
+    if now >= exp || iat > now + IAT_SKEW_SECS {
+        return Err(Error::InvalidIdToken);
+    }
+    let fiscal_code = fiscal_code_of(&claims).ok_or(Error::InvalidIdToken)?;
+    // Accepted once: remember its jti (or the token itself) until it expires.
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| token.to_owned());
+    let key = app
+        .config
+        .keyed_hash("id-token", tenant.slug.as_str(), &jti);
+    let expires = OffsetDateTime::from_unix_timestamp(exp + 60).ok();
+    if !app
+        .store
+        .claim_once(&tenant.slug, "id-token", &key, expires)
+        .await
+        .map_err(store_error)?
+    {
+        tracing::warn!("replayed id token refused");
+        return Err(Error::InvalidIdToken);
+    }
+    Ok((claims, fiscal_code))
+}
+
+/// `POST /sessions {id_token}`, merged with a valid session if one came.
+pub async fn login(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+    existing: Option<SessionClaims>,
+) -> Result<SessionOpened, Error> {
+    let (_, fiscal_code) = verify(app, tenant, token).await?;
+    let now = app.clock.now();
+    let mut claims = match existing {
+        Some(mut c) => {
+            c.iat = now.unix_timestamp();
+            c.exp = c.iat + auth::SESSION_TTL_SECS;
+            c
+        }
+        None => SessionClaims::new(&app.config, &tenant.slug, now, super::random_id("s")?),
+    };
+    claims.spid_fiscal_code = Some(fiscal_code.to_string());
+    tracing::info!("session opened with SPID/CIE");
+    email_codes::open(app, &claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fiscal_number_claims() {
+        let c = serde_json::json!({ FISCAL_NUMBER_CLAIM: "TINIT-RSSMRA15E41A662Y" });
+        assert_eq!(
+            fiscal_code_of(&c).map(|f| f.to_string()),
+            Some("RSSMRA15E41A662Y".into())
+        );
+        let c = serde_json::json!({ "fiscal_number": "RSSMRA15E41A662Y" });
+        assert!(fiscal_code_of(&c).is_some());
+        let c = serde_json::json!({ "fiscal_number": "TINIT-NOTACODE" });
+        assert!(fiscal_code_of(&c).is_none());
+        assert!(fiscal_code_of(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn symmetric_algorithms_are_never_accepted() {
+        assert!(asymmetric("HS256").is_none());
+        assert!(asymmetric("none").is_none());
+        assert!(asymmetric("RS256").is_some());
+    }
+}
