@@ -5,6 +5,7 @@ pub mod application;
 pub mod email_code;
 pub mod error;
 pub mod fiscal_code;
+pub mod roster;
 pub mod tenant;
 pub mod values;
 pub mod window;
