@@ -4,12 +4,6 @@
 use e2e::*;
 use serde_json::json;
 
-async fn staff_token(tenant: &str) -> String {
-    let r = post("/_local/staff-token", json!({ "tenant": tenant })).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["token"].as_str().expect("token").to_owned()
-}
-
 /// A parent's submitted application in `window`: (id, parent token, email).
 async fn submitted(window: &str) -> (String, String, String) {
     let email = unique_email("staffcase");

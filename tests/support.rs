@@ -250,3 +250,59 @@ pub async fn get_auth(path: &str, token: &str) -> Reply {
     )
     .await
 }
+
+/// A staff token of the local staff identity provider for `tenant`.
+pub async fn staff_token(tenant: &str) -> String {
+    let r = post("/_local/staff-token", json!({ "tenant": tenant })).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["token"].as_str().expect("token").to_owned()
+}
+
+/// A SPID/CIE session for the person with `fiscal_code`, through the local
+/// stand-in provider, optionally merged with a verified `email`.
+pub async fn spid_session(fiscal_code: &str, email: Option<&str>) -> String {
+    let r = post(
+        "/_local/id-token",
+        json!({ "fiscal_number": format!("TINIT-{fiscal_code}"), "given_name": "Nome", "family_name": "Cognome" }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "id_token": r.body["id_token"] }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    let Some(email) = email else {
+        return token;
+    };
+    let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let code = latest_code(email).await;
+    let r = post_auth(
+        "/v1/demo/sessions",
+        &token,
+        json!({ "email": email, "code": code }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["token"].as_str().expect("token").to_owned()
+}
+
+/// A CSV upload with a bearer token.
+pub async fn post_csv(path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    send(
+        client()
+            .post(format!("{}{path}", stack().base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body),
+    )
+    .await
+}
+
+/// A random 8-digit user code.
+pub fn user_code() -> String {
+    (10_000_000 + shared::ops::random_below(90_000_000).expect("random")).to_string()
+}

@@ -1,5 +1,7 @@
 //! Seed data of the local stack: a tenant and its windows from a JSON file,
-//! with window times relative to now so that the open window stays open.
+//! with window times relative to now so that the open window stays open,
+//! and last year's roster from a CSV file beside it, imported by the same
+//! code as staff imports.
 
 use std::path::Path;
 
@@ -15,6 +17,9 @@ use time::Duration;
 struct SeedFile {
     tenant: Tenant,
     windows: Vec<SeedWindow>,
+    /// A roster CSV, relative to the seed file.
+    #[serde(default)]
+    roster: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +80,22 @@ pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), Strin
             .put_window(&seed.tenant.slug, &window)
             .await
             .map_err(|e| format!("seeding window {}: {e}", w.id))?;
+    }
+    if let Some(name) = &seed.roster {
+        let file = path.parent().unwrap_or(Path::new(".")).join(name);
+        let bytes =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let report = shared::ops::renewals::import(app, &seed.tenant, &bytes)
+            .await
+            .map_err(|e| format!("importing {}: {}", file.display(), e.message()))?;
+        if let Some(bad) = report.rejected.first() {
+            return Err(format!(
+                "{}: line {} refused ({})",
+                file.display(),
+                bad.line,
+                bad.code
+            ));
+        }
     }
     Ok(())
 }

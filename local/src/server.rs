@@ -30,9 +30,9 @@ use crate::registry::{Match, Router};
 
 type HyperResponse = hyper::Response<Full<Bytes>>;
 
-/// API Gateway accepts up to 10 MB; the handlers enforce the contract's
-/// 64 KiB themselves. This only bounds what the dev server buffers.
-const MAX_BUFFERED_BODY: usize = 1024 * 1024;
+/// A Lambda request is at most 6 MB; the handlers enforce the contract's
+/// 64 KiB (JSON) and 5 MiB (roster CSV). This bounds what is buffered.
+const MAX_BUFFERED_BODY: usize = 6 * 1024 * 1024;
 
 /// A local stand-in identity provider: an ES256 key made for this run,
 /// whose public half (a JWKS) the seeded tenants trust. One serves staff

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::email_code::CodeState;
+use crate::domain::roster::RosterEntry;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
@@ -57,6 +58,17 @@ pub enum SubmitError {
     /// The application changed since it was read.
     #[error("version conflict")]
     Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why storing a roster entry failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RosterWriteError {
+    /// The user code belongs to an application of this year, not to the
+    /// roster: the line cannot take it.
+    #[error("user code taken")]
+    UserCodeTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -143,15 +155,39 @@ pub trait Store: Send + Sync {
         application: &Application,
         expected: u64,
     ) -> Result<(), StoreError>;
-    /// Record a submission: reserve `user_code` in the tenant and replace
-    /// the application (if still at `expected`), in one transaction.
+    /// Record a submission: reserve `reserve` (a newly drawn user code) in
+    /// the tenant and replace the application (if still at `expected`), in
+    /// one transaction. A renewal keeps last year's code, which the roster
+    /// already holds: it passes `None`.
     async fn submit_application(
         &self,
         tenant: &TenantSlug,
         application: &Application,
         expected: u64,
-        user_code: &str,
+        reserve: Option<&str>,
     ) -> Result<(), SubmitError>;
+
+    /// Store last year's entry under its user code, filed under the keyed
+    /// hashes `links` (its guardian's identities) and holding the user code
+    /// in the tenant. `Ok(false)` when the stored entry is already exactly
+    /// this one (a re-import changes nothing).
+    async fn put_roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        entry: &RosterEntry,
+        links: &[String],
+    ) -> Result<bool, RosterWriteError>;
+    async fn roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        user_code: &str,
+    ) -> Result<Option<RosterEntry>, StoreError>;
+    /// The entries filed under one guardian identity (a keyed hash).
+    async fn roster_entries(
+        &self,
+        tenant: &TenantSlug,
+        link: &str,
+    ) -> Result<Vec<RosterEntry>, StoreError>;
     /// A page of a window's applications in one status, newest submission
     /// first. `after` is the position returned by the previous page.
     async fn window_applications(

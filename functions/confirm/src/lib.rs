@@ -11,9 +11,9 @@ use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
 use shared::http::staff::{StaffClaims, staff_session};
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
-use shared::ops::applications;
 use shared::ops::staff;
 use shared::ops::windows::WindowView;
+use shared::ops::{applications, renewals};
 
 pub const BINARY: &str = "confirm";
 pub const LIST: &str = "GET /v1/{tenant}/staff/applications";
@@ -23,6 +23,7 @@ pub const REJECT: &str = "POST /v1/{tenant}/staff/applications/{id}/reject";
 pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
 pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
 pub const ROSTER: &str = "GET /v1/{tenant}/staff/windows/{id}/roster.csv";
+pub const IMPORT_ROSTER: &str = "POST /v1/{tenant}/staff/roster-imports";
 pub const ROUTES: &[&str] = &[
     LIST,
     READ,
@@ -31,6 +32,7 @@ pub const ROUTES: &[&str] = &[
     CREATE_WINDOW,
     PATCH_WINDOW,
     ROSTER,
+    IMPORT_ROSTER,
 ];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
@@ -51,6 +53,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         REJECT => decide(&app, &req, &tenant, &who, false).await,
         CREATE_WINDOW => create_window(&app, &req, &tenant).await,
         PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
+        IMPORT_ROSTER => import_roster(&app, &req, &tenant).await,
         _ => roster(&app, &req, &tenant).await,
     }
 }
@@ -164,4 +167,10 @@ async fn roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpRespons
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+async fn import_roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let bytes = http::csv_body(req, renewals::MAX_IMPORT_BYTES)?;
+    let report = renewals::import(app, tenant, bytes).await?;
+    Ok(json(200, &report))
 }

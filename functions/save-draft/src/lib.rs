@@ -1,5 +1,6 @@
-//! The `save-draft` function: `POST applications` ("Salva bozza") and
-//! `PUT applications/{id}` ("Modifica iscrizione").
+//! The `save-draft` function: `POST applications` ("Salva bozza"),
+//! `PUT applications/{id}` ("Modifica iscrizione"), attachments, and
+//! `POST renewals` ("Rinnova iscrizione"), which creates a renewal draft.
 
 use lambda_http::Request;
 
@@ -8,13 +9,14 @@ use shared::domain::application::ApplicationBody;
 use shared::domain::error::Error;
 use shared::http::json;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant, parse_json};
-use shared::ops::{applications, attachments};
+use shared::ops::{applications, attachments, renewals};
 
 pub const BINARY: &str = "save-draft";
 pub const CREATE: &str = "POST /v1/{tenant}/applications";
 pub const UPDATE: &str = "PUT /v1/{tenant}/applications/{id}";
 pub const ATTACH: &str = "POST /v1/{tenant}/applications/{id}/attachments";
-pub const ROUTES: &[&str] = &[CREATE, UPDATE, ATTACH];
+pub const RENEW: &str = "POST /v1/{tenant}/renewals";
+pub const ROUTES: &[&str] = &[CREATE, UPDATE, ATTACH, RENEW];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -25,6 +27,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         Some(CREATE) => create(app, req).await,
         Some(UPDATE) => update(app, req).await,
         Some(ATTACH) => attach(app, req).await,
+        Some(RENEW) => renew(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -64,4 +67,17 @@ async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
     let body: attachments::UploadRequest = parse_json(&req)?;
     let link = attachments::create(&app, &tenant, &session, &id, body).await?;
     Ok(json(201, &link))
+}
+
+async fn renew(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let body: renewals::RenewalRequest = parse_json(&req)?;
+    let created = renewals::create(&app, &tenant, &session, body).await?;
+    let missing = applications::missing(&app, &tenant, &created).await?;
+    Ok(json_with_etag(
+        201,
+        &applications::view(&created, &missing),
+        created.version,
+    ))
 }

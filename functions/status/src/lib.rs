@@ -1,4 +1,5 @@
-//! The `status` function: what parents read. For now, `GET windows`.
+//! The `status` function: what parents read (windows, their applications
+//! and documents, the pupils they may renew).
 
 use lambda_http::Request;
 use serde::Serialize;
@@ -8,14 +9,15 @@ use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant};
 use shared::ops::windows::{self, WindowView};
-use shared::ops::{applications, documents as docs};
+use shared::ops::{applications, documents as docs, renewals};
 
 pub const BINARY: &str = "status";
 pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
 pub const LIST: &str = "GET /v1/{tenant}/applications";
 pub const READ: &str = "GET /v1/{tenant}/applications/{id}";
 pub const DOCUMENTS: &str = "GET /v1/{tenant}/applications/{id}/documents";
-pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS];
+pub const RENEWALS: &str = "GET /v1/{tenant}/renewals";
+pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS, RENEWALS];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -27,6 +29,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         Some(LIST) => list_applications(app, req).await,
         Some(READ) => read_application(app, req).await,
         Some(DOCUMENTS) => documents(app, req).await,
+        Some(RENEWALS) => renewable(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -96,4 +99,11 @@ async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
     let id = http::path_param(&req, "id")?;
     let links = docs::links(&app, &tenant, &session, &id).await?;
     Ok(json(200, &serde_json::json!({ "documents": links })))
+}
+
+async fn renewable(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let renewable = renewals::list(&app, &tenant, &session).await?;
+    Ok(json(200, &serde_json::json!({ "renewable": renewable })))
 }

@@ -14,13 +14,15 @@ use time::OffsetDateTime;
 use super::{describe, is_transient};
 use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::email_code::CodeState;
+use crate::domain::roster::RosterEntry;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
 use crate::ports::{
-    ApplicationKeys, CreateError, Credentials, Store, StoreError, SubmitError, Versioned,
+    ApplicationKeys, CreateError, Credentials, RosterWriteError, Store, StoreError, SubmitError,
+    Versioned,
 };
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -61,6 +63,19 @@ fn pupil_pk(tenant: &TenantSlug, pupil: &str) -> String {
 fn owner_pk(tenant: &TenantSlug, owner: &str) -> String {
     format!("TENANT#{tenant}#OWNER#{owner}")
 }
+
+fn roster_pk(tenant: &TenantSlug, user_code: &str) -> String {
+    format!("TENANT#{tenant}#ROSTER#{user_code}")
+}
+
+fn user_code_pk(tenant: &TenantSlug, user_code: &str) -> String {
+    format!("TENANT#{tenant}#USERCODE#{user_code}")
+}
+
+/// Roster entries hang off the same identity partitions as the
+/// applications a guardian creates (`OWNER#<keyed hash>`).
+const ROSTER_LINK: &str = "ROSTER#";
+const LINKS: &str = "links";
 
 /// The staff list: a window's applications by status, newest first.
 fn staff_list_keys(tenant: &TenantSlug, app: &Application) -> (String, String) {
@@ -202,6 +217,17 @@ impl DynamoStore {
     /// The `app_id`s of the link items under `pk` whose sort key starts
     /// with `prefix`.
     async fn linked_ids(&self, pk: String, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.linked(pk, prefix, "app_id").await
+    }
+
+    /// The attribute `attr` of the items under `pk` whose sort key starts
+    /// with `prefix`.
+    async fn linked(
+        &self,
+        pk: String,
+        prefix: &str,
+        attr: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
         let mut pages = self
             .client
@@ -217,7 +243,7 @@ impl DynamoStore {
             .send();
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| map_err(e, |_| false))?;
-            if let Some(id) = item.get("app_id").and_then(|v| v.as_s().ok()) {
+            if let Some(id) = item.get(attr).and_then(|v| v.as_s().ok()) {
                 ids.push(id.clone());
             }
         }
@@ -554,21 +580,9 @@ impl Store for DynamoStore {
         tenant: &TenantSlug,
         application: &Application,
         expected: u64,
-        user_code: &str,
+        reserve: Option<&str>,
     ) -> Result<(), SubmitError> {
         let table = self.table.as_str();
-        let reserve = put_item(
-            table,
-            HashMap::from([
-                (
-                    PK.to_string(),
-                    s(format!("TENANT#{tenant}#USERCODE#{user_code}")),
-                ),
-                (SK.to_string(), s("USERCODE")),
-                ("app_id".to_string(), s(application.id.clone())),
-            ]),
-            Some("attribute_not_exists(#pk)"),
-        )?;
         let update = Put::builder()
             .table_name(table)
             .set_item(Some(application_item(tenant, application)?))
@@ -577,21 +591,33 @@ impl Store for DynamoStore {
             .expression_attribute_values(":v", n(expected))
             .build()
             .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+        // Action 0 is the application, action 1 the user code's reservation.
+        let mut actions = vec![TransactWriteItem::builder().put(update).build()];
+        if let Some(user_code) = reserve {
+            actions.push(put_item(
+                table,
+                HashMap::from([
+                    (PK.to_string(), s(user_code_pk(tenant, user_code))),
+                    (SK.to_string(), s("USERCODE")),
+                    ("app_id".to_string(), s(application.id.clone())),
+                ]),
+                Some("attribute_not_exists(#pk)"),
+            )?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(reserve)
-            .transact_items(TransactWriteItem::builder().put(update).build())
+            .set_transact_items(Some(actions))
             .send()
             .await;
         let Err(err) = result else {
             return Ok(());
         };
         let failed = cancelled_actions(&err);
-        if failed.contains(&1) {
+        if failed.contains(&0) {
             return Err(SubmitError::Conflict);
         }
-        if failed.contains(&0) {
+        if failed.contains(&1) {
             return Err(SubmitError::UserCodeTaken);
         }
         if err
@@ -601,6 +627,145 @@ impl Store for DynamoStore {
             return Err(SubmitError::Store(StoreError::Unavailable));
         }
         Err(SubmitError::Store(map_err(err, |_| false)))
+    }
+
+    async fn put_roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        entry: &RosterEntry,
+        links: &[String],
+    ) -> Result<bool, RosterWriteError> {
+        let table = self.table.as_str();
+        let pk = roster_pk(tenant, &entry.user_code);
+        let data = to_json(entry)?;
+        let mut wanted: Vec<String> = links.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        // Conditional on what was read: a concurrent import of the same
+        // code makes the loser read again instead of losing an update.
+        for _ in 0..3 {
+            let old = self.get(pk.clone(), "ENTRY").await?;
+            let old_links: Vec<String> = old
+                .as_ref()
+                .and_then(|i| i.get(LINKS))
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default();
+            if let Some(item) = &old {
+                let mut sorted = old_links.clone();
+                sorted.sort();
+                if item.get(DATA) == Some(&data) && sorted == wanted {
+                    return Ok(false);
+                }
+            }
+            let mut put = Put::builder()
+                .table_name(table)
+                .item(PK, s(pk.clone()))
+                .item(SK, s("ENTRY"))
+                .item(DATA, data.clone())
+                .item(LINKS, AttributeValue::Ss(wanted.clone()))
+                .expression_attribute_names("#pk", PK);
+            put = match old.as_ref().and_then(|i| i.get(DATA)) {
+                Some(previous) => put
+                    .condition_expression("attribute_exists(#pk) AND #data = :old")
+                    .expression_attribute_names("#data", DATA)
+                    .expression_attribute_values(":old", previous.clone()),
+                None => put.condition_expression("attribute_not_exists(#pk)"),
+            };
+            let put = put
+                .build()
+                .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+            // Action 0 is the entry, action 1 (first import only) the hold
+            // on its user code, then the identity links.
+            let mut actions = vec![TransactWriteItem::builder().put(put).build()];
+            if old.is_none() {
+                let hold = Put::builder()
+                    .table_name(table)
+                    .item(PK, s(user_code_pk(tenant, &entry.user_code)))
+                    .item(SK, s("USERCODE"))
+                    .item("roster", AttributeValue::Bool(true))
+                    .condition_expression("attribute_not_exists(#pk) OR #roster = :yes")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#roster", "roster")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                    .build()
+                    .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+                actions.push(TransactWriteItem::builder().put(hold).build());
+            }
+            let sk = format!("{ROSTER_LINK}{}", entry.user_code);
+            for link in &wanted {
+                actions.push(put_item(
+                    table,
+                    HashMap::from([
+                        (PK.to_string(), s(owner_pk(tenant, link))),
+                        (SK.to_string(), s(sk.clone())),
+                        ("user_code".to_string(), s(entry.user_code.clone())),
+                    ]),
+                    None,
+                )?);
+            }
+            for stale in old_links.iter().filter(|l| !wanted.contains(l)) {
+                let delete = Delete::builder()
+                    .table_name(table)
+                    .key(PK, s(owner_pk(tenant, stale)))
+                    .key(SK, s(sk.clone()))
+                    .build()
+                    .map_err(|e| StoreError::Other(format!("transaction delete: {e}")))?;
+                actions.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions))
+                .send()
+                .await;
+            let Err(err) = result else {
+                return Ok(true);
+            };
+            let failed = cancelled_actions(&err);
+            if old.is_none() && failed.contains(&1) {
+                return Err(RosterWriteError::UserCodeTaken);
+            }
+            if failed.contains(&0) {
+                continue;
+            }
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_transaction_canceled_exception())
+            {
+                return Err(StoreError::Unavailable.into());
+            }
+            return Err(map_err(err, |_| false).into());
+        }
+        Err(StoreError::Unavailable.into())
+    }
+
+    async fn roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        user_code: &str,
+    ) -> Result<Option<RosterEntry>, StoreError> {
+        self.get(roster_pk(tenant, user_code), "ENTRY")
+            .await?
+            .map(|item| from_item(&item))
+            .transpose()
+    }
+
+    async fn roster_entries(
+        &self,
+        tenant: &TenantSlug,
+        link: &str,
+    ) -> Result<Vec<RosterEntry>, StoreError> {
+        let codes = self
+            .linked(owner_pk(tenant, link), ROSTER_LINK, "user_code")
+            .await?;
+        let mut out = Vec::with_capacity(codes.len());
+        for code in codes {
+            if let Some(entry) = self.roster_entry(tenant, &code).await? {
+                out.push(entry);
+            }
+        }
+        Ok(out)
     }
 
     async fn window_applications(

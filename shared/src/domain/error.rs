@@ -87,6 +87,16 @@ pub enum Error {
     WeakPassword(Vec<FieldError>),
     #[error("verified email required")]
     EmailRequired,
+    /// Renewal blocked by unpaid balance. The text says how to pay (the
+    /// tenant's contacts; never the amount or the pupil).
+    #[error("payment arrears")]
+    PaymentArrears(String),
+    /// An uploaded file (a roster import) over its size or line limit.
+    #[error("file too large")]
+    FileTooLarge,
+    /// A CSV route called with another content type.
+    #[error("csv required")]
+    CsvRequired,
     #[error("service unavailable")]
     Unavailable { retry_after_secs: u64 },
     /// An internal fault. The detail is for the logs only (never personal
@@ -106,8 +116,8 @@ impl Error {
             | Error::InvalidIdToken => 401,
             Error::Forbidden => 403,
             Error::InvalidJson | Error::UnknownField(_) | Error::InvalidEmail(_) => 400,
-            Error::PayloadTooLarge => 413,
-            Error::UnsupportedMediaType => 415,
+            Error::PayloadTooLarge | Error::FileTooLarge => 413,
+            Error::UnsupportedMediaType | Error::CsvRequired => 415,
             Error::InvalidFields(_) | Error::Incomplete(_) => 422,
             Error::TooManyRequests { .. } | Error::TooManyAttempts { .. } => 429,
             Error::CodeExpired => 410,
@@ -116,7 +126,8 @@ impl Error {
             | Error::GuardianMismatch
             | Error::NotEditable
             | Error::NotSubmitted
-            | Error::InvalidTransition => 409,
+            | Error::InvalidTransition
+            | Error::PaymentArrears(_) => 409,
             Error::VersionConflict => 412,
             Error::EmailRequired | Error::PasswordChangeRequired => 403,
             Error::WeakPassword(_) => 422,
@@ -134,8 +145,8 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::InvalidJson => "invalid_json",
             Error::UnknownField(_) => "unknown_field",
-            Error::PayloadTooLarge => "payload_too_large",
-            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::PayloadTooLarge | Error::FileTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType | Error::CsvRequired => "unsupported_media_type",
             Error::InvalidEmail(_) => "invalid_email",
             Error::InvalidFields(_) => "invalid_fields",
             Error::Incomplete(_) => "incomplete",
@@ -153,6 +164,7 @@ impl Error {
             Error::InvalidTransition => "invalid_transition",
             Error::VersionConflict => "version_conflict",
             Error::EmailRequired => "email_verification_required",
+            Error::PaymentArrears(_) => "payment_arrears",
             Error::PasswordChangeRequired => "password_change_required",
             Error::WeakPassword(_) => "weak_password",
             Error::Unavailable { .. } => "service_unavailable",
@@ -178,6 +190,16 @@ impl Error {
             Error::UnsupportedMediaType => {
                 "La richiesta deve essere in formato JSON (Content-Type: application/json).".into()
             }
+            Error::FileTooLarge => "Il file supera il limite di 5 MiB o di 10.000 righe: \
+dividilo in più file e caricali uno alla volta."
+                .into(),
+            Error::CsvRequired => {
+                "Il file deve essere in formato CSV (Content-Type: text/csv), codificato in UTF-8."
+                    .into()
+            }
+            Error::PaymentArrears(how_to_pay) => format!(
+                "L'iscrizione al servizio è bloccata da pagamenti insoluti. {how_to_pay}"
+            ),
             Error::InvalidEmail(_) => "Indirizzo email non valido.".into(),
             Error::InvalidFields(_) => {
                 "Alcuni dati non sono validi: correggi i campi indicati.".into()

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::application::{ApplicationBody, Guardian, Pupil};
 use super::fiscal_code::FiscalCode;
 use super::tenant::Tenant;
 use super::values::{Email, Phone};
@@ -308,6 +309,53 @@ pub fn next_grade(school: &str, grade: &str) -> Option<String> {
     (g < last).then(|| (g + 1).to_string())
 }
 
+/// A renewal's body, prefilled from last year: the pupil one grade up (a
+/// pupil leaving the last grade of a school has school, grade and section
+/// cleared, so that they show as missing), the guardian as last year when
+/// `guardian_fiscal_code` is last year's guardian, otherwise only that
+/// code. The declarations are made again every year.
+pub fn renewal_body(
+    entry: &RosterEntry,
+    window_id: &str,
+    guardian_fiscal_code: &str,
+) -> ApplicationBody {
+    let next = next_grade(&entry.school, &entry.grade);
+    let stays = next.is_some();
+    let same_guardian = guardian_fiscal_code == entry.guardian_fiscal_code;
+    let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    ApplicationBody {
+        window_id: Some(window_id.to_owned()),
+        kind: Some("renewal".into()),
+        pupil: Some(Pupil {
+            fiscal_code: Some(entry.pupil_fiscal_code.clone()),
+            first_name: some(&entry.pupil_first_name),
+            last_name: some(&entry.pupil_last_name),
+            birth_date: some(&entry.pupil_birth_date),
+            school: if stays { some(&entry.school) } else { None },
+            grade: next,
+            section: if stays { some(&entry.section) } else { None },
+        }),
+        guardian: Some(if same_guardian {
+            Guardian {
+                fiscal_code: Some(entry.guardian_fiscal_code.clone()),
+                first_name: some(&entry.guardian_first_name),
+                last_name: some(&entry.guardian_last_name),
+                email: entry.guardian_email.clone(),
+                phone: entry.guardian_phone.clone(),
+                ..Guardian::default()
+            }
+        } else {
+            Guardian {
+                fiscal_code: Some(guardian_fiscal_code.to_owned()),
+                ..Guardian::default()
+            }
+        }),
+        service: None,
+        isee: None,
+        declarations: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +459,42 @@ mod tests {
         );
         assert_eq!(next_grade("Secondaria di primo grado Dante", "3"), None);
         assert_eq!(next_grade("Primaria", "II"), Some("II".into()));
+    }
+
+    #[test]
+    fn renewal_bodies_move_up_or_clear_the_school() {
+        let t = tenant();
+        let file = format!(
+            "{HEAD}\n{GOOD}\n{}\n",
+            GOOD.replacen("48213977", "48213978", 1)
+                .replacen(",2,A,", ",5,B,", 1)
+        );
+        let entries = parse(file.as_bytes(), &t).expect("parsed").entries;
+        let staying = renewal_body(&entries[0].1, "w-1", "SPSMRC82L09A662D");
+        let pupil = staying.pupil.clone().unwrap_or_default();
+        assert_eq!(staying.kind.as_deref(), Some("renewal"));
+        assert_eq!(staying.window_id.as_deref(), Some("w-1"));
+        assert_eq!(pupil.grade.as_deref(), Some("3"));
+        assert_eq!(pupil.school.as_deref(), Some("Primaria G. Mazzini"));
+        assert_eq!(pupil.section.as_deref(), Some("A"));
+        let guardian = staying.guardian.clone().unwrap_or_default();
+        assert_eq!(guardian.first_name.as_deref(), Some("Marco"));
+        assert_eq!(guardian.email.as_deref(), Some("marco.esposito@example.it"));
+        assert_eq!(guardian.relationship, None);
+        assert_eq!(staying.declarations, None);
+
+        let leaving = renewal_body(&entries[1].1, "w-1", "SPSMRC82L09A662D");
+        let pupil = leaving.pupil.unwrap_or_default();
+        assert_eq!(
+            (pupil.school, pupil.grade, pupil.section),
+            (None, None, None)
+        );
+        assert_eq!(pupil.first_name.as_deref(), Some("Giulia"));
+
+        let other = renewal_body(&entries[0].1, "w-1", "FRRPLA85T60A662Y");
+        let guardian = other.guardian.unwrap_or_default();
+        assert_eq!(guardian.fiscal_code.as_deref(), Some("FRRPLA85T60A662Y"));
+        assert_eq!((guardian.first_name, guardian.email), (None, None));
     }
 
     #[test]

@@ -136,6 +136,33 @@ fn body_bytes(req: &Request) -> Result<&[u8], Error> {
     Ok(bytes)
 }
 
+/// A CSV upload's bytes: `text/csv` (or `application/csv`), at most
+/// `max` bytes. Its lines are checked by the caller.
+pub fn csv_body(req: &Request, max: usize) -> Result<&[u8], Error> {
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "text/csv" && media != "application/csv" {
+        return Err(Error::CsvRequired);
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > max {
+        return Err(Error::FileTooLarge);
+    }
+    Ok(bytes)
+}
+
 /// Parse a JSON body into `T` (which denies unknown fields): size limit,
 /// content type, syntax, unknown fields and wrong types each get the
 /// contract's error, with the dotted path of the offending field.

@@ -24,7 +24,8 @@ pub fn pupil_key(app: &App, tenant: &Tenant, code: &str) -> String {
     app.config.keyed_hash("pupil", tenant.slug.as_str(), code)
 }
 
-fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<String> {
+/// The keyed hashes of the session's identities (verified email, SPID).
+pub(crate) fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(email) = &session.email {
         keys.push(
@@ -141,7 +142,11 @@ pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<
     Ok(application::validate(&a.body, &ctx).missing)
 }
 
-async fn open_window(app: &App, tenant: &Tenant, window_id: &str) -> Result<Window, Error> {
+pub(crate) async fn open_window(
+    app: &App,
+    tenant: &Tenant,
+    window_id: &str,
+) -> Result<Window, Error> {
     let window = app
         .store
         .get_window(&tenant.slug, window_id)
@@ -205,11 +210,30 @@ pub async fn create_draft(
             "Il genitore della domanda deve essere la persona che ha effettuato l'accesso con SPID o CIE.",
         )]));
     }
+    let application = fresh(
+        app, session, &email, window_id, "new", body, &pupil, &guardian,
+    )?;
+    store_new(app, tenant, session, &email, &application).await?;
+    Ok(application)
+}
+
+/// A new draft of this session, not yet stored.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fresh(
+    app: &App,
+    session: &SessionClaims,
+    email: &str,
+    window_id: String,
+    kind: &str,
+    body: ApplicationBody,
+    pupil: &FiscalCode,
+    guardian: &FiscalCode,
+) -> Result<Application, Error> {
     let now = app.clock.now();
-    let application = Application {
+    Ok(Application {
         id: super::random_id("app")?,
         window_id,
-        kind: "new".into(),
+        kind: kind.into(),
         body,
         status: Status::Draft,
         version: 1,
@@ -221,7 +245,7 @@ pub async fn create_draft(
         user_code: None,
         fee_band: None,
         owner: Owner {
-            email: Some(email.clone()),
+            email: Some(email.to_owned()),
             spid_fiscal_code: session.spid_fiscal_code.clone(),
         },
         pupil_fiscal_code: pupil.to_string(),
@@ -232,17 +256,31 @@ pub async fn create_draft(
             from: None,
             to: Status::Draft,
         }],
-    };
+    })
+}
+
+/// Store a new application with its guard (one per pupil and window), the
+/// session's guardian lock and owner links; then, for sessions from the
+/// email-code path, mail a password for fiscal-code logins.
+pub(crate) async fn store_new(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    email: &str,
+    application: &Application,
+) -> Result<(), Error> {
     let keys = ApplicationKeys {
-        pupil: pupil_key(app, tenant, pupil.as_str()),
-        guardian: app
-            .config
-            .keyed_hash("guardian", tenant.slug.as_str(), guardian.as_str()),
+        pupil: pupil_key(app, tenant, &application.pupil_fiscal_code),
+        guardian: app.config.keyed_hash(
+            "guardian",
+            tenant.slug.as_str(),
+            &application.guardian_fiscal_code,
+        ),
         owners: owner_keys(app, tenant, session),
     };
     match app
         .store
-        .create_application(&tenant.slug, &application, &keys)
+        .create_application(&tenant.slug, application, &keys)
         .await
     {
         Ok(()) => {}
@@ -250,13 +288,11 @@ pub async fn create_draft(
         Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
         Err(CreateError::Store(e)) => return Err(store_error(e)),
     }
-    tracing::info!(application = %application.id, "draft created");
-    // Sessions from the email-code path get a password for fiscal-code
-    // logins, mailed to the verified address.
+    tracing::info!(application = %application.id, kind = %application.kind, "draft created");
     if session.pupil.is_none() {
-        mail_temporary_password(app, tenant, &email, &application, &keys.pupil).await;
+        mail_temporary_password(app, tenant, email, application, &keys.pupil).await;
     }
-    Ok(application)
+    Ok(())
 }
 
 /// Store a fresh temporary password for the pupil and mail it. A failure

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod email_codes;
 pub mod jwks;
 pub mod passwords;
+pub mod renewals;
 pub mod spid;
 pub mod staff;
 pub mod submission;

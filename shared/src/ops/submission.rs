@@ -62,7 +62,12 @@ pub async fn submit(
             code: b.code.clone(),
             fee_cents: b.fee_cents,
         });
-        let user_code = draw_user_code()?;
+        // A renewal keeps last year's code, held since the roster import;
+        // a new enrollment draws one and reserves it with the submission.
+        let (user_code, reserve) = match (&current.kind[..], &current.user_code) {
+            ("renewal", Some(code)) => (code.clone(), false),
+            _ => (draw_user_code()?, true),
+        };
         let mut next = current.clone();
         next.status = Status::Submitted;
         next.version = current.version + 1;
@@ -78,7 +83,12 @@ pub async fn submit(
         });
         match app
             .store
-            .submit_application(&tenant.slug, &next, current.version, &user_code)
+            .submit_application(
+                &tenant.slug,
+                &next,
+                current.version,
+                reserve.then_some(user_code.as_str()),
+            )
             .await
         {
             Ok(()) => {
