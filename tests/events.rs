@@ -90,8 +90,8 @@ async fn the_scheduled_event_runs_the_close() {
         .await
         .expect("runs again");
     assert_eq!(
-        again.windows_closed, 0,
+        again.close.windows_closed, 0,
         "first run closed {}",
-        report.windows_closed
+        report.close.windows_closed
     );
 }

@@ -17,6 +17,8 @@ pub struct Stack {
     pub emulator: String,
     pub app: App,
     pub clock: OffsetClock,
+    /// The switches of the fault proxy between the stack and the emulator.
+    pub faults: std::sync::Arc<local::faults::Faults>,
 }
 
 static STACK: OnceLock<Stack> = OnceLock::new();
@@ -52,6 +54,7 @@ pub fn stack() -> &'static Stack {
                     bucket: unique("test-bucket"),
                     mail_from: "no-reply@iscrizioni.comune.example.it".into(),
                     secret: None,
+                    fault_proxy: true,
                 };
                 let running = local::start(options).await.expect("local stack starts");
                 tx.send(Stack {
@@ -61,6 +64,7 @@ pub fn stack() -> &'static Stack {
                     emulator: running.emulator_url.clone(),
                     app: running.app.clone(),
                     clock: running.clock.clone(),
+                    faults: running.faults.clone().expect("the fault proxy"),
                 })
                 .expect("report the stack");
                 // Serve until the test process exits.

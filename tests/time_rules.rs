@@ -129,13 +129,15 @@ async fn codes_expire_caps_hold_and_windows_close() {
             .as_str()
             .is_some_and(|t| t.contains("Invia iscrizione"))
     );
-    // One second before the close: accepted.
-    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
-    s.clock.advance(to_close - 1);
     // A month later the old session has expired: log in again.
+    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
+    s.clock.advance(to_close - 60);
     let r = get_auth(&format!("/v1/demo/applications/{}", ids[0]), &token).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     let token = email_session(&email).await;
+    // Two seconds before the close (real time runs on): accepted.
+    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
+    s.clock.advance(to_close - 2);
     let first = ids.remove(0);
     let r = post_auth(
         &format!("/v1/demo/applications/{first}/submit"),
@@ -153,7 +155,7 @@ async fn codes_expire_caps_hold_and_windows_close() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    s.clock.advance(1);
+    s.clock.advance(2);
     for (h, id) in handles.into_iter().zip(&ids) {
         let r = h.await.expect("task");
         let stored = get_auth(&format!("/v1/demo/applications/{id}"), &token)

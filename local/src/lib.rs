@@ -3,6 +3,7 @@
 //! S3 (moto). Used by `make dev` and by the end-to-end tests.
 
 pub mod emulator;
+pub mod faults;
 pub mod registry;
 pub mod seed;
 pub mod server;
@@ -37,6 +38,8 @@ pub struct Options {
     pub mail_from: String,
     /// At least 32 bytes; a random one when `None`.
     pub secret: Option<String>,
+    /// Put the fault proxy between the stack and the emulator (tests).
+    pub fault_proxy: bool,
 }
 
 /// A running stack.
@@ -50,6 +53,8 @@ pub struct Running {
     pub staff: server::LocalIdp,
     /// The local SPID/CIE stand-in.
     pub oidc: server::LocalIdp,
+    /// The fault switches, when the stack runs behind the fault proxy.
+    pub faults: Option<Arc<faults::Faults>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -72,7 +77,14 @@ impl Running {
 pub async fn start(options: Options) -> Result<Running, String> {
     let routes = template::load(&workspace_root().join("infra/template.yaml"))?;
     let router = registry::Router::new(&routes)?;
-    let clients = Clients::from_sdk_config(&emulator::sdk_config(&options.emulator_url).await);
+    let (aws_url, faults) = if options.fault_proxy {
+        let faults = Arc::new(faults::Faults::default());
+        let url = faults::start(options.emulator_url.clone(), faults.clone()).await?;
+        (url, Some(faults))
+    } else {
+        (options.emulator_url.clone(), None)
+    };
+    let clients = Clients::from_sdk_config(&emulator::sdk_config(&aws_url).await);
     setup::ensure_all(
         &clients,
         &options.table,
@@ -125,6 +137,7 @@ pub async fn start(options: Options) -> Result<Running, String> {
         emulator_url: options.emulator_url,
         staff,
         oidc,
+        faults,
         shutdown: Some(tx),
         task,
     })

@@ -52,6 +52,7 @@ async fn main() -> ExitCode {
         bucket: "enrollment-local-documents".into(),
         mail_from: "no-reply@iscrizioni.comune.example.it".into(),
         secret: std::env::var("APP_SECRET").ok(),
+        fault_proxy: false,
     };
     let running = match local::start(options).await {
         Ok(r) => r,

@@ -73,6 +73,59 @@ pub enum RosterWriteError {
     Store(#[from] StoreError),
 }
 
+/// What an outbox message is. Its text is made from the stored application
+/// when it is sent, so the outbox itself holds no personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The credentials letter of a submission.
+    Credentials,
+    /// The office's decision (confirmed or rejected).
+    Decision,
+}
+
+impl MessageKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageKind::Credentials => "credentials",
+            MessageKind::Decision => "decision",
+        }
+    }
+}
+
+/// A mail owed to a guardian, written in the same transaction as the state
+/// change that owes it, deleted once the mail service accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub tenant: TenantSlug,
+    /// `<application id>-<kind>`: one message of a kind per application.
+    pub id: String,
+    pub application_id: String,
+    pub kind: MessageKind,
+    /// Sending attempts so far.
+    pub attempts: u32,
+    /// Not to be tried before this (the backoff, or a sender's lease).
+    pub due: OffsetDateTime,
+}
+
+impl OutboxMessage {
+    pub fn new(
+        tenant: &TenantSlug,
+        application_id: &str,
+        kind: MessageKind,
+        due: OffsetDateTime,
+    ) -> Self {
+        Self {
+            tenant: tenant.clone(),
+            id: format!("{application_id}-{}", kind.code()),
+            application_id: application_id.to_owned(),
+            kind,
+            attempts: 0,
+            due,
+        }
+    }
+}
+
 /// The keyed hashes under which an application is filed (never personal
 /// data in clear).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +218,44 @@ pub trait Store: Send + Sync {
         application: &Application,
         expected: u64,
         reserve: Option<&str>,
+        message: &OutboxMessage,
     ) -> Result<(), SubmitError>;
+    /// Replace the application if its stored version is still `expected`
+    /// and queue `message`, in one transaction (`Conflict` otherwise).
+    async fn put_application_with_message(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        message: &OutboxMessage,
+    ) -> Result<(), StoreError>;
+
+    /// Outbox messages of every tenant due at `now`, oldest first.
+    async fn due_messages(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Take a message to send it: only if it is still there and due at
+    /// `now`; it then counts one more attempt and is not due again before
+    /// `lease_until` (if the sender dies, another retries after that).
+    /// `None` when another sender has it, or it was sent.
+    async fn lease_message(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<OutboxMessage>, StoreError>;
+    /// The mail service accepted it: forget it.
+    async fn message_sent(&self, tenant: &TenantSlug, id: &str) -> Result<(), StoreError>;
+    /// Sending failed: due again at `retry_at`.
+    async fn message_failed(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     /// Store last year's entry under its user code, filed under the keyed
     /// hashes `links` (its guardian's identities) and holding the user code
@@ -235,9 +325,9 @@ pub trait Store: Send + Sync {
         tenant: &TenantSlug,
         pupil: &str,
     ) -> Result<Option<Versioned<Credentials>>, StoreError>;
-    /// Write credentials if the stored version is still `expected` (`None`:
-    /// whatever is stored is replaced, as when a new temporary password is
-    /// mailed).
+    /// Write credentials if the stored version is still `expected`; with
+    /// `None` only if the pupil has none yet (`Conflict` otherwise): a
+    /// password, once issued, is never replaced by someone else's draft.
     async fn put_credentials(
         &self,
         tenant: &TenantSlug,

@@ -19,8 +19,8 @@ use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
 use crate::ports::{
-    ApplicationKeys, CreateError, Credentials, RosterWriteError, Store, StoreError, SubmitError,
-    Versioned,
+    ApplicationKeys, CreateError, Credentials, MessageKind, OutboxMessage, RosterWriteError, Store,
+    StoreError, SubmitError, Versioned,
 };
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
@@ -70,6 +70,75 @@ fn roster_pk(tenant: &TenantSlug, user_code: &str) -> String {
 
 fn user_code_pk(tenant: &TenantSlug, user_code: &str) -> String {
     format!("TENANT#{tenant}#USERCODE#{user_code}")
+}
+
+fn outbox_pk(tenant: &TenantSlug, id: &str) -> String {
+    format!("TENANT#{tenant}#OUTBOX#{id}")
+}
+
+/// Pending outbox messages are indexed in this many GSI partitions
+/// (`OUTBOX#<n>`), so that an opening morning's submissions do not all
+/// write one index key.
+const OUTBOX_SHARDS: u32 = 8;
+
+fn outbox_index_keys(tenant: &TenantSlug, id: &str, due: OffsetDateTime) -> (String, String) {
+    let shard = id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % OUTBOX_SHARDS;
+    (
+        format!("OUTBOX#{shard}"),
+        format!("{:012}#{tenant}#{id}", due.unix_timestamp().max(0)),
+    )
+}
+
+fn outbox_item(message: &OutboxMessage) -> Item {
+    let (gpk, gsk) = outbox_index_keys(&message.tenant, &message.id, message.due);
+    HashMap::from([
+        (PK.to_string(), s(outbox_pk(&message.tenant, &message.id))),
+        (SK.to_string(), s("OUTBOX")),
+        ("app_id".to_string(), s(message.application_id.clone())),
+        ("kind".to_string(), s(message.kind.code())),
+        ("attempts".to_string(), n(message.attempts)),
+        ("due".to_string(), n(message.due.unix_timestamp())),
+        (GSI1_PK.to_string(), s(gpk)),
+        (GSI1_SK.to_string(), s(gsk)),
+    ])
+}
+
+fn outbox_from_item(item: &Item) -> Result<OutboxMessage, StoreError> {
+    let text = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| StoreError::Other(format!("outbox item without {k}")))
+    };
+    let number = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| StoreError::Other(format!("outbox item without {k}")))
+    };
+    let pk = text(PK)?;
+    let (tenant, id) = pk
+        .strip_prefix("TENANT#")
+        .and_then(|rest| rest.split_once("#OUTBOX#"))
+        .ok_or_else(|| StoreError::Other("outbox item with a bad key".into()))?;
+    let kind = match text("kind")?.as_str() {
+        "credentials" => MessageKind::Credentials,
+        "decision" => MessageKind::Decision,
+        _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
+    };
+    Ok(OutboxMessage {
+        tenant: TenantSlug::parse(tenant)
+            .map_err(|_| StoreError::Other("outbox item with a bad tenant".into()))?,
+        id: id.to_owned(),
+        application_id: text("app_id")?,
+        kind,
+        attempts: u32::try_from(number("attempts")?).unwrap_or(u32::MAX),
+        due: OffsetDateTime::from_unix_timestamp(number("due")?)
+            .map_err(|_| StoreError::Other("outbox item with a bad time".into()))?,
+    })
 }
 
 /// Roster entries hang off the same identity partitions as the
@@ -175,7 +244,7 @@ fn version_of(item: &Item) -> u64 {
 }
 
 /// Map an SDK error; `conflict` tells whether it was a failed condition.
-fn map_err<E, R>(err: SdkError<E, R>, conflict: impl Fn(&E) -> bool) -> StoreError
+fn map_err<E>(err: SdkError<E, super::RawResponse>, conflict: impl Fn(&E) -> bool) -> StoreError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -581,6 +650,7 @@ impl Store for DynamoStore {
         application: &Application,
         expected: u64,
         reserve: Option<&str>,
+        message: &OutboxMessage,
     ) -> Result<(), SubmitError> {
         let table = self.table.as_str();
         let update = Put::builder()
@@ -591,8 +661,16 @@ impl Store for DynamoStore {
             .expression_attribute_values(":v", n(expected))
             .build()
             .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
-        // Action 0 is the application, action 1 the user code's reservation.
-        let mut actions = vec![TransactWriteItem::builder().put(update).build()];
+        // Action 0 is the application, 1 the credentials letter owed, 2 the
+        // user code's reservation.
+        let mut actions = vec![
+            TransactWriteItem::builder().put(update).build(),
+            put_item(
+                table,
+                outbox_item(message),
+                Some("attribute_not_exists(#pk)"),
+            )?,
+        ];
         if let Some(user_code) = reserve {
             actions.push(put_item(
                 table,
@@ -614,10 +692,10 @@ impl Store for DynamoStore {
             return Ok(());
         };
         let failed = cancelled_actions(&err);
-        if failed.contains(&0) {
+        if failed.contains(&0) || failed.contains(&1) {
             return Err(SubmitError::Conflict);
         }
-        if failed.contains(&1) {
+        if failed.contains(&2) {
             return Err(SubmitError::UserCodeTaken);
         }
         if err
@@ -627,6 +705,159 @@ impl Store for DynamoStore {
             return Err(SubmitError::Store(StoreError::Unavailable));
         }
         Err(SubmitError::Store(map_err(err, |_| false)))
+    }
+
+    async fn put_application_with_message(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        message: &OutboxMessage,
+    ) -> Result<(), StoreError> {
+        let table = self.table.as_str();
+        let update = Put::builder()
+            .table_name(table)
+            .set_item(Some(application_item(tenant, application)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(expected))
+            .build()
+            .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(update).build())
+            .transact_items(put_item(
+                table,
+                outbox_item(message),
+                Some("attribute_not_exists(#pk)"),
+            )?)
+            .send()
+            .await;
+        let Err(err) = result else {
+            return Ok(());
+        };
+        if !cancelled_actions(&err).is_empty() {
+            return Err(StoreError::Conflict);
+        }
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_transaction_canceled_exception())
+        {
+            return Err(StoreError::Unavailable);
+        }
+        Err(map_err(err, |_| false))
+    }
+
+    async fn due_messages(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let upper = format!("{:012}#~", now.unix_timestamp().max(0));
+        let mut due = Vec::new();
+        for shard in 0..OUTBOX_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk AND #sk <= :upper")
+                .expression_attribute_names("#pk", GSI1_PK)
+                .expression_attribute_names("#sk", GSI1_SK)
+                .expression_attribute_values(":pk", s(format!("OUTBOX#{shard}")))
+                .expression_attribute_values(":upper", s(upper.clone()))
+                .limit(i32::try_from(limit).unwrap_or(100))
+                .send()
+                .await
+                .map_err(|e| map_err(e, |_| false))?;
+            for item in out.items() {
+                due.push(outbox_from_item(item)?);
+            }
+        }
+        due.sort_by_key(|m| m.due);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn lease_message(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<OutboxMessage>, StoreError> {
+        let (_, gsk) = outbox_index_keys(tenant, id, lease_until);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(outbox_pk(tenant, id)))
+            .key(SK, s("OUTBOX"))
+            .update_expression("SET #due = :until, #gsk = :gsk ADD #att :one")
+            .condition_expression("attribute_exists(#pk) AND #due <= :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#due", "due")
+            .expression_attribute_names("#gsk", GSI1_SK)
+            .expression_attribute_names("#att", "attempts")
+            .expression_attribute_values(":until", n(lease_until.unix_timestamp()))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .expression_attribute_values(":gsk", s(gsk))
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.as_ref().map(outbox_from_item).transpose(),
+            Err(e) => match map_err(e, |e| e.is_conditional_check_failed_exception()) {
+                StoreError::Conflict => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn message_sent(&self, tenant: &TenantSlug, id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(outbox_pk(tenant, id)))
+            .key(SK, s("OUTBOX"))
+            .send()
+            .await
+            .map_err(|e| map_err(e, |_| false))?;
+        Ok(())
+    }
+
+    async fn message_failed(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (_, gsk) = outbox_index_keys(tenant, id, retry_at);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(outbox_pk(tenant, id)))
+            .key(SK, s("OUTBOX"))
+            .update_expression("SET #due = :due, #gsk = :gsk")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#due", "due")
+            .expression_attribute_names("#gsk", GSI1_SK)
+            .expression_attribute_values(":due", n(retry_at.unix_timestamp()))
+            .expression_attribute_values(":gsk", s(gsk))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match map_err(e, |e| e.is_conditional_check_failed_exception()) {
+                // Sent by another sender meanwhile: nothing to retry.
+                StoreError::Conflict => Ok(()),
+                other => Err(other),
+            },
+        }
     }
 
     async fn put_roster_entry(
@@ -914,14 +1145,7 @@ impl Store for DynamoStore {
         credentials: &Credentials,
         expected: Option<u64>,
     ) -> Result<(), StoreError> {
-        let current = match expected {
-            Some(v) => v,
-            None => self
-                .get(pupil_pk(tenant, pupil), "CREDENTIALS")
-                .await?
-                .map(|i| version_of(&i))
-                .unwrap_or(0),
-        };
+        let current = expected.unwrap_or(0);
         let item = HashMap::from([
             (PK.to_string(), s(pupil_pk(tenant, pupil))),
             (SK.to_string(), s("CREDENTIALS")),
@@ -940,6 +1164,8 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":v", n(current))
         } else {
             request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
         };
         request
             .send()

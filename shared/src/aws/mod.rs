@@ -51,15 +51,20 @@ impl Clients {
     }
 }
 
+/// The raw HTTP response of every SDK client.
+pub(crate) type RawResponse = aws_sdk_dynamodb::config::http::HttpResponse;
+
 /// Whether an SDK error is worth a retry later (throttling, time-outs,
-/// service faults) rather than a fault of ours.
-pub(crate) fn is_transient<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+/// service faults, any 5xx: a HEAD's error has no body to name its code)
+/// rather than a fault of ours.
+pub(crate) fn is_transient<E>(err: &aws_sdk_dynamodb::error::SdkError<E, RawResponse>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
     use aws_sdk_dynamodb::error::SdkError;
     match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(e) if e.raw().status().is_server_error() => true,
         SdkError::ServiceError(e) => matches!(
             e.err().code(),
             Some(

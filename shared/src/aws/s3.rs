@@ -26,7 +26,7 @@ impl S3Documents {
     }
 }
 
-fn map_err<E, R>(err: aws_sdk_s3::error::SdkError<E, R>) -> DocumentError
+fn map_err<E>(err: aws_sdk_s3::error::SdkError<E, super::RawResponse>) -> DocumentError
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata,
 {

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod documents;
 pub mod email_codes;
 pub mod jwks;
+pub mod outbox;
 pub mod passwords;
 pub mod renewals;
 pub mod spid;

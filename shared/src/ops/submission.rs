@@ -1,19 +1,19 @@
 //! "Invia iscrizione": the only act that enrolls. Complete-form check, the
 //! window's close to the second, a random user code unique in the tenant
 //! (reserved in the same transaction as the state change), the fee band,
-//! the history, then documents and the credentials mail. A repeated or
+//! the history, the credentials letter queued in the outbox, then the
+//! documents and the letter sent. A repeated or
 //! racing submit answers the same application and sends nothing twice:
 //! only the call whose transaction wins does the after-work.
 
 use crate::app::App;
-use crate::documents::{application_docs, mail};
 use crate::domain::application::{self, Application, FeeBand, HistoryEntry, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
-use crate::domain::values::Email;
-use crate::domain::window::Window;
 use crate::http::auth::SessionClaims;
-use crate::ports::SubmitError;
+use crate::ports::{MessageKind, SubmitError};
+
+use super::outbox;
 
 use super::applications::{context, load_own};
 
@@ -81,6 +81,8 @@ pub async fn submit(
             from: Some(Status::Draft),
             to: Status::Submitted,
         });
+        // The credentials letter is owed in the same transaction.
+        let letter = outbox::owed(tenant, &next, MessageKind::Credentials, now);
         match app
             .store
             .submit_application(
@@ -88,12 +90,14 @@ pub async fn submit(
                 &next,
                 current.version,
                 reserve.then_some(user_code.as_str()),
+                &letter,
             )
             .await
         {
             Ok(()) => {
                 tracing::info!(application = %next.id, "application submitted");
-                after_submit(app, tenant, &next, &window).await;
+                super::documents::prepare_all(app, tenant, &next).await;
+                outbox::deliver_now(app, &letter).await;
                 return Ok(next);
             }
             // Another code, or another look at what is stored now (a racing
@@ -105,50 +109,6 @@ pub async fn submit(
     Err(Error::Unavailable {
         retry_after_secs: 1,
     })
-}
-
-/// Documents and the credentials mail. Failures are logged; the documents
-/// are made again on request.
-async fn after_submit(app: &App, tenant: &Tenant, a: &Application, window: &Window) {
-    super::documents::prepare_all(app, tenant, a).await;
-    let result: Result<(), Error> = async {
-        let to = a
-            .body
-            .guardian
-            .as_ref()
-            .and_then(|g| g.email.as_deref())
-            .and_then(|e| Email::parse(e).ok())
-            .ok_or_else(|| Error::Internal("submitted application without email".into()))?;
-        let pdf = application_docs::render_kind(
-            application_docs::Kind::Credentials,
-            tenant,
-            a,
-            window,
-            app.clock.now(),
-        )?;
-        let pupil = a.body.pupil.clone().unwrap_or_default();
-        let name = format!(
-            "{} {}",
-            pupil.first_name.as_deref().unwrap_or("").trim(),
-            pupil.last_name.as_deref().unwrap_or("").trim()
-        );
-        let message = mail::credentials_letter(
-            tenant,
-            &to,
-            name.trim(),
-            window.service.name(),
-            a.user_code.as_deref().unwrap_or(""),
-            pdf,
-        );
-        app.mailer
-            .send(&message)
-            .await
-            .map_err(|e| Error::Internal(format!("credentials mail: {e}")))
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(application = %a.id, error = %e, "credentials letter not mailed");
-    }
 }
 
 #[cfg(test)]

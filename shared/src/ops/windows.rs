@@ -55,7 +55,7 @@ pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> 
 }
 
 /// What one run of the scheduled function did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CloseReport {
     pub windows_closed: usize,
     pub drafts_expired: usize,

@@ -1,0 +1,225 @@
+//! The outbox: mails owed to guardians (the credentials letter of a
+//! submission, the office's decision) are written in the same transaction
+//! as the state change that owes them, then sent right away; when the mail
+//! service fails, the scheduled function sends them later with backoff.
+//!
+//! A sender first leases the message (a conditional write), so two senders
+//! never send it together; it is deleted once the mail service accepted
+//! it. The one window for a duplicate is a sender dying between the mail
+//! service's acceptance and the delete: the lease then expires and the
+//! message is sent again (at least once, never lost).
+
+use time::{Duration, OffsetDateTime};
+
+use crate::app::App;
+use crate::documents::{application_docs, mail};
+use crate::domain::application::{Application, Status};
+use crate::domain::error::Error;
+use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
+use crate::http::store_error;
+use crate::ports::{MessageKind, OutboxMessage};
+
+/// How long a sender holds a message before another may retry it.
+const LEASE: Duration = Duration::minutes(2);
+
+/// Messages a scheduled run handles at most.
+const BATCH: usize = 200;
+
+/// The wait before the next attempt after `attempts` failed ones: one
+/// minute, doubling, at most an hour.
+pub fn backoff(attempts: u32) -> Duration {
+    let minutes = 1i64 << attempts.saturating_sub(1).min(6);
+    Duration::minutes(minutes.min(60))
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Failed; due again later.
+    Retrying,
+    /// Another sender has it, or it was already sent.
+    Skipped,
+    /// Nothing can ever be sent (the application is gone): dropped.
+    Dropped,
+}
+
+/// Try to send one message now.
+pub async fn deliver(app: &App, message: &OutboxMessage) -> Result<Delivery, Error> {
+    let now = app.clock.now();
+    let Some(leased) = app
+        .store
+        .lease_message(&message.tenant, &message.id, now, now + LEASE)
+        .await
+        .map_err(store_error)?
+    else {
+        return Ok(Delivery::Skipped);
+    };
+    match send(app, &leased).await {
+        Ok(()) => {
+            app.store
+                .message_sent(&leased.tenant, &leased.id)
+                .await
+                .map_err(store_error)?;
+            tracing::info!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, "mail sent");
+            Ok(Delivery::Sent)
+        }
+        Err(Failure::Permanent(why)) => {
+            tracing::error!(application = %leased.application_id, kind = leased.kind.code(), reason = %why, "mail dropped");
+            app.store
+                .message_sent(&leased.tenant, &leased.id)
+                .await
+                .map_err(store_error)?;
+            Ok(Delivery::Dropped)
+        }
+        Err(Failure::Transient(why)) => {
+            let retry_at = app.clock.now() + backoff(leased.attempts);
+            tracing::warn!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, reason = %why, "mail not sent, will retry");
+            app.store
+                .message_failed(&leased.tenant, &leased.id, retry_at)
+                .await
+                .map_err(store_error)?;
+            Ok(Delivery::Retrying)
+        }
+    }
+}
+
+/// Send right after the state change that owed the message. Failures are
+/// logged: the message stays in the outbox for the scheduled run.
+pub async fn deliver_now(app: &App, message: &OutboxMessage) {
+    if let Err(e) = deliver(app, message).await {
+        tracing::warn!(application = %message.application_id, error = %e, "outbox left for the scheduled run");
+    }
+}
+
+/// What a scheduled run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub dropped: usize,
+}
+
+/// The scheduled run: every message due now, once.
+pub async fn deliver_due(app: &App) -> Result<OutboxReport, Error> {
+    let mut report = OutboxReport::default();
+    let due = app
+        .store
+        .due_messages(app.clock.now(), BATCH)
+        .await
+        .map_err(store_error)?;
+    for message in due {
+        match deliver(app, &message).await {
+            Ok(Delivery::Sent) => report.sent += 1,
+            Ok(Delivery::Retrying) => report.retrying += 1,
+            Ok(Delivery::Dropped) => report.dropped += 1,
+            Ok(Delivery::Skipped) => {}
+            // One message's store trouble does not stop the others.
+            Err(e) => {
+                tracing::warn!(application = %message.application_id, error = %e, "outbox message not handled");
+                report.retrying += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+fn transient(e: impl std::fmt::Display) -> Failure {
+    Failure::Transient(e.to_string())
+}
+
+/// Make the mail from what is stored now, and hand it to the mail service.
+async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
+    let tenant: Tenant = app
+        .store
+        .get_tenant(&message.tenant)
+        .await
+        .map_err(transient)?
+        .ok_or_else(|| Failure::Permanent("tenant gone".into()))?;
+    let a: Application = app
+        .store
+        .get_application(&message.tenant, &message.application_id)
+        .await
+        .map_err(transient)?
+        .ok_or_else(|| Failure::Permanent("application gone".into()))?;
+    let to = a
+        .body
+        .guardian
+        .as_ref()
+        .and_then(|g| g.email.as_deref())
+        .and_then(|e| Email::parse(e).ok())
+        .ok_or_else(|| Failure::Permanent("application without email".into()))?;
+    let window = super::documents::window_of(app, &tenant, &a)
+        .await
+        .map_err(transient)?;
+    let pupil = a.body.pupil.clone().unwrap_or_default();
+    let name = format!(
+        "{} {}",
+        pupil.first_name.as_deref().unwrap_or("").trim(),
+        pupil.last_name.as_deref().unwrap_or("").trim()
+    );
+    let mail = match message.kind {
+        MessageKind::Credentials => {
+            let pdf = application_docs::render_kind(
+                application_docs::Kind::Credentials,
+                &tenant,
+                &a,
+                &window,
+                a.submitted_at.unwrap_or_else(|| app.clock.now()),
+            )
+            .map_err(|e| Failure::Permanent(e.to_string()))?;
+            mail::credentials_letter(
+                &tenant,
+                &to,
+                name.trim(),
+                window.service.name(),
+                a.user_code.as_deref().unwrap_or(""),
+                pdf,
+            )
+        }
+        MessageKind::Decision => mail::decision(
+            &tenant,
+            &to,
+            name.trim(),
+            window.service.name(),
+            a.user_code.as_deref().unwrap_or("—"),
+            a.status == Status::Confirmed,
+            a.decision_reason.as_deref(),
+        ),
+    };
+    app.mailer.send(&mail).await.map_err(|e| match e {
+        crate::ports::MailError::Unavailable => transient(e),
+        // A refused message (say, an address SES will not take) does not
+        // get better by waiting, but an operator may fix the cause: keep
+        // retrying at the slowest pace rather than dropping a letter.
+        crate::ports::MailError::Rejected(_) => transient(e),
+    })
+}
+
+/// A message owed by a state change at `now`.
+pub fn owed(
+    tenant: &Tenant,
+    a: &Application,
+    kind: MessageKind,
+    now: OffsetDateTime,
+) -> OutboxMessage {
+    OutboxMessage::new(&tenant.slug, &a.id, kind, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let minutes: Vec<i64> = (1..=9).map(|a| backoff(a).whole_minutes()).collect();
+        assert_eq!(minutes, vec![1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(0).whole_minutes(), 1);
+    }
+}
