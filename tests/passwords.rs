@@ -165,3 +165,51 @@ async fn wrong_combinations_get_one_answer_and_lock_after_five() {
         .expect("Retry-After");
     assert!(retry > 0 && retry <= 900, "{retry}");
 }
+
+#[tokio::test]
+async fn someone_elses_draft_never_replaces_a_pupils_password() {
+    let (pupil, password, _) = draft_with_password().await;
+    // A second window of the same service (a later phase), where the
+    // pupil has no application yet.
+    let staff = staff_token("demo").await;
+    let now = stack().app.clock.now();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
+    let r = post_auth(
+        "/v1/demo/staff/windows",
+        &staff,
+        json!({ "service": "refezione", "school_year": "2026/2027",
+                "opens_at": fmt(now - time::Duration::days(1)),
+                "closes_at": fmt(now + time::Duration::days(10)) }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let second = r.body["id"].as_str().expect("id").to_owned();
+    // Someone who knows the fiscal code proves their own address and saves
+    // a draft there: allowed, but no password for them.
+    let intruder = unique_email("intruder");
+    let token = email_session(&intruder).await;
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(&second, &pupil, &guardian_code(), &intruder),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let mails = mails_to(&intruder).await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m["text"].as_str().unwrap_or("").contains("Password: ")),
+        "a password was mailed to the intruder"
+    );
+    // The family's password still works.
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": password }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}

@@ -1,5 +1,5 @@
 //! The `status` function: what parents read (windows, their applications
-//! and documents, the pupils they may renew).
+//! and documents, the pupils they may renew) and the OpenAPI document.
 
 use lambda_http::Request;
 use serde::Serialize;
@@ -17,7 +17,11 @@ pub const LIST: &str = "GET /v1/{tenant}/applications";
 pub const READ: &str = "GET /v1/{tenant}/applications/{id}";
 pub const DOCUMENTS: &str = "GET /v1/{tenant}/applications/{id}/documents";
 pub const RENEWALS: &str = "GET /v1/{tenant}/renewals";
-pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS, RENEWALS];
+pub const OPENAPI: &str = "GET /v1/openapi.json";
+pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS, RENEWALS, OPENAPI];
+
+/// The contract, machine-readable: `docs/openapi.json`, built in.
+pub const OPENAPI_DOCUMENT: &str = include_str!("../../../docs/openapi.json");
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -30,6 +34,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         Some(READ) => read_application(app, req).await,
         Some(DOCUMENTS) => documents(app, req).await,
         Some(RENEWALS) => renewable(app, req).await,
+        Some(OPENAPI) => Ok(openapi()),
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -106,4 +111,17 @@ async fn renewable(app: App, req: Request) -> Result<HttpResponse, Error> {
     let session = http::parent_session(&app, &req, &tenant, false)?;
     let renewable = renewals::list(&app, &tenant, &session).await?;
     Ok(json(200, &serde_json::json!({ "renewable": renewable })))
+}
+
+fn openapi() -> HttpResponse {
+    let mut response = lambda_http::Response::new(lambda_http::Body::Text(OPENAPI_DOCUMENT.into()));
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        lambda_http::http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        lambda_http::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    response
 }

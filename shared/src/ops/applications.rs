@@ -121,7 +121,7 @@ pub(crate) async fn context(
             .documents
             .size(&att.object_key)
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(super::documents::doc_error)?
             .is_some_and(|size| size > 0 && size <= application::MAX_ATTACHMENT_BYTES);
         if !uploaded {
             continue;
@@ -295,9 +295,9 @@ pub(crate) async fn store_new(
     Ok(())
 }
 
-/// Store a fresh temporary password for the pupil and mail it. A failure
-/// here does not undo the draft: the parent still has the session, and a
-/// new draft save or the office can issue another password.
+/// Store a temporary password for a pupil who has none yet and mail it. A
+/// failure here does not undo the draft: the parent still has the session,
+/// and the next draft of the pupil tries again.
 async fn mail_temporary_password(
     app: &App,
     tenant: &Tenant,
@@ -312,10 +312,21 @@ async fn mail_temporary_password(
             temporary: true,
             failures: Vec::new(),
         };
-        app.store
+        match app
+            .store
             .put_credentials(&tenant.slug, pupil, &credentials, None)
             .await
-            .map_err(store_error)?;
+        {
+            Ok(()) => {}
+            // The pupil already has a password (mailed with an earlier
+            // draft, or chosen since): it is never replaced from here, or
+            // whoever knows a fiscal code could take the pupil's login.
+            Err(StoreError::Conflict) => {
+                tracing::info!(application = %a.id, "pupil has credentials; none mailed");
+                return Ok(());
+            }
+            Err(e) => return Err(store_error(e)),
+        }
         let to = Email::parse(email).map_err(|_| Error::Internal("stored email".into()))?;
         let pupil_name = a
             .body

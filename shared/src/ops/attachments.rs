@@ -109,7 +109,7 @@ pub async fn create(
             UPLOAD_TTL_SECS,
         )
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(super::documents::doc_error)?;
     tracing::info!(application = %a.id, attachment = %id, kind = %attachment.kind, "upload link issued");
     Ok(UploadLink {
         attachment_id: id,

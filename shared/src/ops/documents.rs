@@ -26,7 +26,7 @@ pub struct DocumentLink {
     pub expires_in: u64,
 }
 
-fn doc_error(e: DocumentError) -> Error {
+pub(crate) fn doc_error(e: DocumentError) -> Error {
     match e {
         DocumentError::Unavailable => Error::Unavailable {
             retry_after_secs: 2,

@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::documents::mail;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
-use crate::domain::values::{Email, SchoolYear};
+use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
 use crate::http::store_error;
-use crate::ports::StoreError;
+use crate::ports::{MessageKind, StoreError};
+
+use super::outbox;
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -177,14 +178,15 @@ pub async fn decide(
             from: Some(Status::Submitted),
             to,
         });
+        let mail = outbox::owed(tenant, &next, MessageKind::Decision, now);
         match app
             .store
-            .put_application(&tenant.slug, &next, current.version)
+            .put_application_with_message(&tenant.slug, &next, current.version, &mail)
             .await
         {
             Ok(()) => {
                 tracing::info!(application = %next.id, status = to.code(), "decision recorded");
-                mail_decision(app, tenant, &next).await;
+                outbox::deliver_now(app, &mail).await;
                 return Ok(next);
             }
             Err(StoreError::Conflict) => continue,
@@ -194,42 +196,6 @@ pub async fn decide(
     Err(Error::Unavailable {
         retry_after_secs: 1,
     })
-}
-
-async fn mail_decision(app: &App, tenant: &Tenant, a: &Application) {
-    let result: Result<(), Error> = async {
-        let to = a
-            .body
-            .guardian
-            .as_ref()
-            .and_then(|g| g.email.as_deref())
-            .and_then(|e| Email::parse(e).ok())
-            .ok_or_else(|| Error::Internal("application without email".into()))?;
-        let window = super::documents::window_of(app, tenant, a).await?;
-        let pupil = a.body.pupil.clone().unwrap_or_default();
-        let name = format!(
-            "{} {}",
-            pupil.first_name.as_deref().unwrap_or("").trim(),
-            pupil.last_name.as_deref().unwrap_or("").trim()
-        );
-        let message = mail::decision(
-            tenant,
-            &to,
-            name.trim(),
-            window.service.name(),
-            a.user_code.as_deref().unwrap_or("—"),
-            a.status == Status::Confirmed,
-            a.decision_reason.as_deref(),
-        );
-        app.mailer
-            .send(&message)
-            .await
-            .map_err(|e| Error::Internal(format!("decision mail: {e}")))
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(application = %a.id, error = %e, "decision not mailed");
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -370,6 +336,17 @@ fn diet_label(kind: Option<&str>) -> &'static str {
     }
 }
 
+/// A cell a spreadsheet will not run as a formula: text that parents typed
+/// and that starts with `=`, `+`, `-`, `@` (or a tab or carriage return)
+/// gets a leading apostrophe (OWASP, "CSV injection").
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// `GET staff/windows/{id}/roster.csv`: one row per submitted or confirmed
 /// application, for schools.
 pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
@@ -428,22 +405,41 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
             .unwrap_or_default()
             .diet
             .unwrap_or_default();
-        out.write_record([
-            a.user_code.as_deref().unwrap_or(""),
-            p.last_name.as_deref().unwrap_or("").trim(),
-            p.first_name.as_deref().unwrap_or("").trim(),
-            a.pupil_fiscal_code.as_str(),
-            p.school.as_deref().unwrap_or("").trim(),
-            p.grade.as_deref().unwrap_or("").trim(),
-            p.section.as_deref().unwrap_or("").trim(),
-            diet_label(diet.kind.as_deref()),
-            diet.notes.as_deref().unwrap_or("").trim(),
-            a.status.code(),
-        ])
+        out.write_record(
+            [
+                a.user_code.as_deref().unwrap_or(""),
+                p.last_name.as_deref().unwrap_or("").trim(),
+                p.first_name.as_deref().unwrap_or("").trim(),
+                a.pupil_fiscal_code.as_str(),
+                p.school.as_deref().unwrap_or("").trim(),
+                p.grade.as_deref().unwrap_or("").trim(),
+                p.section.as_deref().unwrap_or("").trim(),
+                diet_label(diet.kind.as_deref()),
+                diet.notes.as_deref().unwrap_or("").trim(),
+                a.status.code(),
+            ]
+            .map(|cell| spreadsheet_safe(cell).into_owned()),
+        )
         .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     }
     let bytes = out
         .into_inner()
         .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("-1+2"), "'-1+2");
+        assert_eq!(
+            spreadsheet_safe("Primaria G. Mazzini"),
+            "Primaria G. Mazzini"
+        );
+    }
 }
