@@ -5,11 +5,15 @@
 SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-12)
+# Contract fuzzing in `make test`: the seed and the number of examples per
+# operation, kept here so that a failure can be replayed exactly.
+FUZZ_SEED := 20261123
+FUZZ_EXAMPLES := 20
 
 .PHONY: dev test venv tools lint build clean-venv
 
 $(STAMP): local/requirements.txt
-	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint)…"
+	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint, schemathesis)…"
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r local/requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -31,7 +35,7 @@ dev: venv
 ## Run every test: formatting, lints, unit, handler and end-to-end tests
 ## against one emulator, and the template lint.
 test: venv tools
-	bash local/test.sh
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) bash local/test.sh
 
 ## Formatting and clippy only.
 lint:

@@ -44,6 +44,10 @@ echo "template: cfn-lint clean"
 
 echo "== tests (emulator on port $port)"
 cargo test --workspace --quiet 2>&1 | tee target/test-output.log
+
+echo "== contract fuzzing"
+bash local/fuzz.sh
+
 # One closing line for the whole run (cargo prints one per test binary,
 # the last of which is often an empty doc-test run).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -73,7 +73,8 @@ enum Segment {
 /// What a request path matched.
 pub enum Match<'a> {
     Found(&'a Route, BTreeMap<String, String>),
-    WrongMethod,
+    /// The path exists with these methods only.
+    WrongMethod(Vec<String>),
     None,
 }
 
@@ -160,7 +161,7 @@ impl Router {
     /// Find the route of a request. Path parameters are percent-decoded.
     pub fn find(&self, method: &str, path: &str) -> Match<'_> {
         let parts = split(path);
-        let mut wrong_method = false;
+        let mut allowed: Vec<String> = Vec::new();
         for route in &self.routes {
             if route.segments.len() != parts.len() {
                 continue;
@@ -185,12 +186,15 @@ impl Router {
             if route.method == method {
                 return Match::Found(route, params);
             }
-            wrong_method = true;
+            if !allowed.contains(&route.method) {
+                allowed.push(route.method.clone());
+            }
         }
-        if wrong_method {
-            Match::WrongMethod
-        } else {
+        if allowed.is_empty() {
             Match::None
+        } else {
+            allowed.sort();
+            Match::WrongMethod(allowed)
         }
     }
 }
@@ -251,7 +255,7 @@ mod tests {
         }
         assert!(matches!(
             router.find("GET", "/v1/demo/sessions"),
-            Match::WrongMethod
+            Match::WrongMethod(m) if m == vec!["POST".to_owned()]
         ));
         assert!(matches!(
             router.find("GET", "/v1/demo/nothing"),

@@ -231,7 +231,13 @@ async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
     }
     let (route_key, params, handler) = match state.router.find(&method, &path) {
         Match::Found(route, params) => (route.route_key.clone(), params, route.handler),
-        Match::WrongMethod => return local_error(&Error::MethodNotAllowed, &request_id),
+        Match::WrongMethod(allowed) => {
+            let mut response = local_error(&Error::MethodNotAllowed, &request_id);
+            if let Ok(v) = allowed.join(", ").parse() {
+                response.headers_mut().insert("allow", v);
+            }
+            return response;
+        }
         Match::None => return local_error(&Error::RouteNotFound, &request_id),
     };
     let (parts, body) = req.into_parts();

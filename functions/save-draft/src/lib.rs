@@ -49,8 +49,8 @@ async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let session = http::parent_session(&app, &req, &tenant, false)?;
     let id = http::path_param(&req, "id")?;
-    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
     let body: ApplicationBody = parse_json(&req)?;
+    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
     let updated = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
     let missing = applications::missing(&app, &tenant, &updated).await?;
     Ok(json_with_etag(

@@ -508,7 +508,7 @@ pub fn parse_if_match(raw: Option<&str>) -> Result<Option<u64>, Error> {
     let Some(raw) = raw.map(str::trim) else {
         return Ok(None);
     };
-    if raw == "*" {
+    if raw == "*" || raw.is_empty() {
         return Ok(None);
     }
     raw.trim_start_matches("W/")
