@@ -19,7 +19,7 @@ mkdir -p "$out"
 cargo build --quiet -p local --bin devserver
 bin="${CARGO_TARGET_DIR:-target}/debug/devserver"
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-PORT="$port" RUST_LOG=warn "$bin" >"$out/devserver.log" 2>&1 &
+PORT="$port" RUST_LOG=info "$bin" >"$out/devserver.log" 2>&1 &
 server_pid=$!
 stop() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
 trap stop EXIT INT TERM

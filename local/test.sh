@@ -43,10 +43,15 @@ echo "== template lint"
 echo "template: cfn-lint clean"
 
 echo "== tests (emulator on port $port)"
+export TEST_LOG_DIR="$PWD/target/test-logs"
+rm -rf "$TEST_LOG_DIR"
 cargo test --workspace --quiet 2>&1 | tee target/test-output.log
 
 echo "== contract fuzzing"
 bash local/fuzz.sh
+
+echo "== log scan"
+"$venv/bin/python" local/log_scan.py "$TEST_LOG_DIR" target/fuzz/devserver.log
 
 # One closing line for the whole run (cargo prints one per test binary,
 # the last of which is often an empty doc-test run).

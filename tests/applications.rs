@@ -44,6 +44,7 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("Password: "))
         .expect("a `Password: …` line");
+    remember(password);
     assert!(password.len() >= 10);
 
     let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;

@@ -41,6 +41,8 @@ async fn a_parent_enrolls_and_the_office_confirms() {
             })
         })
         .expect("the mailed password");
+    remember(&password);
+    remember("girasole-2025");
 
     // 3. Later, from another device: fiscal code and password, forced change.
     let r = post(

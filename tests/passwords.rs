@@ -24,6 +24,7 @@ async fn draft_with_password() -> (String, String, String) {
         .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("Password: ")))
         .expect("password line")
         .to_owned();
+    remember(&password);
     (pupil, password, id)
 }
 

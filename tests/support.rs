@@ -32,10 +32,55 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// This test binary's name, for its log and secrets files.
+fn binary_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "tests".into())
+}
+
+/// With `TEST_LOG_DIR` set (as `make test` does), the stack's logs go to
+/// `<dir>/<binary>.log` at info level, as in production, and every secret
+/// a test uses is written to `<dir>/<binary>.secrets`: the log scan of
+/// `make test` then checks that no log line contains any of them.
+fn log_to_file() {
+    let Ok(dir) = std::env::var("TEST_LOG_DIR") else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(&dir);
+    let Ok(file) = std::fs::File::create(format!("{dir}/{}.log", binary_name())) else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "info,aws_config=warn,aws_smithy_runtime=warn",
+        ))
+        .try_init();
+}
+
+/// Note a value that must never appear in a log (see `log_to_file`).
+pub fn remember(secret: &str) {
+    use std::io::Write;
+    let Ok(dir) = std::env::var("TEST_LOG_DIR") else {
+        return;
+    };
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(format!("{dir}/{}.secrets", binary_name()))
+    {
+        let _ = writeln!(f, "{secret}");
+    }
+}
+
 /// The stack of this test process, started on first use. It runs on a
 /// runtime of its own thread, so it outlives every `#[tokio::test]`.
 pub fn stack() -> &'static Stack {
     STACK.get_or_init(|| {
+        log_to_file();
         let emulator = std::env::var("AWS_ENDPOINT_URL").expect(
             "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator",
         );
@@ -79,7 +124,9 @@ pub fn stack() -> &'static Stack {
 
 /// A unique address, so that tests never see each other's mail or limits.
 pub fn unique_email(tag: &str) -> String {
-    format!("{}@example.it", unique(tag))
+    let email = format!("{}@example.it", unique(tag));
+    remember(&email);
+    email
 }
 
 pub fn client() -> reqwest::Client {
@@ -165,10 +212,13 @@ pub async fn latest_code(to: &str) -> String {
     let mails = mails_to(to).await;
     let mail = mails.last().expect("a security code mail");
     let text = mail["text"].as_str().unwrap_or("");
-    text.split(|c: char| !c.is_ascii_digit())
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .expect("a 6-digit code in the mail")
-        .to_owned()
+        .to_owned();
+    remember(&code);
+    code
 }
 
 /// Prove an email on tenant `demo` and return the session token.
@@ -178,7 +228,9 @@ pub async fn email_session(email: &str) -> String {
     let code = latest_code(email).await;
     let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["token"].as_str().expect("token").to_owned()
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
+    token
 }
 
 /// A valid fiscal code: six random letters, then `rest` (9 characters:
@@ -192,10 +244,12 @@ pub fn fiscal_code(rest: &str) -> String {
         .map(|b| char::from(b'A' + (b % 26)))
         .collect();
     let first15 = format!("{letters}{rest}");
-    ('A'..='Z')
+    let code = ('A'..='Z')
         .map(|c| format!("{first15}{c}"))
         .find(|c| shared::domain::fiscal_code::FiscalCode::parse(c).is_ok())
-        .expect("a check character fits")
+        .expect("a check character fits");
+    remember(&code);
+    code
 }
 
 /// A girl born on 2015-05-01 in Corato.
@@ -259,7 +313,9 @@ pub async fn get_auth(path: &str, token: &str) -> Reply {
 pub async fn staff_token(tenant: &str) -> String {
     let r = post("/_local/staff-token", json!({ "tenant": tenant })).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["token"].as_str().expect("token").to_owned()
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
+    token
 }
 
 /// A SPID/CIE session for the person with `fiscal_code`, through the local
@@ -278,6 +334,7 @@ pub async fn spid_session(fiscal_code: &str, email: Option<&str>) -> String {
     .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let token = r.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
     let Some(email) = email else {
         return token;
     };
@@ -291,7 +348,9 @@ pub async fn spid_session(fiscal_code: &str, email: Option<&str>) -> String {
     )
     .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["token"].as_str().expect("token").to_owned()
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
+    token
 }
 
 /// A CSV upload with a bearer token.

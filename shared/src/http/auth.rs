@@ -72,7 +72,8 @@ pub fn issue(config: &Config, claims: &SessionClaims) -> Result<String, Error> {
 }
 
 /// Verify a session token for `tenant` at `now` (our clock, not the
-/// library's: expiry follows the injected clock). Any failure is `401`.
+/// library's: expiry follows the injected clock). Any failure is `401`,
+/// except a valid session of another tenant: `404`.
 pub fn verify(
     config: &Config,
     token: &str,
@@ -93,8 +94,13 @@ pub fn verify(
     )
     .map_err(|_| Error::Unauthorized)?;
     let claims = data.claims;
-    if now.unix_timestamp() >= claims.exp || claims.tenant != tenant.as_str() {
+    if now.unix_timestamp() >= claims.exp {
         return Err(Error::Unauthorized);
+    }
+    // A valid session of another tenant: nothing here is the caller's, and
+    // whether it exists is not revealed (the contract's "wrong tenant").
+    if claims.tenant != tenant.as_str() {
+        return Err(Error::NotFound);
     }
     Ok(claims)
 }
@@ -135,7 +141,7 @@ mod tests {
         assert!(verify(&config(), &t, &demo(), NOW + time::Duration::seconds(1800)).is_err());
         assert!(verify(&config(), &t, &demo(), NOW + time::Duration::seconds(1799)).is_ok());
         let other = TenantSlug::parse("other").expect("slug");
-        assert_eq!(verify(&config(), &t, &other, NOW), Err(Error::Unauthorized));
+        assert_eq!(verify(&config(), &t, &other, NOW), Err(Error::NotFound));
         let other_key = Config::new("t", "b", "m", &[1u8; 32]).expect("config");
         assert_eq!(
             verify(&other_key, &t, &demo(), NOW),
