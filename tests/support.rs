@@ -15,6 +15,8 @@ pub struct Stack {
     pub oidc: local::server::LocalIdp,
     pub base: String,
     pub emulator: String,
+    /// This stack's DynamoDB table (for audits).
+    pub table: String,
     pub app: App,
     pub clock: OffsetClock,
     /// The switches of the fault proxy between the stack and the emulator.
@@ -92,10 +94,11 @@ pub fn stack() -> &'static Stack {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
+                let table = unique("test-table");
                 let options = local::Options {
                     addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                     emulator_url: emulator.clone(),
-                    table: unique("test-table"),
+                    table: table.clone(),
                     bucket: unique("test-bucket"),
                     mail_from: "no-reply@iscrizioni.comune.example.it".into(),
                     secret: None,
@@ -107,6 +110,7 @@ pub fn stack() -> &'static Stack {
                     oidc: running.oidc.clone(),
                     base: running.base_url(),
                     emulator: running.emulator_url.clone(),
+                    table,
                     app: running.app.clone(),
                     clock: running.clock.clone(),
                     faults: running.faults.clone().expect("the fault proxy"),

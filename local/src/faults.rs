@@ -3,7 +3,9 @@
 //! is on: then the calls of that service fail as AWS fails under pressure
 //! (DynamoDB throttling, SES throttling, S3 "slow down"). The production
 //! adapters and the SDK's own retries run exactly as in AWS; only the
-//! answers change. Never part of `make dev`.
+//! answers change. It also lets one call at a time through, because the
+//! emulator's transactions are not isolated (see `start`). Never part of
+//! `make dev`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -204,20 +206,37 @@ pub async fn start(upstream: String, faults: Arc<Faults>) -> Result<String, Stri
         .build()
         .map_err(|e| format!("fault proxy client: {e}"))?;
     let upstream = Arc::new(upstream.trim_end_matches('/').to_owned());
+    // One call at a time reaches the emulator. Its transactions are not
+    // isolated: moto restores a deep copy of the whole table when one
+    // fails, undoing whatever other requests wrote meanwhile (see
+    // `transact_write_items` in moto/dynamodb/models). In AWS transactions
+    // are atomic and isolated; serialising here gives the tests that
+    // behaviour, at the emulator's pace.
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (client, upstream, faults) = (client.clone(), upstream.clone(), faults.clone());
+            let (client, upstream, faults, lock) = (
+                client.clone(),
+                upstream.clone(),
+                faults.clone(),
+                one_at_a_time.clone(),
+            );
             tokio::spawn(async move {
                 let service = service_fn(move |req: hyper::Request<Incoming>| {
-                    let (client, upstream, faults) =
-                        (client.clone(), upstream.clone(), faults.clone());
+                    let (client, upstream, faults, lock) = (
+                        client.clone(),
+                        upstream.clone(),
+                        faults.clone(),
+                        lock.clone(),
+                    );
                     async move {
                         if let Some(failure) = injected(&faults, &req) {
                             return Ok::<_, Infallible>(failure);
                         }
+                        let _turn = lock.lock().await;
                         Ok(forward(&client, &upstream, req).await)
                     }
                 });

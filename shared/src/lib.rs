@@ -14,3 +14,4 @@ pub mod ports;
 // configurations with exactly the versions the adapters use.
 pub use aws_config;
 pub use aws_credential_types;
+pub use aws_sdk_dynamodb;

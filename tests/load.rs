@@ -1,0 +1,244 @@
+//! Load and integrity: many parents at once run the whole journey against
+//! the dev server and the emulator (loopback only, bounded in count), with
+//! double clicks, retries and pupils contested by two families; then the
+//! table is audited. The emulator, not our code, bounds the throughput
+//! here, so the figures are printed and the audit is the assertion.
+//! `LOAD_PARENTS` sets the number of parents (default 40).
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use e2e::*;
+use serde_json::{Value, json};
+
+struct Outcome {
+    email: String,
+    pupil: String,
+    id: Option<String>,
+    submitted: bool,
+    steps: Vec<(&'static str, Duration)>,
+}
+
+async fn timed<F: std::future::Future<Output = Reply>>(
+    steps: &mut Vec<(&'static str, Duration)>,
+    name: &'static str,
+    f: F,
+) -> Reply {
+    let started = Instant::now();
+    let r = f.await;
+    steps.push((name, started.elapsed()));
+    r
+}
+
+/// One family: code, session, draft, then "Invia iscrizione" clicked twice
+/// at once and retried once more.
+async fn family(window: String, pupil: String) -> Outcome {
+    let mut steps = Vec::new();
+    let email = unique_email("load");
+    let r = timed(
+        &mut steps,
+        "email code",
+        post("/v1/demo/email-codes", json!({ "email": email })),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let code = latest_code(&email).await;
+    let r = timed(
+        &mut steps,
+        "session",
+        post("/v1/demo/sessions", json!({ "email": email, "code": code })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
+    let r = timed(
+        &mut steps,
+        "draft",
+        post_auth(
+            "/v1/demo/applications",
+            &token,
+            application_body(&window, &pupil, &guardian_code(), &email),
+        ),
+    )
+    .await;
+    if r.status == 409 {
+        assert_eq!(r.code(), "duplicate_pupil");
+        return Outcome {
+            email,
+            pupil,
+            id: None,
+            submitted: false,
+            steps,
+        };
+    }
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    let path = format!("/v1/demo/applications/{id}/submit");
+    let started = Instant::now();
+    let (a, b) = tokio::join!(
+        post_auth(&path, &token, json!({})),
+        post_auth(&path, &token, json!({}))
+    );
+    steps.push(("submit (double click)", started.elapsed()));
+    let retry = post_auth(&path, &token, json!({})).await;
+    for r in [&a, &b, &retry] {
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    assert_eq!(a.body["user_code"], b.body["user_code"]);
+    assert_eq!(a.body["user_code"], retry.body["user_code"]);
+    Outcome {
+        email,
+        pupil,
+        id: Some(id),
+        submitted: true,
+        steps,
+    }
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v.get(i).copied().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn many_parents_at_once_and_the_table_stays_whole() {
+    let s = stack();
+    let parents: usize = std::env::var("LOAD_PARENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let window = open_window_id().await;
+    // Every fifth pupil is contested: two families enroll the same child.
+    let mut pupils: Vec<String> = (0..parents).map(|_| pupil_code()).collect();
+    let contested = parents / 5;
+    for i in 0..contested {
+        pupils[2 * i + 1] = pupils[2 * i].clone();
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = pupils
+        .iter()
+        .map(|p| tokio::spawn(family(window.clone(), p.clone())))
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("a family's task"));
+    }
+    let elapsed = started.elapsed();
+
+    // Figures (not assertions).
+    let mut by_step: HashMap<&str, Vec<Duration>> = HashMap::new();
+    for o in &outcomes {
+        for (name, d) in &o.steps {
+            by_step.entry(name).or_default().push(*d);
+        }
+    }
+    println!("load: {parents} parents ({contested} pupils contested) in {elapsed:.2?}");
+    let mut names: Vec<_> = by_step.keys().copied().collect();
+    names.sort();
+    for name in names {
+        let v = by_step[name].clone();
+        println!(
+            "load: {name:<22} n={:<3} p50={:>7.1?} p95={:>7.1?}",
+            v.len(),
+            percentile(v.clone(), 0.5),
+            percentile(v, 0.95)
+        );
+    }
+
+    // Each contested pupil: exactly one family got through.
+    let distinct: HashSet<&String> = pupils.iter().collect();
+    let submitted: Vec<&Outcome> = outcomes.iter().filter(|o| o.submitted).collect();
+    assert_eq!(submitted.len(), distinct.len(), "one application per pupil");
+
+    // The audit of the table.
+    let clients =
+        shared::aws::Clients::from_sdk_config(&local::emulator::sdk_config(&s.emulator).await);
+    let mut items = Vec::new();
+    let mut pages = clients
+        .dynamodb
+        .scan()
+        .table_name(&s.table)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        items.push(item.expect("scan"));
+    }
+    let text = |item: &HashMap<String, _>, k: &str| -> String {
+        item.get(k)
+            .and_then(|v: &shared::aws_sdk_dynamodb::types::AttributeValue| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let apps: HashMap<String, Value> = items
+        .iter()
+        .filter(|i| text(i, "sk") == "APP")
+        .map(|i| {
+            let v: Value = serde_json::from_str(&text(i, "data")).expect("application json");
+            (v["id"].as_str().unwrap_or_default().to_owned(), v)
+        })
+        .collect();
+    let mut user_codes: HashSet<String> = HashSet::new();
+    let mut pupils_in_window: HashSet<String> = HashSet::new();
+    for o in &submitted {
+        let id = o.id.as_deref().expect("id");
+        let app = apps
+            .get(id)
+            .expect("no lost write: the application is stored");
+        assert_eq!(app["status"], "submitted", "{id}");
+        assert_eq!(
+            app["version"], 2,
+            "{id}: one submission, whatever the clicks"
+        );
+        assert_eq!(app["pupil_fiscal_code"], o.pupil.as_str());
+        let code = app["user_code"].as_str().expect("a user code").to_owned();
+        assert!(
+            user_codes.insert(code.clone()),
+            "user code {code} given twice"
+        );
+        let holds: Vec<_> = items
+            .iter()
+            .filter(|i| text(i, "sk") == "USERCODE" && text(i, "app_id") == id)
+            .collect();
+        assert_eq!(holds.len(), 1, "{id}: exactly one user code reservation");
+        assert!(text(holds[0], "pk").ends_with(&format!("#USERCODE#{code}")));
+        let guards = items
+            .iter()
+            .filter(|i| text(i, "sk") == format!("WINDOW#{window}") && text(i, "app_id") == id)
+            .count();
+        assert_eq!(guards, 1, "{id}: exactly one guard item");
+        assert!(pupils_in_window.insert(o.pupil.clone()), "duplicate pupil");
+        let outbox = items
+            .iter()
+            .filter(|i| text(i, "sk") == "OUTBOX" && text(i, "app_id") == id)
+            .count();
+        assert_eq!(outbox, 0, "{id}: the letter is still owed");
+    }
+    // Exactly one credentials letter per submitted family.
+    let messages = get("/_local/outbox").await.body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for o in &submitted {
+        let letters = messages
+            .iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| x == o.email.as_str()))
+                    && m["subject"]
+                        .as_str()
+                        .is_some_and(|s| s.contains("lettera credenziali"))
+            })
+            .count();
+        assert_eq!(letters, 1, "one credentials letter");
+    }
+    println!(
+        "load: audit of {} items: {} applications, {} user codes, no duplicate, no lost write, one letter each",
+        items.len(),
+        apps.len(),
+        user_codes.len()
+    );
+}
