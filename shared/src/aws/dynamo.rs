@@ -233,7 +233,15 @@ fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
         .get(DATA)
         .and_then(|v| v.as_s().ok())
         .ok_or_else(|| StoreError::Other("item without data".into()))?;
-    serde_json::from_str(raw).map_err(|e| StoreError::Other(format!("stored data unreadable: {e}")))
+    // The position only: serde's message may quote the stored value.
+    serde_json::from_str(raw).map_err(|e| {
+        StoreError::Other(format!(
+            "stored data unreadable ({:?} at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 fn version_of(item: &Item) -> u64 {

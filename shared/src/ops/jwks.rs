@@ -30,6 +30,9 @@ fn client() -> &'static reqwest::Client {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(5))
+            // The configured address is checked (HTTPS); a redirect would
+            // lead past that check.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default()
     })
