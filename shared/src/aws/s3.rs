@@ -112,7 +112,9 @@ impl DocumentStorage for S3Documents {
             .key(key)
             .content_type(content_type)
             .content_length(length)
-            .server_side_encryption(ServerSideEncryption::Aes256)
+            // No encryption header: it would be signed, and a browser that
+            // has only the link would not send it. The bucket encrypts
+            // every object by default (infra/template.yaml).
             .presigned(config)
             .await
             .map_err(map_err)?;

@@ -207,14 +207,18 @@ pub struct NewWindow {
     pub closes_at: String,
 }
 
+/// An RFC 3339 time, kept in UTC (the contract's times are UTC whatever
+/// offset the client wrote).
 fn parse_time(field: &str, raw: &str) -> Result<OffsetDateTime, FieldError> {
-    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).map_err(|_| {
-        FieldError::new(
-            field,
-            "invalid",
-            "Data e ora non valide: usa il formato RFC 3339, ad esempio 2025-04-22T07:00:00Z.",
-        )
-    })
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.to_offset(time::UtcOffset::UTC))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                "invalid",
+                "Data e ora non valide: usa il formato RFC 3339, ad esempio 2025-04-22T07:00:00Z.",
+            )
+        })
 }
 
 /// `POST staff/windows`.
