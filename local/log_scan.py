@@ -6,6 +6,7 @@ people are added here. Prints where a secret was found, never the secret."""
 
 import glob
 import os
+import re
 import sys
 
 log_dir = sys.argv[1]
@@ -21,6 +22,13 @@ secrets.update(["SPSGLI16C54C983Q", "SPSMRC82L09A662D", "FRRLCU15R02C983A",
 # Upper-case variants: fiscal codes and addresses may be normalised.
 secrets |= {s.upper() for s in secrets} | {s.lower() for s in secrets}
 
+# A secret counts only as a whole token: a 6-digit code inside a timestamp's
+# microseconds or a hex request id is a coincidence, not a leak.
+pattern = re.compile(
+    r"(?<![0-9A-Za-z])("
+    + "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
+    + r")(?![0-9A-Za-z])"
+)
 logs = glob.glob(os.path.join(log_dir, "*.log")) + [p for p in extra_logs if os.path.exists(p)]
 lines = 0
 found = []
@@ -28,9 +36,10 @@ for path in logs:
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             lines += 1
-            for s in secrets:
-                if s in line:
-                    found.append(f"{path}:{number}: a secret of {len(s)} characters ({s[:2]}…)")
+            m = pattern.search(line)
+            if m:
+                s = m.group(1)
+                found.append(f"{path}:{number}: a secret of {len(s)} characters ({s[:2]}…)")
 if not logs or lines == 0:
     sys.exit(f"log scan: no logs under {log_dir}")
 for hit in found[:50]:
