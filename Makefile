@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-1
 FUZZ_SEED := 20261123
 FUZZ_EXAMPLES := 20
 
-.PHONY: dev test venv tools lint build clean-venv
+.PHONY: dev test venv tools lint build bench clean-venv
 
 $(STAMP): local/requirements.txt
 	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint, schemathesis)…"
@@ -45,6 +45,13 @@ lint:
 ## Release binaries of every function (what cargo-lambda builds for Lambda).
 build:
 	cargo build --release --workspace --bins
+
+## Benchmarks, never part of `make test`: cold starts against a Lambda Runtime
+## API stand-in, peak memory, binary and zip sizes, criterion (PDFs, domain),
+## DynamoDB requests per journey step and the cost model, written to
+## docs/performance.md with the machine and the date (local/bench.sh).
+bench: venv
+	bash local/bench.sh
 
 clean-venv:
 	rm -rf $(VENV)
