@@ -10,21 +10,6 @@ use serde_json::{Value, json};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A complete draft of a new parent: (application id, token, email).
-async fn complete_draft() -> (String, String, String) {
-    let window = open_window_id().await;
-    let email = unique_email("faults");
-    let token = email_session(&email).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    (r.body["id"].as_str().expect("id").to_owned(), token, email)
-}
-
 /// Mails to `to` with a subject containing `what`.
 async fn count(to: &str, what: &str) -> usize {
     mails_to(to)
@@ -44,7 +29,9 @@ async fn scheduled_run() -> Value {
 async fn mails_refused_by_ses_go_out_later_exactly_once() {
     let _turn = TURN.lock().await;
     let s = stack();
-    let (id, token, email) = complete_draft().await;
+    let Family {
+        id, token, email, ..
+    } = complete_draft(&open_window_id().await, "faults").await;
     let letters_before = mails_to(&email).await.len();
 
     // "Invia iscrizione" while SES throttles: still a stored, valid
@@ -94,7 +81,9 @@ async fn mails_refused_by_ses_go_out_later_exactly_once() {
 async fn documents_that_s3_refused_are_made_on_the_next_request() {
     let _turn = TURN.lock().await;
     let s = stack();
-    let (id, token, email) = complete_draft().await;
+    let Family {
+        id, token, email, ..
+    } = complete_draft(&open_window_id().await, "faults").await;
 
     s.faults.set(Fault::S3, true);
     let r = post_auth(

@@ -172,22 +172,7 @@ async fn someone_elses_draft_never_replaces_a_pupils_password() {
     let (pupil, password, _) = draft_with_password().await;
     // A second window of the same service (a later phase), where the
     // pupil has no application yet.
-    let staff = staff_token("demo").await;
-    let now = stack().app.clock.now();
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .expect("format")
-    };
-    let r = post_auth(
-        "/v1/demo/staff/windows",
-        &staff,
-        json!({ "service": "refezione", "school_year": "2026/2027",
-                "opens_at": fmt(now - time::Duration::days(1)),
-                "closes_at": fmt(now + time::Duration::days(10)) }),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let second = r.body["id"].as_str().expect("id").to_owned();
+    let second = new_window(&staff_token("demo").await).await;
     // Someone who knows the fiscal code proves their own address and saves
     // a draft there: allowed, but no password for them.
     let intruder = unique_email("intruder");

@@ -13,30 +13,6 @@ use serde_json::{Value, json};
 use shared::domain::values::TenantSlug;
 use shared::http::auth::{self, SessionClaims};
 
-/// A submitted application of a new parent: (id, token, email, pupil).
-async fn submitted() -> (String, String, String, String) {
-    let window = open_window_id().await;
-    let email = unique_email("victim");
-    let token = email_session(&email).await;
-    let pupil = pupil_code();
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil, &guardian_code(), &email),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["id"].as_str().expect("id").to_owned();
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    (id, token, email, pupil)
-}
-
 /// Every parent route that takes an application id, with a body that would
 /// be accepted from the owner.
 fn id_routes(id: &str, window: &str, email: &str) -> Vec<(&'static str, String, Option<Value>)> {
@@ -191,7 +167,12 @@ async fn forged_and_misused_parent_sessions_are_refused() {
 async fn no_parent_reaches_another_parents_application() {
     let s = stack();
     let window = open_window_id().await;
-    let (id, owner, owner_email, _) = submitted().await;
+    let Family {
+        id,
+        token: owner,
+        email: owner_email,
+        ..
+    } = submitted_application(&window, "victim").await;
     let before = get_auth(&format!("/v1/demo/applications/{id}"), &owner)
         .await
         .body;
@@ -255,7 +236,12 @@ async fn no_parent_reaches_another_parents_application() {
 
 #[tokio::test]
 async fn presigned_links_are_short_lived_and_name_no_one() {
-    let (id, token, email, pupil) = submitted().await;
+    let Family {
+        id,
+        token,
+        email,
+        pupil,
+    } = submitted_application(&open_window_id().await, "victim").await;
     let r = get_auth(&format!("/v1/demo/applications/{id}/documents"), &token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let r2 = post_auth(

@@ -4,52 +4,16 @@
 use e2e::*;
 use serde_json::json;
 
-/// A parent's submitted application in `window`: (id, parent token, email).
-async fn submitted(window: &str) -> (String, String, String) {
-    let email = unique_email("staffcase");
-    let token = email_session(&email).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(window, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["id"].as_str().expect("id").to_owned();
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    (id, token, email)
-}
-
-async fn new_window(staff: &str) -> String {
-    let now = stack().app.clock.now();
-    let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .expect("format")
-    };
-    let r = post_auth(
-        "/v1/demo/staff/windows",
-        staff,
-        json!({ "service": "refezione", "school_year": "2026/2027",
-                "opens_at": fmt(now - time::Duration::days(1)),
-                "closes_at": fmt(now + time::Duration::days(20)) }),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    assert_eq!(r.body["status"], "open");
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
 #[tokio::test]
 async fn confirm_and_reject_with_mails_and_history() {
     let staff = staff_token("demo").await;
     let window = open_window_id().await;
-    let (id, parent, email) = submitted(&window).await;
+    let Family {
+        id,
+        token: parent,
+        email,
+        ..
+    } = submitted_application(&window, "staffcase").await;
 
     let r = get_auth(&format!("/v1/demo/staff/applications/{id}"), &staff).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -104,7 +68,11 @@ async fn confirm_and_reject_with_mails_and_history() {
     assert_eq!(r.body["status"], "confirmed");
     assert!(r.body["decided_at"].is_string());
 
-    let (other, _, other_email) = submitted(&window).await;
+    let Family {
+        id: other,
+        email: other_email,
+        ..
+    } = submitted_application(&window, "staffcase").await;
     let r = post_auth(
         &format!("/v1/demo/staff/applications/{other}/reject"),
         &staff,
@@ -168,7 +136,7 @@ async fn staff_list_pages_newest_first_and_the_roster() {
     let window = new_window(&staff).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(submitted(&window).await.0);
+        ids.push(submitted_application(&window, "staffcase").await.id);
         stack().clock.advance(1);
     }
     let mut seen = Vec::new();

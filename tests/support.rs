@@ -373,3 +373,66 @@ pub async fn post_csv(path: &str, token: &str, content_type: &str, body: Vec<u8>
 pub fn user_code() -> String {
     (10_000_000 + shared::ops::random_below(90_000_000).expect("random")).to_string()
 }
+
+/// A new family's application: its id, the parent's session, the parent's
+/// (unique) address and the pupil's fiscal code.
+pub struct Family {
+    pub id: String,
+    pub token: String,
+    pub email: String,
+    pub pupil: String,
+}
+
+/// A new parent (address tagged `tag`) saves a complete draft in `window`.
+pub async fn complete_draft(window: &str, tag: &str) -> Family {
+    let email = unique_email(tag);
+    let token = email_session(&email).await;
+    let pupil = pupil_code();
+    let r = post_auth(
+        "/v1/demo/applications",
+        &token,
+        application_body(window, &pupil, &guardian_code(), &email),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_owned();
+    Family {
+        id,
+        token,
+        email,
+        pupil,
+    }
+}
+
+/// The same, then "Invia iscrizione".
+pub async fn submitted_application(window: &str, tag: &str) -> Family {
+    let family = complete_draft(window, tag).await;
+    let r = post_auth(
+        &format!("/v1/demo/applications/{}/submit", family.id),
+        &family.token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    family
+}
+
+/// A second open `refezione` window of `demo`, created by the office.
+pub async fn new_window(staff: &str) -> String {
+    let now = stack().app.clock.now();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
+    let r = post_auth(
+        "/v1/demo/staff/windows",
+        staff,
+        json!({ "service": "refezione", "school_year": "2026/2027",
+                "opens_at": fmt(now - time::Duration::days(1)),
+                "closes_at": fmt(now + time::Duration::days(20)) }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["status"], "open");
+    r.body["id"].as_str().expect("id").to_owned()
+}

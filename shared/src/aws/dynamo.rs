@@ -171,6 +171,24 @@ fn application_item(tenant: &TenantSlug, app: &Application) -> Result<Item, Stor
     ]))
 }
 
+/// A transaction's replacement of an application still at `expected`.
+fn application_at_version(
+    table: &str,
+    tenant: &TenantSlug,
+    application: &Application,
+    expected: u64,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(application_item(tenant, application)?))
+        .condition_expression("#v = :v")
+        .expression_attribute_names("#v", VERSION)
+        .expression_attribute_values(":v", n(expected))
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 fn put_item(
     table: &str,
     item: Item,
@@ -661,18 +679,10 @@ impl Store for DynamoStore {
         message: &OutboxMessage,
     ) -> Result<(), SubmitError> {
         let table = self.table.as_str();
-        let update = Put::builder()
-            .table_name(table)
-            .set_item(Some(application_item(tenant, application)?))
-            .condition_expression("#v = :v")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(":v", n(expected))
-            .build()
-            .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
         // Action 0 is the application, 1 the credentials letter owed, 2 the
         // user code's reservation.
         let mut actions = vec![
-            TransactWriteItem::builder().put(update).build(),
+            application_at_version(table, tenant, application, expected)?,
             put_item(
                 table,
                 outbox_item(message),
@@ -723,18 +733,15 @@ impl Store for DynamoStore {
         message: &OutboxMessage,
     ) -> Result<(), StoreError> {
         let table = self.table.as_str();
-        let update = Put::builder()
-            .table_name(table)
-            .set_item(Some(application_item(tenant, application)?))
-            .condition_expression("#v = :v")
-            .expression_attribute_names("#v", VERSION)
-            .expression_attribute_values(":v", n(expected))
-            .build()
-            .map_err(|e| StoreError::Other(format!("transaction put: {e}")))?;
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(update).build())
+            .transact_items(application_at_version(
+                table,
+                tenant,
+                application,
+                expected,
+            )?)
             .transact_items(put_item(
                 table,
                 outbox_item(message),

@@ -235,7 +235,8 @@ pub fn parse(bytes: &[u8], tenant: &Tenant) -> Result<Parsed, FileError> {
         counted.1
     };
     let mut parsed = Parsed::default();
-    let mut seen: std::collections::HashMap<String, (String, u64)> = Default::default();
+    // The pupil and service each user code named first.
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
     let mut count = 0;
     for record in reader.records() {
         let (line, fields): (u64, Vec<String>) = match record {
@@ -272,18 +273,16 @@ pub fn parse(bytes: &[u8], tenant: &Tenant) -> Result<Parsed, FileError> {
             Ok(entry) => {
                 // One user code names one pupil in one service.
                 let identity = format!("{}:{}", entry.pupil_fiscal_code, entry.service.code());
-                match seen.get(&entry.user_code) {
-                    Some((other, _)) if *other != identity => {
-                        parsed.rejected.push(Rejected {
-                            line,
-                            code: "duplicate_user_code",
-                            field: Some("user_code"),
-                        });
-                        continue;
-                    }
-                    _ => {
-                        seen.insert(entry.user_code.clone(), (identity, line));
-                    }
+                let first = seen
+                    .entry(entry.user_code.clone())
+                    .or_insert_with(|| identity.clone());
+                if *first != identity {
+                    parsed.rejected.push(Rejected {
+                        line,
+                        code: "duplicate_user_code",
+                        field: Some("user_code"),
+                    });
+                    continue;
                 }
                 parsed.entries.push((line, entry));
             }

@@ -122,25 +122,27 @@ pub fn store_error(err: StoreError) -> Error {
     }
 }
 
-/// The body as bytes, checked against the size limit.
-fn body_bytes(req: &Request) -> Result<&[u8], Error> {
-    let bytes: &[u8] = match req.body() {
-        Body::Empty => &[],
+/// The body as bytes, whatever way API Gateway handed it over.
+fn raw_body(req: &Request) -> &[u8] {
+    match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => &[],
-    };
+    }
+}
+
+/// The body as bytes, checked against the size limit.
+fn body_bytes(req: &Request) -> Result<&[u8], Error> {
+    let bytes = raw_body(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
     Ok(bytes)
 }
 
-/// A CSV upload's bytes: `text/csv` (or `application/csv`), at most
-/// `max` bytes. Its lines are checked by the caller.
-pub fn csv_body(req: &Request, max: usize) -> Result<&[u8], Error> {
-    let media = req
-        .headers()
+/// The media type of the body, lower case, without parameters.
+fn media_type(req: &Request) -> String {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
@@ -148,15 +150,17 @@ pub fn csv_body(req: &Request, max: usize) -> Result<&[u8], Error> {
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// A CSV upload's bytes: `text/csv` (or `application/csv`), at most
+/// `max` bytes. Its lines are checked by the caller.
+pub fn csv_body(req: &Request, max: usize) -> Result<&[u8], Error> {
+    let media = media_type(req);
     if media != "text/csv" && media != "application/csv" {
         return Err(Error::CsvRequired);
     }
-    let bytes: &[u8] = match req.body() {
-        Body::Text(t) => t.as_bytes(),
-        Body::Binary(b) => b,
-        _ => &[],
-    };
+    let bytes = raw_body(req);
     if bytes.len() > max {
         return Err(Error::FileTooLarge);
     }
@@ -168,17 +172,7 @@ pub fn csv_body(req: &Request, max: usize) -> Result<&[u8], Error> {
 /// contract's error, with the dotted path of the offending field.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     let bytes = body_bytes(req)?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = media_type(req);
     if media != "application/json" && !media.ends_with("+json") {
         return Err(Error::UnsupportedMediaType);
     }

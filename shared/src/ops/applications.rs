@@ -24,20 +24,27 @@ pub fn pupil_key(app: &App, tenant: &Tenant, code: &str) -> String {
     app.config.keyed_hash("pupil", tenant.slug.as_str(), code)
 }
 
+/// The keyed hash under which a verified email is an identity: sessions'
+/// applications and last year's roster are filed under it alike.
+pub(crate) fn email_identity(app: &App, tenant: &Tenant, email: &str) -> String {
+    app.config
+        .keyed_hash("owner-email", tenant.slug.as_str(), email)
+}
+
+/// The keyed hash under which a SPID/CIE fiscal code is an identity.
+pub(crate) fn spid_identity(app: &App, tenant: &Tenant, fiscal_code: &str) -> String {
+    app.config
+        .keyed_hash("owner-spid", tenant.slug.as_str(), fiscal_code)
+}
+
 /// The keyed hashes of the session's identities (verified email, SPID).
 pub(crate) fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(email) = &session.email {
-        keys.push(
-            app.config
-                .keyed_hash("owner-email", tenant.slug.as_str(), email),
-        );
+        keys.push(email_identity(app, tenant, email));
     }
     if let Some(fc) = &session.spid_fiscal_code {
-        keys.push(
-            app.config
-                .keyed_hash("owner-spid", tenant.slug.as_str(), fc),
-        );
+        keys.push(spid_identity(app, tenant, fc));
     }
     keys
 }

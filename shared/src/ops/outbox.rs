@@ -17,6 +17,7 @@ use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
+use crate::domain::window::Window;
 use crate::http::store_error;
 use crate::ports::{MessageKind, OutboxMessage};
 
@@ -45,8 +46,22 @@ pub enum Delivery {
     Dropped,
 }
 
+/// What the sender right after a state change already holds: the tenant,
+/// the application just written and, if read, its window. The scheduled
+/// run has none of it and reads it from the store.
+#[derive(Clone, Copy)]
+pub struct InHand<'a> {
+    pub tenant: &'a Tenant,
+    pub application: &'a Application,
+    pub window: Option<&'a Window>,
+}
+
 /// Try to send one message now.
-pub async fn deliver(app: &App, message: &OutboxMessage) -> Result<Delivery, Error> {
+pub async fn deliver(
+    app: &App,
+    message: &OutboxMessage,
+    in_hand: Option<InHand<'_>>,
+) -> Result<Delivery, Error> {
     let now = app.clock.now();
     let Some(leased) = app
         .store
@@ -56,7 +71,7 @@ pub async fn deliver(app: &App, message: &OutboxMessage) -> Result<Delivery, Err
     else {
         return Ok(Delivery::Skipped);
     };
-    match send(app, &leased).await {
+    match send(app, &leased, in_hand).await {
         Ok(()) => {
             app.store
                 .message_sent(&leased.tenant, &leased.id)
@@ -87,8 +102,8 @@ pub async fn deliver(app: &App, message: &OutboxMessage) -> Result<Delivery, Err
 
 /// Send right after the state change that owed the message. Failures are
 /// logged: the message stays in the outbox for the scheduled run.
-pub async fn deliver_now(app: &App, message: &OutboxMessage) {
-    if let Err(e) = deliver(app, message).await {
+pub async fn deliver_now(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) {
+    if let Err(e) = deliver(app, message, Some(in_hand)).await {
         tracing::warn!(application = %message.application_id, error = %e, "outbox left for the scheduled run");
     }
 }
@@ -110,7 +125,7 @@ pub async fn deliver_due(app: &App) -> Result<OutboxReport, Error> {
         .await
         .map_err(store_error)?;
     for message in due {
-        match deliver(app, &message).await {
+        match deliver(app, &message, None).await {
             Ok(Delivery::Sent) => report.sent += 1,
             Ok(Delivery::Retrying) => report.retrying += 1,
             Ok(Delivery::Dropped) => report.dropped += 1,
@@ -134,20 +149,38 @@ fn transient(e: impl std::fmt::Display) -> Failure {
     Failure::Transient(e.to_string())
 }
 
-/// Make the mail from what is stored now, and hand it to the mail service.
-async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
-    let tenant: Tenant = app
+/// Tenant and application as stored now, for a sender that holds neither.
+async fn load(app: &App, message: &OutboxMessage) -> Result<(Tenant, Application), Failure> {
+    let tenant = app
         .store
         .get_tenant(&message.tenant)
         .await
         .map_err(transient)?
         .ok_or_else(|| Failure::Permanent("tenant gone".into()))?;
-    let a: Application = app
+    let application = app
         .store
         .get_application(&message.tenant, &message.application_id)
         .await
         .map_err(transient)?
         .ok_or_else(|| Failure::Permanent("application gone".into()))?;
+    Ok((tenant, application))
+}
+
+/// Make the mail from the application (as just written, or as stored now)
+/// and hand it to the mail service.
+async fn send(
+    app: &App,
+    message: &OutboxMessage,
+    in_hand: Option<InHand<'_>>,
+) -> Result<(), Failure> {
+    let loaded;
+    let (tenant, a, known_window) = match in_hand {
+        Some(h) => (h.tenant, h.application, h.window),
+        None => {
+            loaded = load(app, message).await?;
+            (&loaded.0, &loaded.1, None)
+        }
+    };
     let to = a
         .body
         .guardian
@@ -155,9 +188,16 @@ async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
         .and_then(|g| g.email.as_deref())
         .and_then(|e| Email::parse(e).ok())
         .ok_or_else(|| Failure::Permanent("application without email".into()))?;
-    let window = super::documents::window_of(app, &tenant, &a)
-        .await
-        .map_err(transient)?;
+    let read_window;
+    let window = match known_window {
+        Some(w) => w,
+        None => {
+            read_window = super::documents::window_of(app, tenant, a)
+                .await
+                .map_err(transient)?;
+            &read_window
+        }
+    };
     let pupil = a.body.pupil.clone().unwrap_or_default();
     let name = format!(
         "{} {}",
@@ -168,14 +208,14 @@ async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
         MessageKind::Credentials => {
             let pdf = application_docs::render_kind(
                 application_docs::Kind::Credentials,
-                &tenant,
-                &a,
-                &window,
+                tenant,
+                a,
+                window,
                 a.submitted_at.unwrap_or_else(|| app.clock.now()),
             )
             .map_err(|e| Failure::Permanent(e.to_string()))?;
             mail::credentials_letter(
-                &tenant,
+                tenant,
                 &to,
                 name.trim(),
                 window.service.name(),
@@ -184,7 +224,7 @@ async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
             )
         }
         MessageKind::Decision => mail::decision(
-            &tenant,
+            tenant,
             &to,
             name.trim(),
             window.service.name(),
@@ -193,13 +233,10 @@ async fn send(app: &App, message: &OutboxMessage) -> Result<(), Failure> {
             a.decision_reason.as_deref(),
         ),
     };
-    app.mailer.send(&mail).await.map_err(|e| match e {
-        crate::ports::MailError::Unavailable => transient(e),
-        // A refused message (say, an address SES will not take) does not
-        // get better by waiting, but an operator may fix the cause: keep
-        // retrying at the slowest pace rather than dropping a letter.
-        crate::ports::MailError::Rejected(_) => transient(e),
-    })
+    // Unavailable or refused alike, it is tried again: a refused message
+    // (say, an address SES will not take) does not get better by waiting,
+    // but an operator may fix the cause, and a letter is never dropped.
+    app.mailer.send(&mail).await.map_err(transient)
 }
 
 /// A message owed by a state change at `now`.

@@ -16,7 +16,9 @@ use crate::http::auth::SessionClaims;
 use crate::http::store_error;
 use crate::ports::RosterWriteError;
 
-use super::applications::{fresh, open_window, owner_keys, store_new};
+use super::applications::{
+    email_identity, fresh, open_window, owner_keys, spid_identity, store_new,
+};
 
 /// A roster import is at most 5 MiB (and `roster::MAX_LINES` lines).
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
@@ -36,17 +38,13 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
 }
 
-/// The identities a roster entry is filed under: the same keyed hashes as
-/// the sessions' (`owner_keys`), so a SPID login finds the guardian's
-/// fiscal code and an email session the guardian's address.
+/// The identities a roster entry is filed under: those of its guardian, as
+/// sessions have them, so a SPID login finds the guardian's fiscal code and
+/// an email session the guardian's address.
 fn roster_links(app: &App, tenant: &Tenant, entry: &RosterEntry) -> Vec<String> {
-    let slug = tenant.slug.as_str();
-    let mut links = vec![
-        app.config
-            .keyed_hash("owner-spid", slug, &entry.guardian_fiscal_code),
-    ];
+    let mut links = vec![spid_identity(app, tenant, &entry.guardian_fiscal_code)];
     if let Some(email) = &entry.guardian_email {
-        links.push(app.config.keyed_hash("owner-email", slug, email));
+        links.push(email_identity(app, tenant, email));
     }
     links
 }

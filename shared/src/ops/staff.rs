@@ -186,7 +186,16 @@ pub async fn decide(
         {
             Ok(()) => {
                 tracing::info!(application = %next.id, status = to.code(), "decision recorded");
-                outbox::deliver_now(app, &mail).await;
+                outbox::deliver_now(
+                    app,
+                    &mail,
+                    outbox::InHand {
+                        tenant,
+                        application: &next,
+                        window: None,
+                    },
+                )
+                .await;
                 return Ok(next);
             }
             Err(StoreError::Conflict) => continue,

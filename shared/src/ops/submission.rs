@@ -97,7 +97,16 @@ pub async fn submit(
             Ok(()) => {
                 tracing::info!(application = %next.id, "application submitted");
                 super::documents::prepare_all(app, tenant, &next).await;
-                outbox::deliver_now(app, &letter).await;
+                outbox::deliver_now(
+                    app,
+                    &letter,
+                    outbox::InHand {
+                        tenant,
+                        application: &next,
+                        window: Some(&window),
+                    },
+                )
+                .await;
                 return Ok(next);
             }
             // Another code, or another look at what is stored now (a racing
