@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-1
 FUZZ_SEED := 20261123
 FUZZ_EXAMPLES := 20
 
-.PHONY: dev test venv tools lint build bench clean-venv
+.PHONY: dev test venv tools web lint build bench clean-venv
 
 $(STAMP): local/requirements.txt
 	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint, schemathesis)…"
@@ -28,13 +28,24 @@ tools:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
+## The portal (web/): npm packages from the lock file, then the static
+## build into web/dist. npm runs only when the lock file changed.
+WEB_STAMP := web/node_modules/.installed-$(shell sha256sum web/package-lock.json | cut -c1-12)
+$(WEB_STAMP): web/package-lock.json
+	@echo "Installing the portal's npm packages (bootstrap-italia, playwright-core, axe-core)…"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f web/node_modules/.installed-* && touch $@
+
+web: $(WEB_STAMP)
+	@node web/build.mjs
+
 ## Start the whole system locally on http://127.0.0.1:3000 (PORT overrides).
-dev: venv
+dev: venv web
 	cargo run --quiet -p local --bin devserver
 
 ## Run every test: formatting, lints, unit, handler and end-to-end tests
 ## against one emulator, and the template lint.
-test: venv tools
+test: venv tools web
 	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) bash local/test.sh
 
 ## Formatting and clippy only.

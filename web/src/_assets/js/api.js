@@ -1,0 +1,88 @@
+// The public contract (../shared/API.md), as the browser calls it: JSON
+// bodies, bearer tokens, ETag/If-Match versions, and errors in the
+// contract's shape turned into ApiError. Nothing here knows a page.
+
+export class ApiError extends Error {
+  constructor(status, body, headers) {
+    const e = (body && body.error) || {};
+    super(e.message || defaultMessage(status));
+    this.status = status;
+    this.code = e.code || (status === 0 ? "network" : "unexpected");
+    this.fields = Array.isArray(e.fields) ? e.fields : [];
+    this.detail = e;
+    this.retryAfter = headers ? Number(headers.get("retry-after")) || null : null;
+  }
+}
+
+function defaultMessage(status) {
+  if (status === 0) return "Connessione non riuscita: controlla la rete e riprova. I dati inseriti non sono andati persi.";
+  if (status >= 500) return "Il servizio non è disponibile in questo momento: riprova tra qualche minuto. I dati inseriti non sono andati persi.";
+  return "Richiesta non riuscita.";
+}
+
+/**
+ * Call `method path` under `/v1/{tenant}`. Options: body (JSON or a string
+ * with `contentType`), token, ifMatch (a version number).
+ * Returns { status, data, etag }; throws ApiError.
+ */
+export async function call(tenant, method, path, { body, token, ifMatch, contentType, raw = false } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
+  let payload;
+  if (body !== undefined) {
+    if (contentType) {
+      headers["Content-Type"] = contentType;
+      payload = body;
+    } else {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+  }
+  let response;
+  try {
+    response = await fetch(`/v1/${encodeURIComponent(tenant)}${path}`, { method, headers, body: payload, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, null, null);
+  }
+  if (raw && response.ok) return { status: response.status, text: await response.text(), response };
+  let data = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) throw new ApiError(response.status, data, response.headers);
+  const etag = response.headers.get("etag");
+  return { status: response.status, data, etag: etag ? Number(etag.replace(/"/g, "")) : null };
+}
+
+/** PUT a file to a presigned upload link (private storage). */
+export async function upload(url, file, contentType) {
+  let response;
+  try {
+    response = await fetch(url, { method: "PUT", headers: { "Content-Type": contentType }, body: file });
+  } catch {
+    throw new ApiError(0, null, null);
+  }
+  if (!response.ok) throw new ApiError(response.status, { error: { code: "upload_failed", message: "Caricamento del file non riuscito: riprova." } }, null);
+}
+
+/** The portal's deployment settings (SPID broker, staff sign-in). */
+export async function portalConfig() {
+  try {
+    const r = await fetch("/config.json", { cache: "no-store" });
+    return r.ok ? await r.json() : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The tenant from the page's path: /{tenant}/… */
+export function tenantFromPath() {
+  const m = location.pathname.match(/^\/([a-z0-9-]{2,40})(\/|$)/);
+  return m ? m[1] : null;
+}

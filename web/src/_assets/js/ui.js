@@ -1,0 +1,362 @@
+// What the parent portal and the staff back-office share: a safe DOM
+// builder (text is always text, never HTML), the page frame in Bootstrap
+// Italia's header and footer, form fields whose errors are tied to them,
+// and Italian formatting of dates, money and statuses.
+
+/** Build an element: h("p", { class: "x" }, "text", child, …). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+/** A Bootstrap Italia icon from the sprite, hidden from screen readers. */
+export function icon(name, cls = "") {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", `icon ${cls}`.trim());
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const use = document.createElementNS(SVG, "use");
+  use.setAttribute("href", `/_assets/bi/svg/sprites.svg#it-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+const tz = "Europe/Rome";
+export function fmtDateTime(s) {
+  if (!s) return "—";
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return "—";
+  return d.toLocaleString("it-IT", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+export function fmtDate(s) {
+  if (!s) return "—";
+  const [y, m, d] = String(s).split("-");
+  return d && m && y ? `${d}/${m}/${y}` : String(s);
+}
+export function euro(cents) {
+  if (cents === null || cents === undefined) return "—";
+  return (cents / 100).toLocaleString("it-IT", { style: "currency", currency: "EUR" });
+}
+
+export const STATUS = {
+  draft: ["Bozza", "bg-secondary"],
+  submitted: ["Inviata", "bg-primary"],
+  confirmed: ["Confermata", "bg-success"],
+  rejected: ["Respinta", "bg-danger"],
+  expired: ["Scaduta", "bg-dark"],
+  open: ["Aperta", "bg-success"],
+  scheduled: ["Programmata", "bg-secondary"],
+  closed: ["Chiusa", "bg-dark"],
+};
+export function badge(status) {
+  const [label, cls] = STATUS[status] || [status, "bg-secondary"];
+  return h("span", { class: `badge ${cls}` }, label);
+}
+
+export const SERVICES = {
+  refezione: "Refezione scolastica",
+  pre_post_scuola: "Pre e post scuola",
+  trasporto: "Trasporto scolastico",
+};
+
+/** An alert; `role=alert` for errors so screen readers announce them. */
+export function alert(kind, ...content) {
+  const role = kind === "danger" || kind === "warning" ? "alert" : "status";
+  return h("div", { class: `alert alert-${kind}`, role }, ...content);
+}
+
+/** Page frame: slim header, centre header with the tenant, main, footer. */
+export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
+  const main = h("main", { id: "contenuto", tabindex: "-1", class: "container my-4" });
+  const header = h(
+    "header",
+    { class: "it-header-wrapper" },
+    h(
+      "div",
+      { class: "it-header-slim-wrapper" },
+      h(
+        "div",
+        { class: "container" },
+        h(
+          "div",
+          { class: "row" },
+          h(
+            "div",
+            { class: "col-12" },
+            h(
+              "div",
+              { class: "it-header-slim-wrapper-content" },
+              h("span", { class: "d-lg-block navbar-brand" }, tenantName || "Comune"),
+              h("span", { class: "text-white small" }, area),
+            ),
+          ),
+        ),
+      ),
+    ),
+    h(
+      "div",
+      { class: "it-nav-wrapper" },
+      h(
+        "div",
+        { class: "it-header-center-wrapper" },
+        h(
+          "div",
+          { class: "container" },
+          h(
+            "div",
+            { class: "row" },
+            h(
+              "div",
+              { class: "col-12" },
+              h(
+                "div",
+                { class: "it-header-center-content-wrapper" },
+                h(
+                  "div",
+                  { class: "it-brand-wrapper" },
+                  h(
+                    "a",
+                    { href: homeHref },
+                    icon("pa"),
+                    h(
+                      "div",
+                      { class: "it-brand-text" },
+                      h("div", { class: "it-brand-title" }, tenantName || "Comune"),
+                      h("div", { class: "it-brand-tagline d-none d-md-block" }, "Iscrizioni ai servizi scolastici"),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  if (nav.length) {
+    header.append(
+      h("div", { class: "portal-navbar" }, h("div", { class: "container" }, h("nav", { "aria-label": "Menu principale" }, h("ul", { class: "nav" }, nav.map((n) => h("li", { class: "nav-item" }, n)))))),
+    );
+  }
+  const footer = h(
+    "footer",
+    { class: "it-footer" },
+    h(
+      "div",
+      { class: "it-footer-main" },
+      h(
+        "div",
+        { class: "container py-4" },
+        h("p", { class: "h5 text-white" }, tenantName || "Comune"),
+        h("p", { class: "text-white mb-0" }, "Iscrizioni ai servizi scolastici: refezione, pre e post scuola, trasporto."),
+      ),
+    ),
+    h(
+      "div",
+      { class: "it-footer-small-prints clearfix" },
+      h(
+        "div",
+        { class: "container" },
+        h(
+          "ul",
+          { class: "it-footer-small-prints-list list-inline mb-0 d-flex flex-column flex-md-row" },
+          h("li", { class: "list-inline-item" }, h("a", { href: "/privacy.html", "data-element": "privacy-policy-link" }, "Informativa privacy")),
+          h("li", { class: "list-inline-item" }, h("a", { href: "/dichiarazione-accessibilita.html", "data-element": "accessibility-link" }, "Dichiarazione di accessibilità")),
+          h("li", { class: "list-inline-item" }, h("a", { href: "/note-legali.html", "data-element": "legal-notes" }, "Note legali")),
+        ),
+      ),
+    ),
+  );
+  const skip = h("a", { class: "visually-hidden-focusable skiplink", href: "#contenuto" }, "Vai al contenuto");
+  document.body.replaceChildren(skip, header, main, footer);
+  return main;
+}
+
+/** Show a new page's content and move focus to its title. */
+export function show(main, title, ...content) {
+  const h1 = h("h1", { tabindex: "-1", class: "mb-4" }, title);
+  main.replaceChildren(h1);
+  append(main, content);
+  document.title = `${title} · Iscrizioni scolastiche`;
+  h1.focus();
+  return h1;
+}
+
+let uid = 0;
+/** An id unique in this page. */
+export function newId(prefix) {
+  uid += 1;
+  return `${prefix}-${uid}`;
+}
+
+/** Id of the input for a dotted field path of the contract. */
+export function fieldId(path) {
+  return `f-${path.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+}
+
+/**
+ * A labelled input for the dotted path `name`, with its hint and an error
+ * slot tied to it by aria-describedby.
+ */
+export function field({ name, label, type = "text", value = "", hint, required = false, autocomplete, inputmode, options, maxlength, attrs = {} }) {
+  const id = fieldId(name);
+  const hintId = `${id}-hint`;
+  const errId = `${id}-err`;
+  const describedBy = [hint ? hintId : null, errId].filter(Boolean).join(" ");
+  const labelText = [label, required ? h("span", { class: "visually-hidden" }, " (obbligatorio)") : null, required ? h("span", { "aria-hidden": "true" }, " *") : null];
+  let control;
+  if (type === "select") {
+    control = h(
+      "select",
+      { id, name, class: "form-select", "aria-describedby": describedBy, required, ...attrs },
+      options.map(([v, l]) => h("option", { value: v, selected: String(value ?? "") === v }, l)),
+    );
+    return h("div", { class: "select-wrapper mb-4", dataset: { field: name } }, h("label", { for: id }, labelText), control, hint ? h("small", { id: hintId, class: "form-text" }, hint) : null, h("div", { id: errId, class: "field-error", "aria-live": "polite" }));
+  }
+  if (type === "textarea") {
+    control = h("textarea", { id, name, class: "form-control", rows: 3, "aria-describedby": describedBy, maxlength, ...attrs });
+    control.value = value ?? "";
+  } else {
+    control = h("input", { id, name, type, class: "form-control", value: value ?? "", "aria-describedby": describedBy, required, autocomplete, inputmode, maxlength, ...attrs });
+  }
+  return h(
+    "div",
+    { class: "form-group mb-4", dataset: { field: name } },
+    h("label", { for: id, class: "active" }, labelText),
+    control,
+    hint ? h("small", { id: hintId, class: "form-text" }, hint) : null,
+    h("div", { id: errId, class: "field-error", "aria-live": "polite" }),
+  );
+}
+
+/** A fieldset of checkboxes or radios, one error slot for the group. */
+export function choices({ name, legend, type = "checkbox", items, checked = [], hint, required = false }) {
+  const id = fieldId(name);
+  const errId = `${id}-err`;
+  const hintId = `${id}-hint`;
+  return h(
+    "fieldset",
+    { class: "mb-4", id, dataset: { field: name }, "aria-describedby": [hint ? hintId : null, errId].filter(Boolean).join(" ") },
+    h("legend", { class: "fs-6 fw-semibold" }, legend, required ? h("span", { "aria-hidden": "true" }, " *") : null),
+    hint ? h("p", { id: hintId, class: "form-text" }, hint) : null,
+    items.map(([value, label], i) => {
+      const itemId = `${id}-${i}`;
+      return h(
+        "div",
+        { class: type === "radio" ? "form-check" : "form-check" },
+        h("input", { type, id: itemId, name, value, checked: checked.includes(value) }),
+        h("label", { for: itemId }, label),
+      );
+    }),
+    h("div", { id: errId, class: "field-error", "aria-live": "polite" }),
+  );
+}
+
+/** A single checkbox (declarations) with its error slot. */
+export function checkbox({ name, label, checked = false }) {
+  const id = fieldId(name);
+  const errId = `${id}-err`;
+  return h(
+    "div",
+    { class: "form-check mb-3", dataset: { field: name } },
+    h("input", { type: "checkbox", id, name, checked, "aria-describedby": errId }),
+    h("label", { for: id }, label),
+    h("div", { id: errId, class: "field-error", "aria-live": "polite" }),
+  );
+}
+
+/** Mark one field's error (or clear it with an empty message). */
+export function setFieldError(root, name, message) {
+  const id = fieldId(name);
+  const err = root.querySelector(`#${CSS.escape(id)}-err`);
+  const control = root.querySelector(`#${CSS.escape(id)}`);
+  if (err) err.textContent = message || "";
+  if (control) {
+    if (message) control.setAttribute("aria-invalid", "true");
+    else control.removeAttribute("aria-invalid");
+    control.classList.toggle("is-invalid", Boolean(message));
+  }
+  return Boolean(err);
+}
+
+export function clearFieldErrors(root) {
+  for (const el of root.querySelectorAll(".field-error")) el.textContent = "";
+  for (const el of root.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    el.classList.remove("is-invalid");
+  }
+}
+
+/**
+ * The error summary at the top of a form: the message, then each field's
+ * error as a link that focuses it (`onPick(field)` may first switch step).
+ */
+export function errorSummary(message, fields = [], labelOf = (f) => f, onPick = null) {
+  const box = h(
+    "div",
+    { class: "alert alert-danger", role: "alert", tabindex: "-1" },
+    h("p", { class: "fw-semibold mb-2" }, message),
+    fields.length
+      ? h(
+          "ul",
+          { class: "mb-0" },
+          fields.map((f) =>
+            h(
+              "li",
+              {},
+              h(
+                "a",
+                {
+                  href: `#${fieldId(f.field)}`,
+                  onclick: (e) => {
+                    e.preventDefault();
+                    if (onPick) onPick(f.field);
+                    const el = document.getElementById(fieldId(f.field));
+                    const target = el && el.tagName === "FIELDSET" ? el.querySelector("input") : el;
+                    if (target) target.focus();
+                  },
+                },
+                `${labelOf(f.field)}: ${f.message}`,
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+  return box;
+}
+
+/** Turn a button into a busy one while `work` runs (no double submits). */
+export async function busy(button, work) {
+  if (button.disabled) return undefined;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+/** Load Bootstrap Italia's fonts (Titillium Web) from the shipped files. */
+export function loadFonts() {
+  if (window.bootstrap && typeof window.bootstrap.loadFonts === "function") {
+    window.bootstrap.loadFonts("/_assets/bi/fonts");
+  }
+}

@@ -1,0 +1,174 @@
+// Browser tests' support: a dev server (the same binary as `make dev`) on a
+// free port against the run's emulator, Debian's Chromium driven by
+// playwright-core, axe-core on every page, screenshots kept as artifacts in
+// target/e2e, and the local mail outbox.
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { checkChar } from "../src/_assets/js/checks.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, "..", "..");
+export const out = process.env.E2E_OUT || join(root, "target", "e2e");
+mkdirSync(join(out, "screenshots"), { recursive: true });
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on("error", fail);
+  });
+}
+
+/** Start the dev server; resolves to { base, stop }. */
+export async function startStack(name) {
+  const target = process.env.CARGO_TARGET_DIR || join(root, "target");
+  const bin = process.env.DEVSERVER_BIN || join(target, "debug", "devserver");
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: build it with cargo build -p local --bin devserver`);
+  const port = await freePort();
+  const log = join(out, `devserver-${name}.log`);
+  writeFileSync(log, "");
+  const child = spawn(bin, [], {
+    env: { ...process.env, PORT: String(port), RUST_LOG: process.env.RUST_LOG || "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (d) => appendFileSync(log, d));
+  child.stderr.on("data", (d) => appendFileSync(log, d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i += 1) {
+    if (child.exitCode !== null) throw new Error(`the dev server stopped; see ${log}`);
+    try {
+      const r = await fetch(`${base}/v1/demo/windows`);
+      if (r.ok) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    stop: () =>
+      new Promise((ok) => {
+        if (child.exitCode !== null) return ok();
+        child.on("exit", () => ok());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Debian's Chromium, headless, with the flags this machine needs. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1366, height: 900 };
+
+/** A new page that fails the test on any uncaught page error. */
+export async function newPage(browser, viewport, errors) {
+  const context = await browser.newContext({ viewport, locale: "it-IT", timezoneId: "Europe/Rome", acceptDownloads: true });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+const axeSource = readFileSync(join(root, "web", "node_modules", "axe-core", "axe.min.js"), "utf8");
+const axeLog = join(out, "axe.jsonl");
+
+/**
+ * Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now;
+ * records the result in target/e2e/axe.jsonl and returns the violations.
+ */
+export async function axe(page, label) {
+  const defined = await page.evaluate(() => typeof window.axe !== "undefined");
+  if (!defined) await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  const violations = result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+  }));
+  appendFileSync(axeLog, `${JSON.stringify({ label, url: new URL(page.url()).pathname, violations, passes: result.passes.length, incomplete: result.incomplete.length })}\n`);
+  return violations;
+}
+
+let shotNo = 0;
+/** A full-page screenshot in target/e2e/screenshots. */
+export async function shot(page, name) {
+  shotNo += 1;
+  const file = join(out, "screenshots", `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Every message the local mail service accepted. */
+export async function outbox(base) {
+  const r = await fetch(`${base}/_local/outbox`);
+  return (await r.json()).messages;
+}
+
+/** The newest 6-digit code mailed to `email`. */
+export async function latestCode(base, email) {
+  for (let i = 0; i < 50; i += 1) {
+    const mails = (await outbox(base)).filter((m) => m.to.includes(email) && /Codice di sicurezza/.test(m.subject));
+    const last = mails.at(-1);
+    const m = last && last.text.match(/\b(\d{6})\b/);
+    if (m) return m[1];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no code mailed to ${email}`);
+}
+
+/** The temporary password mailed to `email`. */
+export async function temporaryPassword(base, email) {
+  for (let i = 0; i < 50; i += 1) {
+    const mails = (await outbox(base)).filter((m) => m.to.includes(email) && /password/i.test(m.subject + m.text));
+    for (const m of mails.reverse()) {
+      const found = m.text.match(/^Password: (\S+)$/m);
+      if (found) return found[1];
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no password mailed to ${email}`);
+}
+
+const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const MONTHS = "ABCDEHLMPRST";
+/** A random, valid fiscal code of someone born on `birth` (YYYY-MM-DD). */
+export function fiscalCode(birth = "2018-03-14", female = true) {
+  const [y, m, d] = birth.split("-").map(Number);
+  let s = "";
+  for (let i = 0; i < 6; i += 1) s += LETTERS[Math.floor(Math.random() * 26)];
+  s += String(y % 100).padStart(2, "0") + MONTHS[m - 1] + String(female ? d + 40 : d).padStart(2, "0") + "A662";
+  return s + checkChar(s);
+}
+
+/** A unique address on the example domain. */
+export function email(tag) {
+  return `${tag}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}@example.it`;
+}
