@@ -250,7 +250,7 @@ function emailVerification({ email = "", onDone }) {
   );
   const codeForm = h(
     "form",
-    { method: "post", novalidate: true, hidden: true },
+    { method: "post", novalidate: true, hidden: true, class: "mt-5" },
     field({ name: "code", label: "Codice di sicurezza", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, required: true, hint: "Il codice è nell’email «Codice di sicurezza»: vale 10 minuti." }),
     h("div", { class: "step-actions" },
       h("button", { type: "submit", class: "btn btn-primary" }, "Conferma"),
@@ -723,10 +723,12 @@ async function formStep(id, step) {
   step = Math.min(Math.max(step, 1), STEPS.length);
   let app = null;
   let version = null;
-  let body = localForm(id);
+  // What this tab kept, without its bookkeeping.
+  let { _version: keptVersion, ...kept } = localForm(id) || {};
+  let body = Object.keys(kept).length ? kept : null;
   if (id !== "nuova") {
     ({ app, version } = await loadApp(id));
-    if (!body || body._version !== app.version) body = bodyOf(app);
+    if (!body || keptVersion !== app.version) body = bodyOf(app);
     if (!["draft", "submitted"].includes(app.status)) return go(`domande/${id}`, { replace: true });
   } else if (!body) {
     return go("nuova-iscrizione", { replace: true });
@@ -736,22 +738,17 @@ async function formStep(id, step) {
 
   const steppers = h(
     "nav",
-    { class: "steppers", "aria-label": "Passi della domanda" },
+    { class: "form-steps", "aria-label": "Passi della domanda" },
+    h("p", { class: "form-steps-index mb-1" }, `Passo ${step} di ${STEPS.length}`),
     h(
-      "div",
-      { class: "steppers-header" },
-      h(
-        "ol",
-        { class: "list-unstyled d-flex flex-wrap gap-3 mb-0" },
-        STEPS.map((label, i) =>
-          h("li", { class: i + 1 === step ? "active fw-bold" : i + 1 < step ? "confirmed" : "" },
-            i + 1 === step ? h("span", { "aria-current": "step" }, `${i + 1}. ${label}`) : h("a", { href: `${base}domande/${id}/passo/${i + 1}` }, `${i + 1}. ${label}`)),
-        ),
+      "ol",
+      {},
+      STEPS.map((label, i) =>
+        h("li", { class: i + 1 === step ? "current" : "" },
+          i + 1 === step ? h("span", { "aria-current": "step" }, label) : h("a", { href: `${base}domande/${id}/passo/${i + 1}` }, label)),
       ),
-      h("span", { class: "steppers-index", "aria-hidden": "true" }, `${step}/${STEPS.length}`),
     ),
-    h("div", { class: "progress mt-2", role: "progressbar", "aria-label": "Avanzamento della domanda", "aria-valuenow": step, "aria-valuemin": 1, "aria-valuemax": STEPS.length, "aria-valuetext": `Passo ${step} di ${STEPS.length}` },
-      h("div", { class: "progress-bar", style: `width: ${(step / STEPS.length) * 100}%` })),
+    h("div", { class: "progress", "aria-hidden": "true" }, h("div", { class: "progress-bar", style: `width: ${(step / STEPS.length) * 100}%` })),
   );
 
   const v = (p) => getPath(body, p) ?? "";
@@ -945,6 +942,9 @@ async function formStep(id, step) {
         await save();
         if (then) then();
       } catch (e) {
+        // A first draft needs both names and fiscal codes: until then the
+        // parent moves on, and the input stays in this tab.
+        if (then && !app && e.code === "incomplete" && step < STEPS.length) return then();
         handleSaveError(e);
       }
     });
@@ -999,7 +999,10 @@ async function formStep(id, step) {
       if (p) problems.push({ field: el.name, message: p });
     }
     if (problems.length) return showErrors("Controlla i campi indicati.", problems);
-    trySave(nextButton, () => go(step < STEPS.length ? `domande/${app.id}/passo/${step + 1}` : `domande/${app.id}/riepilogo`));
+    trySave(nextButton, () => {
+      const at = app ? app.id : id;
+      go(step < STEPS.length ? `domande/${at}/passo/${step + 1}` : `domande/${at}/riepilogo`);
+    });
   });
 
   show(
@@ -1142,7 +1145,8 @@ async function status(id) {
         h("dt", {}, "Ultima modifica"), h("dd", {}, fmtDateTime(app.updated_at)),
         h("dt", {}, "Invio"), h("dd", {}, fmtDateTime(app.submitted_at)),
         h("dt", {}, "Decisione"), h("dd", {}, fmtDateTime(app.decided_at)),
-        app.user_code ? [h("dt", {}, "Codice utente"), h("dd", {}, app.user_code)] : null),
+        app.user_code ? [h("dt", {}, "Codice utente"), h("dd", {}, app.user_code)] : null,
+        app.fee_band ? [h("dt", {}, "Fascia tariffaria"), h("dd", {}, `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)} a pasto`)] : null),
     ),
     docs,
     h(
