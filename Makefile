@@ -20,13 +20,18 @@ $(STAMP): local/requirements.txt
 
 venv: $(STAMP)
 
-## System tools the tests use: pdftotext (Debian's poppler-utils) reads the
-## PDFs back. Installed when missing (the machines run as root).
+## System tools the tests use, from Debian's packages, installed when
+## missing (the machines run as root): pdftotext (poppler-utils) reads the
+## PDFs back; chromium runs the portal's browser tests.
 tools:
-	@command -v pdftotext >/dev/null 2>&1 || { \
-	  echo "Installing poppler-utils (pdftotext)…"; \
+	@missing=""; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## The portal (web/): npm packages from the lock file, then the static
 ## build into web/dist. npm runs only when the lock file changed.

@@ -50,10 +50,28 @@ cargo test --workspace --quiet 2>&1 | tee target/test-output.log
 echo "== contract fuzzing"
 bash local/fuzz.sh
 
+echo "== browser tests (Debian's Chromium, 375 px parent journey, desktop staff decision, axe-core)"
+rm -rf target/e2e
+cargo build --quiet -p local --bin devserver
+if (cd web && E2E_OUT="$PWD/../target/e2e" node --test --test-concurrency=1 --test-reporter=tap tests/) 2>&1 | tee target/e2e-output.log; then
+  e2e_status=0
+else
+  e2e_status=1
+fi
+python3 - <<'PY'
+import json
+rows = [json.loads(l) for l in open("target/e2e/axe.jsonl", encoding="utf-8")]
+bad = sum(len(r["violations"]) for r in rows)
+print(f"axe-core: {len(rows)} page states checked, {bad} violations")
+PY
+echo "screenshots: target/e2e/screenshots/"
+[ "$e2e_status" = 0 ] || { echo "browser tests failed" >&2; exit 1; }
+
 echo "== log scan"
 "$venv/bin/python" local/log_scan.py "$TEST_LOG_DIR" target/fuzz/devserver.log
 
 # One closing line for the whole run (cargo prints one per test binary,
 # the last of which is often an empty doc-test run).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "total: %d passed, %d failed\n", p, f }' target/test-output.log
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "total: %d passed, %d failed\n", p, f }' target/test-output.log target/e2e-output.log

@@ -7,7 +7,7 @@
 // page in every state reached; screenshots go to target/e2e/screenshots.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, launch, newPage, PHONE, axe, shot, outbox, latestCode, temporaryPassword, fiscalCode, email } from "./support.mjs";
+import { startStack, launch, newPage, PHONE, axe, shot, outbox, latestCode, temporaryPassword, fiscalCode, email, remember } from "./support.mjs";
 
 let stack;
 let browser;
@@ -246,7 +246,7 @@ async function journey(page) {
   await page.locator("#f-new-err").filter({ hasText: "almeno 10 caratteri" }).waitFor();
   await accessible(page, "forced password change, weak");
   await shot(page, "parent-12-password-change");
-  await page.getByLabel(L("Nuova password")).fill("Mensa-Scuola-2026");
+  await page.getByLabel(L("Nuova password")).fill(remember("Mensa-Scuola-2026"));
   await page.getByLabel(L("Ripeti la nuova password")).fill("Mensa-Scuola-2026");
   await page.getByRole("button", { name: "Salva la nuova password" }).click();
   // Back where the session expired, with what was typed.

@@ -14,6 +14,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, "..", "..");
 export const out = process.env.E2E_OUT || join(root, "target", "e2e");
 mkdirSync(join(out, "screenshots"), { recursive: true });
+// Under `make test` the dev servers log where the log scan looks, and every
+// secret the browser tests use is recorded for it (as the Rust tests do).
+const logDir = process.env.TEST_LOG_DIR || out;
+mkdirSync(logDir, { recursive: true });
+
+/** Record a secret (email, fiscal code, code, password) for the log scan. */
+export function remember(secret) {
+  if (process.env.TEST_LOG_DIR) appendFileSync(join(process.env.TEST_LOG_DIR, "e2e.secrets"), `${secret}\n`);
+  return secret;
+}
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -32,7 +42,7 @@ export async function startStack(name) {
   const bin = process.env.DEVSERVER_BIN || join(target, "debug", "devserver");
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build it with cargo build -p local --bin devserver`);
   const port = await freePort();
-  const log = join(out, `devserver-${name}.log`);
+  const log = join(logDir, `e2e-devserver-${name}.log`);
   writeFileSync(log, "");
   const child = spawn(bin, [], {
     env: { ...process.env, PORT: String(port), RUST_LOG: process.env.RUST_LOG || "info" },
@@ -138,7 +148,7 @@ export async function latestCode(base, email) {
     const mails = (await outbox(base)).filter((m) => m.to.includes(email) && /Codice di sicurezza/.test(m.subject));
     const last = mails.at(-1);
     const m = last && last.text.match(/\b(\d{6})\b/);
-    if (m) return m[1];
+    if (m) return remember(m[1]);
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no code mailed to ${email}`);
@@ -150,7 +160,7 @@ export async function temporaryPassword(base, email) {
     const mails = (await outbox(base)).filter((m) => m.to.includes(email) && /password/i.test(m.subject + m.text));
     for (const m of mails.reverse()) {
       const found = m.text.match(/^Password: (\S+)$/m);
-      if (found) return found[1];
+      if (found) return remember(found[1]);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -165,10 +175,10 @@ export function fiscalCode(birth = "2018-03-14", female = true) {
   let s = "";
   for (let i = 0; i < 6; i += 1) s += LETTERS[Math.floor(Math.random() * 26)];
   s += String(y % 100).padStart(2, "0") + MONTHS[m - 1] + String(female ? d + 40 : d).padStart(2, "0") + "A662";
-  return s + checkChar(s);
+  return remember(s + checkChar(s));
 }
 
 /** A unique address on the example domain. */
 export function email(tag) {
-  return `${tag}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}@example.it`;
+  return remember(`${tag}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}@example.it`);
 }

@@ -844,6 +844,13 @@ async function formStep(id, step) {
     return wrap;
   }
 
+  // Every save needs the privacy notice taken in (a renewal starts without it).
+  if (step !== 5 && !getPath(body, "declarations.privacy")) {
+    form.append(
+      checkbox({ name: "declarations.privacy", label: "Ho preso visione dell’informativa sul trattamento dei dati personali (art. 13 GDPR)", checked: false }),
+      h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, "Informativa privacy (si apre in una nuova scheda)")),
+    );
+  }
   form.append(...sections[step]());
   const msg = h("div", { "aria-live": "polite", class: "mt-3" });
   const saveButton = h("button", { type: "button", class: "btn btn-outline-primary" }, "Salva bozza");
@@ -900,7 +907,7 @@ async function formStep(id, step) {
     for (const f of fields) setFieldError(form, f.field, f.message);
     const box = errorSummary(message, fields, labelOf, (path) => {
       const s = stepOf(path);
-      if (s !== step) go(`domande/${id}/passo/${s}`);
+      if (s !== step && !form.querySelector(`#${CSS.escape(fieldId(path))}`)) go(`domande/${id}/passo/${s}`);
     });
     msg.replaceChildren(box);
     box.focus();
