@@ -4,10 +4,12 @@
 
 pub mod emulator;
 pub mod faults;
+pub mod oidc;
 pub mod registry;
 pub mod seed;
 pub mod server;
 pub mod template;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

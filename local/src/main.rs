@@ -59,9 +59,10 @@ async fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     println!(
-        "\nLocal stack ready: http://{}  (tenant `demo`; emulator at {emulator_url})\n\
-Try: curl http://{}/v1/demo/windows\nMails: http://{}/_local/outbox\nCtrl-C stops everything.\n",
-        running.addr, running.addr, running.addr
+        "\nLocal stack ready: http://{a}  (tenant `demo`; emulator at {emulator_url})\n\
+Parent portal: http://{a}/demo/\nStaff back-office: http://{a}/demo/staff/\n\
+API: curl http://{a}/v1/demo/windows\nMails: http://{a}/_local/outbox\nCtrl-C stops everything.\n",
+        a = running.addr
     );
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

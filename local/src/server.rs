@@ -120,12 +120,15 @@ pub fn oidc_provider(base: &str) -> OidcProvider {
 }
 
 pub struct State {
-    app: App,
+    pub(crate) app: App,
     router: Router,
     emulator_url: String,
     staff: LocalIdp,
-    oidc: LocalIdp,
-    base: String,
+    pub(crate) oidc: LocalIdp,
+    /// This server's origin, e.g. `http://127.0.0.1:3000`.
+    pub(crate) base: String,
+    /// The SPID/CIE stand-in's authorization codes not yet exchanged.
+    pub(crate) codes: crate::oidc::Codes,
 }
 
 impl State {
@@ -144,6 +147,7 @@ impl State {
             staff,
             oidc,
             base,
+            codes: crate::oidc::Codes::default(),
         }
     }
 }
@@ -210,8 +214,9 @@ fn local_error(err: &Error, request_id: &str) -> HyperResponse {
     to_hyper(response)
 }
 
-/// Query string to the map API Gateway gives (repeated keys kept).
-fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
+/// Query string (or form body) to the map API Gateway gives (repeated keys
+/// kept, `+` is a space).
+pub(crate) fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -221,6 +226,20 @@ fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
     map
 }
 
+/// The portal's files, and its configuration for this stack.
+fn portal(state: &State, path: &str, head: bool) -> HyperResponse {
+    if path == "/config.json" {
+        return to_hyper(json(200, &crate::web::config(&state.base)));
+    }
+    let root = crate::workspace_root().join("web/dist");
+    if !root.join("portal.html").is_file() {
+        return crate::web::not_built();
+    }
+    let csp = crate::web::content_security_policy(&state.emulator_url);
+    crate::web::serve(&root, path, &csp, head)
+        .unwrap_or_else(|| local_error(&Error::RouteNotFound, &new_request_id()))
+}
+
 async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
     let request_id = new_request_id();
     let method = req.method().as_str().to_owned();
@@ -228,6 +247,9 @@ async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
     if let Some(local) = path.strip_prefix("/_local/") {
         let local = local.to_owned();
         return local_endpoint(state, req, &method, &local, &request_id).await;
+    }
+    if !(path == "/v1" || path.starts_with("/v1/")) && (method == "GET" || method == "HEAD") {
+        return portal(state, &path, method == "HEAD");
     }
     let (route_key, params, handler) = match state.router.find(&method, &path) {
         Match::Found(route, params) => (route.route_key.clone(), params, route.handler),
@@ -286,20 +308,15 @@ struct IdTokenRequest {
     family_name: Option<String>,
 }
 
+/// The claim's value is taken as given (`TINIT-` included).
 fn id_token(state: &State, body: IdTokenRequest) -> Result<HttpResponse, Error> {
     let now = state.app.clock.now().unix_timestamp();
-    let provider = oidc_provider(&state.base);
-    let token = state.oidc.sign(&json!({
-        "iss": provider.issuer,
-        "aud": provider.client_id,
-        "sub": shared::ops::random_id("spid")?,
-        "iat": now,
-        "exp": now + 300,
-        "jti": shared::ops::random_id("jti")?,
-        "https://attributes.eid.gov.it/fiscal_number": body.fiscal_number,
-        "given_name": body.given_name,
-        "family_name": body.family_name,
-    }))?;
+    let who = crate::oidc::Identity {
+        fiscal_number: body.fiscal_number,
+        given_name: body.given_name,
+        family_name: body.family_name,
+    };
+    let token = crate::oidc::sign_id_token(&state.oidc, &state.base, now, &who, None)?;
     Ok(json(200, &json!({ "id_token": token })))
 }
 
@@ -312,6 +329,30 @@ async fn read_json<T: for<'de> Deserialize<'de>>(
         .map_err(|_| Error::PayloadTooLarge)?
         .to_bytes();
     serde_json::from_slice(&bytes).map_err(|_| Error::InvalidJson)
+}
+
+/// An `application/x-www-form-urlencoded` body (at most 64 KiB), as
+/// `query_map` reads a query string.
+async fn read_form(req: hyper::Request<Incoming>) -> Result<HashMap<String, Vec<String>>, Error> {
+    let is_form = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(Error::UnsupportedMediaType);
+    }
+    let bytes = Limited::new(req.into_body(), 64 * 1024)
+        .collect()
+        .await
+        .map_err(|_| Error::PayloadTooLarge)?
+        .to_bytes();
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::UnsupportedMediaType)?;
+    Ok(query_map(Some(text)))
 }
 
 async fn local_endpoint(
@@ -335,6 +376,11 @@ async fn local_endpoint(
             Err(e) => Err(e),
         },
         ("GET", "oidc/jwks.json") => Ok(json(200, &state.oidc.jwks)),
+        ("GET", "oidc/authorize") => Ok(crate::oidc::authorize_page(state, req.uri().query())),
+        ("POST", "oidc/authorize") => {
+            Ok(crate::oidc::authorize_submit(state, read_form(req).await))
+        }
+        ("POST", "oidc/token") => Ok(crate::oidc::token(state, read_form(req).await)),
         ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
             .await
             .map(|report| json(200, &report)),

@@ -7,7 +7,9 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CorsConfiguration, CorsRule, CreateBucketConfiguration,
+};
 
 use super::Clients;
 use super::dynamo::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
@@ -82,11 +84,22 @@ pub async fn ensure_table(clients: &Clients, table: &str) -> Result<(), String> 
     Ok(())
 }
 
-/// Create the private bucket.
+/// Create the private bucket, and let browsers upload to it.
 pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), String> {
-    if clients.s3.head_bucket().bucket(bucket).send().await.is_ok() {
-        return Ok(());
+    if clients
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .is_err()
+    {
+        create_bucket(clients, bucket).await?;
     }
+    ensure_bucket_cors(clients, bucket).await
+}
+
+async fn create_bucket(clients: &Clients, bucket: &str) -> Result<(), String> {
     // Outside us-east-1 S3 wants the region as the location constraint.
     let region = clients
         .s3
@@ -106,6 +119,37 @@ pub async fn ensure_bucket(clients: &Clients, bucket: &str) -> Result<(), String
         .send()
         .await
         .map_err(|e| format!("create bucket: {}", super::describe(&e)))?;
+    Ok(())
+}
+
+/// The portal PUTs attachments straight to presigned URLs of the bucket,
+/// from another origin than the emulator's: the browser needs CORS. Any
+/// origin, because the local stack runs on any port; the SAM template
+/// allows only the portal's origin in AWS. Set every time (the same
+/// configuration, so still idempotent).
+async fn ensure_bucket_cors(clients: &Clients, bucket: &str) -> Result<(), String> {
+    let rule = CorsRule::builder()
+        .allowed_methods("PUT")
+        .allowed_methods("GET")
+        .allowed_methods("HEAD")
+        .allowed_origins("*")
+        .allowed_headers("*")
+        .expose_headers("ETag")
+        .max_age_seconds(300)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let cors = CorsConfiguration::builder()
+        .cors_rules(rule)
+        .build()
+        .map_err(|e| e.to_string())?;
+    clients
+        .s3
+        .put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(cors)
+        .send()
+        .await
+        .map_err(|e| format!("bucket cors: {}", super::describe(&e)))?;
     Ok(())
 }
 
