@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { startStack, launch, newPage, DESKTOP, PHONE, axe, shot, outbox, latestCode, fiscalCode, email } from "./support.mjs";
 
 const T = "demo";
@@ -221,10 +222,45 @@ describe("staff back-office", () => {
     await shot(page, "staff-05-rejected");
   });
 
+  it("pages through the list, and the page survives a visit to the detail", async () => {
+    // One application a page (the API's `limit`), so that two pages exist.
+    const onePerPage = (route) => {
+      const u = new URL(route.request().url());
+      u.searchParams.set("limit", "1");
+      route.continue({ url: u.toString() });
+    };
+    await page.route((u) => u.pathname === `/v1/${T}/staff/applications`, onePerPage);
+    await page.getByRole("link", { name: "Domande", exact: true }).click();
+    await heading(page, "Domande d'iscrizione");
+    await page.getByLabel("Periodo di iscrizione").selectOption(WINDOW);
+    await page.getByRole("button", { name: "Filtra" }).click();
+    await page.waitForURL((u) => u.searchParams.get("window_id") === WINDOW && !u.searchParams.has("status"));
+    const caption = page.locator("table caption");
+    await caption.waitFor();
+    assert.match(await caption.innerText(), /pagina 1$/);
+    assert.equal(await page.getByRole("button", { name: "Pagina precedente" }).count(), 0);
+    const firstRow = await page.locator("tbody tr").first().innerText();
+    await page.getByRole("button", { name: "Pagina successiva" }).click();
+    await page.locator("table caption", { hasText: "pagina 2" }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "risultati");
+    const secondRow = await page.locator("tbody tr").first().innerText();
+    assert.notEqual(secondRow, firstRow);
+    assert.ok(!page.url().includes("cursor"), "cursors stay out of the URL");
+    await noViolations(page, "staff list page 2");
+    await page.getByRole("link", { name: /^Apri la domanda/ }).first().click();
+    await heading(page, "Domanda d'iscrizione");
+    await page.goBack();
+    await page.locator("table caption", { hasText: "pagina 2" }).waitFor();
+    await page.getByRole("button", { name: "Pagina precedente" }).click();
+    await page.locator("table caption", { hasText: "pagina 1" }).waitFor();
+    assert.equal(await page.locator("tbody tr").first().innerText(), firstRow);
+    await page.unroute((u) => u.pathname === `/v1/${T}/staff/applications`, onePerPage);
+  });
+
   it("creates a window (after the API's field error), extends it and refuses to close it before it opens", async () => {
-    await page.getByRole("link", { name: "Periodi" }).click();
+    await page.getByRole("link", { name: "Periodi", exact: true }).click();
     await heading(page, "Periodi di iscrizione");
-    assert.equal(await page.getByRole("link", { name: "Periodi" }).getAttribute("aria-current"), "page");
+    assert.equal(await page.getByRole("link", { name: "Periodi", exact: true }).getAttribute("aria-current"), "page");
     await page.locator(`tr[data-window="${WINDOW}"]`).waitFor();
     await noViolations(page, "staff windows");
     await shot(page, "staff-06-windows");
@@ -302,7 +338,7 @@ describe("staff back-office", () => {
   });
 
   it("imports a roster with one good and one bad line", async () => {
-    await page.getByRole("link", { name: "Anagrafiche" }).click();
+    await page.getByRole("link", { name: "Anagrafiche", exact: true }).click();
     await heading(page, "Anagrafiche dell'anno precedente");
     assert.match(await page.locator("#f-file-hint").innerText(), new RegExp(ROSTER_HEADER));
     await noViolations(page, "staff import");
@@ -366,7 +402,7 @@ describe("staff back-office", () => {
     assert.equal(new URL(page.url()).pathname, "/demo/staff/periodi");
 
     // Back and forward through the history re-render the pages.
-    await page.getByRole("link", { name: "Anagrafiche" }).click();
+    await page.getByRole("link", { name: "Anagrafiche", exact: true }).click();
     await heading(page, "Anagrafiche dell'anno precedente");
     await page.goBack();
     await heading(page, "Periodi di iscrizione");
@@ -381,6 +417,54 @@ describe("staff back-office", () => {
     await page.goto(`${stack.base}/${T}/staff/non-esiste`);
     await heading(page, "Pagina non trovata");
     await noViolations(page, "staff unknown page");
+  });
+
+  it("signs in through Cognito's hosted UI with PKCE (stand-in on the same origin)", async () => {
+    const hosted = `${stack.base}/_fake-cognito`;
+    const r = await fetch(`${stack.base}/_local/staff-token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ tenant: T }) });
+    const { token } = await r.json();
+    const p = await newPage(browser, DESKTOP, errors);
+    await p.route("**/config.json", (route) => route.fulfill({ json: { staff_sign_in: { kind: "cognito", hosted_ui: `${hosted}/`, client_id: "staff-client" } } }));
+    let authorize;
+    await p.route(`${hosted}/oauth2/authorize**`, (route) => {
+      authorize = new URL(route.request().url()).searchParams;
+      route.fulfill({ status: 302, headers: { location: `${stack.base}/${T}/staff/accesso?code=the-code&state=${authorize.get("state")}` } });
+    });
+    let exchange;
+    await p.route(`${hosted}/oauth2/token`, (route) => {
+      exchange = { method: route.request().method(), type: route.request().headers()["content-type"], body: new URLSearchParams(route.request().postData()) };
+      route.fulfill({ json: { id_token: token, access_token: "unused", token_type: "Bearer", expires_in: 3600 } });
+    });
+    await p.goto(`${stack.base}/${T}/staff/periodi`);
+    await heading(p, "Accesso al back-office");
+    await noViolations(p, "staff sign-in cognito");
+    await p.getByRole("button", { name: "Accedi con l'account del Comune" }).click();
+    await heading(p, "Periodi di iscrizione");
+    assert.equal(new URL(p.url()).pathname, "/demo/staff/periodi");
+    assert.equal(new URL(p.url()).search, "");
+    assert.equal(authorize.get("response_type"), "code");
+    assert.equal(authorize.get("client_id"), "staff-client");
+    assert.equal(authorize.get("redirect_uri"), `${stack.base}/${T}/staff/accesso`);
+    assert.equal(authorize.get("scope"), "openid email");
+    assert.equal(authorize.get("code_challenge_method"), "S256");
+    assert.equal(exchange.method, "POST");
+    assert.match(exchange.type, /application\/x-www-form-urlencoded/);
+    assert.equal(exchange.body.get("grant_type"), "authorization_code");
+    assert.equal(exchange.body.get("code"), "the-code");
+    assert.equal(exchange.body.get("client_id"), "staff-client");
+    assert.equal(exchange.body.get("redirect_uri"), `${stack.base}/${T}/staff/accesso`);
+    const verifier = exchange.body.get("code_verifier");
+    assert.equal(createHash("sha256").update(verifier).digest("base64url"), authorize.get("code_challenge"));
+    assert.equal(await p.evaluate(() => sessionStorage.getItem("staff-token:demo")), token);
+    // The code is gone from the history too.
+    assert.ok(!(await p.evaluate(() => location.href)).includes("the-code"));
+
+    // A forged state is refused.
+    await p.goto(`${stack.base}/${T}/staff/accesso?code=other&state=forged`);
+    await p.getByText(/Accesso non riuscito/).waitFor();
+    assert.equal(new URL(p.url()).search, "");
+    await noViolations(p, "staff sign-in cognito refused");
+    await p.context().close();
   });
 
   it("is usable on a phone", async () => {

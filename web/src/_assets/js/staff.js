@@ -666,7 +666,7 @@ function renderDetail(app, notice) {
   const feedback = h("div", { class: "staff-feedback" });
 
   const addressText = address
-    ? [address.street, [address.postal_code, address.city].filter(Boolean).join(" "), address.province ? `(${address.province})` : null].filter(Boolean).join(", ")
+    ? [address.street, [address.postal_code, address.city, address.province ? `(${address.province})` : null].filter(Boolean).join(" ")].filter(Boolean).join(", ")
     : null;
   const days = Array.isArray(service.days) ? service.days.map((d) => DAYS[d] || d).join(", ") : null;
   const isee = app.isee;
@@ -1064,7 +1064,7 @@ function newWindowForm(ctx) {
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Crea il periodo");
   const form = h(
     "form",
-    { novalidate: true, "aria-labelledby": "nuovo-periodo" },
+    { novalidate: true, class: "staff-form", "aria-labelledby": "nuovo-periodo" },
     summary,
     field({
       name: "service",
@@ -1147,7 +1147,7 @@ function viewImport() {
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Importa");
   const form = h(
     "form",
-    { novalidate: true, "aria-label": "Importa le anagrafiche" },
+    { novalidate: true, class: "staff-form", "aria-label": "Importa le anagrafiche" },
     field({
       name: "file",
       label: "File CSV delle anagrafiche",
