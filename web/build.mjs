@@ -1,7 +1,7 @@
 // Builds the portal into web/dist: our pages and modules from web/src, and
 // Bootstrap Italia's compiled files (CSS, bundle, fonts, icon sprite) from
 // npm, unchanged. No bundler: the pages load native ES modules.
-import { cpSync, rmSync, mkdirSync, existsSync } from "node:fs";
+import { cpSync, rmSync, mkdirSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,7 +14,18 @@ if (!existsSync(bi)) {
 }
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-cpSync(join(here, "src"), dist, { recursive: true });
+const pages = join(here, "src", "pages");
+cpSync(join(here, "src"), dist, { recursive: true, filter: (p) => !p.startsWith(pages) });
+// The static pages (home, privacy, accessibility, legal notes) share one
+// frame: each file of src/pages is `<!-- title: … -->` and its content.
+const leadingComment = /^<!--\s*(.*?)\s*-->\n/;
+const layout = readFileSync(join(pages, "_layout.html"), "utf8").replace(leadingComment, "");
+for (const name of readdirSync(pages).filter((f) => f.endsWith(".html") && !f.startsWith("_"))) {
+  const text = readFileSync(join(pages, name), "utf8");
+  const title = (text.match(leadingComment) || [])[1]?.replace(/^title:\s*/, "");
+  if (!title) throw new Error(`src/pages/${name} must start with <!-- title: … -->`);
+  writeFileSync(join(dist, name), layout.replace("{{title}}", title).replace("{{content}}", text.replace(leadingComment, "")));
+}
 for (const part of ["css", "js", "fonts", "svg"]) {
   cpSync(join(bi, part), join(dist, "_assets", "bi", part), {
     recursive: true,

@@ -7,7 +7,7 @@
 // page in every state reached; screenshots go to target/e2e/screenshots.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, launch, newPage, PHONE, axe, shot, outbox, latestCode, temporaryPassword, fiscalCode, email, remember } from "./support.mjs";
+import { startStack, launch, newPage, PHONE, accessible, L, tick, shot, outbox, latestCode, temporaryPassword, fiscalCode, email, remember } from "./support.mjs";
 
 let stack;
 let browser;
@@ -21,22 +21,6 @@ after(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-/** axe finds nothing on the page as it is now. */
-async function accessible(page, label) {
-  const violations = await axe(page, label);
-  assert.deepEqual(violations, [], `axe on ${label}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-/** A label that starts with `s` (required fields add a mark after it). */
-const L = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
-
-/** Tick or untick a Bootstrap Italia check or radio by clicking its label, as a person does. */
-async function tick(page, name, on = true) {
-  const input = page.getByLabel(L(name));
-  if ((await input.isChecked()) !== on) await page.locator(`label[for="${await input.getAttribute("id")}"]`).click();
-  assert.equal(await input.isChecked(), on, name);
-}
 
 async function heading(page, text) {
   await page.getByRole("heading", { level: 1, name: text }).waitFor();

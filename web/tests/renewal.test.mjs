@@ -6,7 +6,7 @@
 // and whom to call. axe-core checks every page state.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, launch, newPage, PHONE, axe, shot, latestCode, fiscalCode, email, remember } from "./support.mjs";
+import { startStack, launch, newPage, PHONE, accessible, L, tick, shot, latestCode, fiscalCode, email, remember } from "./support.mjs";
 
 let stack;
 let browser;
@@ -20,19 +20,6 @@ after(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-const L = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
-
-async function accessible(page, label) {
-  const violations = await axe(page, label);
-  assert.deepEqual(violations, [], `axe on ${label}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function tick(page, name) {
-  const input = page.getByLabel(L(name));
-  if (!(await input.isChecked())) await page.locator(`label[for="${await input.getAttribute("id")}"]`).click();
-  assert.equal(await input.isChecked(), true, name);
-}
 
 /** Last year's roster line of a family, imported as staff do. */
 async function importFamily() {

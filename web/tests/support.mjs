@@ -2,6 +2,7 @@
 // free port against the run's emulator, Debian's Chromium driven by
 // playwright-core, axe-core on every page, screenshots kept as artifacts in
 // target/e2e, and the local mail outbox.
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -127,10 +128,24 @@ export async function axe(page, label) {
   return violations;
 }
 
-let shotNo = 0;
+/** axe finds nothing on the page as it is now. */
+export async function accessible(page, label) {
+  const violations = await axe(page, label);
+  assert.deepEqual(violations, [], `axe on ${label}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+/** A label that starts with `s` (required fields add a mark after it). */
+export const L = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
+
+/** Tick or untick a Bootstrap Italia check or radio by clicking its label, as a person does. */
+export async function tick(page, name, on = true) {
+  const input = page.getByLabel(L(name));
+  if ((await input.isChecked()) !== on) await page.locator(`label[for="${await input.getAttribute("id")}"]`).click();
+  assert.equal(await input.isChecked(), on, name);
+}
+
 /** A full-page screenshot in target/e2e/screenshots. */
 export async function shot(page, name) {
-  shotNo += 1;
   const file = join(out, "screenshots", `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;

@@ -8,7 +8,7 @@ import { call, upload, portalConfig, tenantFromPath, ApiError } from "./api.js";
 import { fiscalCode, birthDateOf, rules } from "./checks.js";
 import {
   h, icon, frame, show, field, choices, checkbox, setFieldError, clearFieldErrors, errorSummary,
-  busy, badge, alert, fmtDateTime, fmtDate, euro, SERVICES, loadFonts, fieldId,
+  busy, badge, alert, fmtDateTime, fmtDate, euro, loadFonts, fieldId, DAYS, windowLabel,
 } from "./ui.js";
 
 const tenant = tenantFromPath();
@@ -169,7 +169,6 @@ function openWindows() {
   return (info?.windows || []).filter((w) => w.status === "open");
 }
 const windowById = (id) => (info?.windows || []).find((w) => w.id === id);
-const windowLabel = (w) => (w ? `${w.service_name} ${w.school_year}` : "");
 
 function contacts() {
   const t = info?.tenant || {};
@@ -659,7 +658,6 @@ function stepOf(path) {
   if (path.startsWith("isee") || path.startsWith("attachments.")) return 4;
   return 5;
 }
-const DAYS = [["mon", "Lunedì"], ["tue", "Martedì"], ["wed", "Mercoledì"], ["thu", "Giovedì"], ["fri", "Venerdì"], ["sat", "Sabato"]];
 const DIETS = [["none", "Nessuna dieta speciale"], ["medical", "Dieta sanitaria (serve il certificato medico)"], ["religious", "Dieta etico-religiosa"], ["vegetarian", "Dieta vegetariana"]];
 const RELATIONSHIPS = [["", "Scegli"], ["madre", "Madre"], ["padre", "Padre"], ["tutore", "Tutore"]];
 const GRADES = [["", "Scegli"], ["1", "1ª"], ["2", "2ª"], ["3", "3ª"], ["4", "4ª"], ["5", "5ª"]];

@@ -23,6 +23,8 @@ import {
   STATUS,
   alert,
   loadFonts,
+  DAYS,
+  windowLabel,
 } from "./ui.js";
 import { call, ApiError, portalConfig, tenantFromPath } from "./api.js";
 
@@ -49,7 +51,7 @@ const state = {
 // Italian labels
 
 const DIETS = { none: "Nessuna", medical: "Sanitaria", religious: "Etico-religiosa", vegetarian: "Vegetariana" };
-const DAYS = { mon: "Lunedì", tue: "Martedì", wed: "Mercoledì", thu: "Giovedì", fri: "Venerdì", sat: "Sabato", sun: "Domenica" };
+const DAY_NAMES = Object.fromEntries(DAYS);
 const RELATIONSHIPS = { madre: "Madre", padre: "Padre", tutore: "Tutore" };
 const KINDS = { new: "Nuova iscrizione", renewal: "Rinnovo" };
 const STATUS_FILTER = [
@@ -100,9 +102,6 @@ const ROSTER_CODES = {
 
 function statusLabel(s) {
   return s ? (STATUS[s] ? STATUS[s][0] : s) : "—";
-}
-function windowLabel(w) {
-  return `${w.service_name || SERVICES[w.service] || w.service} ${w.school_year}`;
 }
 function windowById(id) {
   return state.windows.find((w) => w.id === id) || null;
@@ -668,7 +667,7 @@ function renderDetail(app, notice) {
   const addressText = address
     ? [address.street, [address.postal_code, address.city, address.province ? `(${address.province})` : null].filter(Boolean).join(" ")].filter(Boolean).join(", ")
     : null;
-  const days = Array.isArray(service.days) ? service.days.map((d) => DAYS[d] || d).join(", ") : null;
+  const days = Array.isArray(service.days) ? service.days.map((d) => DAY_NAMES[d] || d).join(", ") : null;
   const isee = app.isee;
   const entries = Array.isArray(app.history) ? app.history : [];
 

@@ -74,6 +74,14 @@ export const SERVICES = {
   trasporto: "Trasporto scolastico",
 };
 
+/** Days of attendance, in the contract's codes, in week order. */
+export const DAYS = [["mon", "Lunedì"], ["tue", "Martedì"], ["wed", "Mercoledì"], ["thu", "Giovedì"], ["fri", "Venerdì"], ["sat", "Sabato"]];
+
+/** "Refezione scolastica 2026/2027" for a window ("" for none). */
+export function windowLabel(w) {
+  return w ? `${w.service_name || SERVICES[w.service] || w.service} ${w.school_year}` : "";
+}
+
 /** An alert; `role=alert` for errors so screen readers announce them. */
 export function alert(kind, ...content) {
   const role = kind === "danger" || kind === "warning" ? "alert" : "status";
@@ -226,18 +234,19 @@ export function field({ name, label, type = "text", value = "", hint, required =
       { id, name, class: "form-select", "aria-describedby": describedBy, required, ...attrs },
       options.map(([v, l]) => h("option", { value: v, selected: String(value ?? "") === v }, l)),
     );
-    return h("div", { class: "select-wrapper mb-4", dataset: { field: name } }, h("label", { for: id }, labelText), control, hint ? h("small", { id: hintId, class: "form-text" }, hint) : null, h("div", { id: errId, class: "field-error", "aria-live": "polite" }));
-  }
-  if (type === "textarea") {
-    control = h("textarea", { id, name, class: "form-control", rows: 3, "aria-describedby": describedBy, maxlength, ...attrs });
+  } else if (type === "textarea") {
+    control = h("textarea", { id, name, class: "form-control", rows: 3, "aria-describedby": describedBy, required, maxlength, ...attrs });
     control.value = value ?? "";
   } else {
     control = h("input", { id, name, type, class: "form-control", value: value ?? "", "aria-describedby": describedBy, required, autocomplete, inputmode, maxlength, ...attrs });
   }
+  // Bootstrap Italia: a select sits in its wrapper; other inputs in a
+  // form group whose label stays raised.
+  const select = type === "select";
   return h(
     "div",
-    { class: "form-group mb-4", dataset: { field: name } },
-    h("label", { for: id, class: "active" }, labelText),
+    { class: select ? "select-wrapper mb-4" : "form-group mb-4", dataset: { field: name } },
+    h("label", { for: id, class: select ? null : "active" }, labelText),
     control,
     hint ? h("small", { id: hintId, class: "form-text" }, hint) : null,
     h("div", { id: errId, class: "field-error", "aria-live": "polite" }),
