@@ -45,7 +45,14 @@ echo "template: cfn-lint clean"
 echo "== tests (emulator on port $port)"
 export TEST_LOG_DIR="$PWD/target/test-logs"
 rm -rf "$TEST_LOG_DIR"
-cargo test --workspace --quiet 2>&1 | tee target/test-output.log
+if ! cargo test --workspace --quiet 2>&1 | tee target/test-output.log; then
+  # What the stack and the emulator said about it, for a failure on CI.
+  echo "== errors in the test logs" >&2
+  grep -h '"level":"ERROR"' "$TEST_LOG_DIR"/*.log 2>/dev/null | tail -n 20 >&2 || true
+  echo "== emulator tracebacks" >&2
+  grep -A 12 '^Traceback' "$log" | tail -n 40 >&2 || true
+  exit 1
+fi
 
 echo "== contract fuzzing"
 bash local/fuzz.sh

@@ -115,16 +115,33 @@ pub struct OutboxAttachment {
     pub size: usize,
 }
 
+/// Moto's state dump, retried: `data.json` walks every model of every
+/// service, and a write landing in the middle of the walk (another test's
+/// DynamoDB item, an S3 upload) makes it fail with a 500 now and then.
+async fn emulator_state(url: &str) -> Result<Value, String> {
+    const ATTEMPTS: u32 = 6;
+    let client = reqwest::Client::new();
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        let reply = client.get(format!("{url}/moto-api/data.json")).send().await;
+        last = match reply {
+            Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+                Ok(data) => return Ok(data),
+                Err(e) => format!("emulator data unreadable: {e}"),
+            },
+            Ok(r) => format!("emulator answered {}", r.status()),
+            Err(e) => format!("emulator unreachable: {e}"),
+        };
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+    }
+    Err(last)
+}
+
 /// Every message the emulated SES accepted, oldest first.
 pub async fn outbox(url: &str) -> Result<Vec<OutboxMessage>, String> {
-    let data: Value = reqwest::Client::new()
-        .get(format!("{url}/moto-api/data.json"))
-        .send()
-        .await
-        .map_err(|e| format!("emulator unreachable: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("emulator data unreadable: {e}"))?;
+    let data = emulator_state(url).await?;
     let mut messages = Vec::new();
     let raw = data
         .pointer("/ses/RawMessage")

@@ -386,7 +386,12 @@ async fn local_endpoint(
             .map(|report| json(200, &report)),
         _ => Err(Error::RouteNotFound),
     };
-    let mut response = result.unwrap_or_else(|e| error_response(&e));
+    let mut response = result.unwrap_or_else(|e| {
+        if let Error::Internal(detail) = &e {
+            tracing::error!(detail = %detail, endpoint = path, "local endpoint failed");
+        }
+        error_response(&e)
+    });
     if let Ok(v) = request_id.parse() {
         response.headers_mut().insert("x-request-id", v);
     }
