@@ -57,7 +57,7 @@ fi
 echo "== contract fuzzing"
 bash local/fuzz.sh
 
-echo "== browser tests (Debian's Chromium, 375 px parent journey, desktop staff decision, axe-core)"
+echo "== browser tests (Debian's Chromium, 375 px parent journey, desktop staff decision, keyboard only, axe-core)"
 rm -rf target/e2e
 cargo build --quiet -p local --bin devserver
 if (cd web && E2E_OUT="$PWD/../target/e2e" node --test --test-concurrency=1 --test-reporter=tap tests/) 2>&1 | tee target/e2e-output.log; then

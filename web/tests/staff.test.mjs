@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { startStack, launch, newPage, DESKTOP, PHONE, accessible, shot, outbox, latestCode, fiscalCode, email } from "./support.mjs";
+import { startStack, launch, newPage, DESKTOP, PHONE, accessible, shot, outbox, fiscalCode, email, letters, submittedApplication } from "./support.mjs";
 
 const T = "demo";
 const WINDOW = "w-refezione-2026";
@@ -23,73 +23,6 @@ let axeChecks = 0;
 async function noViolations(p, label) {
   await accessible(p, label);
   axeChecks += 1;
-}
-
-function letters(n) {
-  let s = "";
-  for (let i = 0; i < n; i += 1) s += "abcdefghijklmnopqrstuvwxyz"[Math.floor(Math.random() * 26)];
-  return s;
-}
-
-async function json(r) {
-  const text = await r.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** A submitted application through the parents' API, with plain fetch. */
-async function submittedApplication(base, tag) {
-  const mail = email(tag);
-  const post = (path, body, token) =>
-    fetch(`${base}/v1/${T}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  let r = await post("/email-codes", { email: mail });
-  assert.equal(r.status, 202, JSON.stringify(await json(r)));
-  const code = await latestCode(base, mail);
-  r = await post("/sessions", { email: mail, code });
-  const session = await json(r);
-  assert.equal(r.status, 201, JSON.stringify(session));
-  const first = "Maria";
-  const last = `Staff${letters(6)}`;
-  const body = {
-    window_id: WINDOW,
-    kind: "new",
-    pupil: {
-      fiscal_code: fiscalCode("2018-03-14", true),
-      first_name: first,
-      last_name: last,
-      birth_date: "2018-03-14",
-      school: "Primaria G. Mazzini",
-      grade: "2",
-      section: "B",
-    },
-    guardian: {
-      fiscal_code: fiscalCode("1985-06-20", false),
-      first_name: "Paolo",
-      last_name: last,
-      relationship: "padre",
-      email: mail,
-      phone: "+393331234567",
-      address: { street: "Via Roma 1", city: "Corato", postal_code: "70033", province: "BA" },
-    },
-    service: { diet: { kind: "none", notes: "" }, days: ["mon", "tue", "wed", "thu", "fri"] },
-    isee: null,
-    declarations: { privacy: true, regulation: true, truthfulness: true },
-  };
-  r = await post("/applications", body, session.token);
-  const draft = await json(r);
-  assert.equal(r.status, 201, JSON.stringify(draft));
-  r = await post(`/applications/${draft.id}/submit`, undefined, session.token);
-  const submitted = await json(r);
-  assert.equal(r.status, 200, JSON.stringify(submitted));
-  assert.equal(submitted.status, "submitted");
-  return { id: submitted.id, email: mail, name: `${first} ${last}`, userCode: submitted.user_code, fiscalCode: body.pupil.fiscal_code };
 }
 
 async function windowIds(base) {

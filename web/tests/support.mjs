@@ -197,3 +197,71 @@ export function fiscalCode(birth = "2018-03-14", female = true) {
 export function email(tag) {
   return remember(`${tag}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}@example.it`);
 }
+
+/** `n` random lowercase letters, for surnames no other test uses. */
+export function letters(n) {
+  let s = "";
+  for (let i = 0; i < n; i += 1) s += "abcdefghijklmnopqrstuvwxyz"[Math.floor(Math.random() * 26)];
+  return s;
+}
+
+async function json(r) {
+  const text = await r.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A submitted application on the demo tenant's meals window, through the parents' API with plain fetch. */
+export async function submittedApplication(base, tag) {
+  const mail = email(tag);
+  const post = (path, body, token) =>
+    fetch(`${base}/v1/demo${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  let r = await post("/email-codes", { email: mail });
+  assert.equal(r.status, 202, JSON.stringify(await json(r)));
+  const code = await latestCode(base, mail);
+  r = await post("/sessions", { email: mail, code });
+  const session = await json(r);
+  assert.equal(r.status, 201, JSON.stringify(session));
+  const first = "Maria";
+  const last = `Staff${letters(6)}`;
+  const body = {
+    window_id: "w-refezione-2026",
+    kind: "new",
+    pupil: {
+      fiscal_code: fiscalCode("2018-03-14", true),
+      first_name: first,
+      last_name: last,
+      birth_date: "2018-03-14",
+      school: "Primaria G. Mazzini",
+      grade: "2",
+      section: "B",
+    },
+    guardian: {
+      fiscal_code: fiscalCode("1985-06-20", false),
+      first_name: "Paolo",
+      last_name: last,
+      relationship: "padre",
+      email: mail,
+      phone: "+393331234567",
+      address: { street: "Via Roma 1", city: "Corato", postal_code: "70033", province: "BA" },
+    },
+    service: { diet: { kind: "none", notes: "" }, days: ["mon", "tue", "wed", "thu", "fri"] },
+    isee: null,
+    declarations: { privacy: true, regulation: true, truthfulness: true },
+  };
+  r = await post("/applications", body, session.token);
+  const draft = await json(r);
+  assert.equal(r.status, 201, JSON.stringify(draft));
+  r = await post(`/applications/${draft.id}/submit`, undefined, session.token);
+  const submitted = await json(r);
+  assert.equal(r.status, 200, JSON.stringify(submitted));
+  assert.equal(submitted.status, "submitted");
+  return { id: submitted.id, email: mail, name: `${first} ${last}`, userCode: submitted.user_code, fiscalCode: body.pupil.fiscal_code };
+}

@@ -68,18 +68,33 @@ async function api(method, path, options = {}) {
 
 // ---------------------------------------------------------------- routing
 
+/** Show another page of the portal; resolves once it is drawn. */
 function go(path, { replace = false } = {}) {
   const url = path.startsWith("/") ? path : base + path;
   if (replace) history.replaceState({}, "", url);
   else history.pushState({}, "", url);
-  route();
+  return route();
+}
+
+/**
+ * From an error summary, open the step that holds `path` and mark there
+ * the errors of `fields` that belong to it (the summary's link then moves
+ * the focus to the field).
+ */
+async function goToStep(id, path, fields) {
+  const s = stepOf(path);
+  await go(`domande/${id}/passo/${s}`);
+  const form = main.querySelector("form");
+  if (form) for (const f of fields) if (stepOf(f.field) === s) setFieldError(form, f.field, f.message);
 }
 
 document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
-  if (!a || a.target || a.hasAttribute("download") || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  if (!a || e.defaultPrevented || a.target || a.hasAttribute("download") || e.ctrlKey || e.metaKey || e.shiftKey) return;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith(base) || url.pathname.startsWith(`${base}staff/`)) return;
+  // A link within the page (the skip link) is the browser's business.
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   e.preventDefault();
   go(url.pathname + url.search);
 });
@@ -904,8 +919,7 @@ async function formStep(id, step) {
     clearFieldErrors(form);
     for (const f of fields) setFieldError(form, f.field, f.message);
     const box = errorSummary(message, fields, labelOf, (path) => {
-      const s = stepOf(path);
-      if (s !== step && !form.querySelector(`#${CSS.escape(fieldId(path))}`)) go(`domande/${id}/passo/${s}`);
+      if (stepOf(path) !== step && !form.querySelector(`#${CSS.escape(fieldId(path))}`)) return goToStep(id, path, fields);
     });
     msg.replaceChildren(box);
     box.focus();
@@ -1073,7 +1087,7 @@ async function summary(id) {
         if (e.code === "version_conflict") {
           msg.replaceChildren(alert("warning", "La domanda è stata modificata in un’altra scheda: ricontrolla il riepilogo aggiornato prima di inviarla. ", h("a", { href: location.pathname }, "Ricarica il riepilogo")));
         } else if (e.fields?.length) {
-          msg.replaceChildren(errorSummary(e.message, e.fields, labelOf, (path) => go(`domande/${id}/passo/${stepOf(path)}`)));
+          msg.replaceChildren(errorSummary(e.message, e.fields, labelOf, (path) => goToStep(id, path, e.fields)));
         } else msg.replaceChildren(alert(e.status === 409 ? "warning" : "danger", e.message));
         msg.firstChild?.focus?.();
       }

@@ -313,7 +313,8 @@ export function clearFieldErrors(root) {
 
 /**
  * The error summary at the top of a form: the message, then each field's
- * error as a link that focuses it (`onPick(field)` may first switch step).
+ * error as a link that focuses it (`onPick(field)` may first switch step;
+ * the focus moves once the promise it returns settles).
  */
 export function errorSummary(message, fields = [], labelOf = (f) => f, onPick = null) {
   const box = h(
@@ -332,9 +333,9 @@ export function errorSummary(message, fields = [], labelOf = (f) => f, onPick = 
                 "a",
                 {
                   href: `#${fieldId(f.field)}`,
-                  onclick: (e) => {
+                  onclick: async (e) => {
                     e.preventDefault();
-                    if (onPick) onPick(f.field);
+                    if (onPick) await onPick(f.field);
                     const el = document.getElementById(fieldId(f.field));
                     const target = el && el.tagName === "FIELDSET" ? el.querySelector("input") : el;
                     if (target) target.focus();
