@@ -43,6 +43,15 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
 
     let r = get_auth(&format!("/v1/demo/applications/{id}"), &temp_token).await;
     assert_eq!((r.status, r.code()), (403, "password_change_required"));
+    // A second session with the same temporary password (another device,
+    // or whoever else read the mail).
+    let r = post(
+        "/v1/demo/sessions",
+        json!({ "fiscal_code": pupil, "password": password }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let other_temp_token = r.body["token"].as_str().expect("token").to_owned();
 
     for weak in [
         "corta1",
@@ -72,6 +81,27 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
     )
     .await;
     assert_eq!(r.status, 204, "{:?}", r.body);
+
+    // The session that changed the password goes on with the same token
+    // ("403 until POST /password succeeds"); the other one does not.
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &temp_token).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = get_auth(&format!("/v1/demo/applications/{id}"), &other_temp_token).await;
+    assert_eq!((r.status, r.code()), (403, "password_change_required"));
+    // Proving an email on top of it gives a session without the flag.
+    let address = unique_email("pw-merge");
+    let r = post("/v1/demo/email-codes", json!({ "email": address })).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let code = latest_code(&address).await;
+    let r = post_auth(
+        "/v1/demo/sessions",
+        &temp_token,
+        json!({ "email": address, "code": code }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["session"]["must_change_password"], false);
+    assert_eq!(r.body["session"]["email"], json!(address));
 
     // The temporary password is gone; the personal one works.
     let r = post(

@@ -147,6 +147,10 @@ pub struct Credentials {
     pub temporary: bool,
     /// Failed logins in the current 15-minute span.
     pub failures: Vec<i64>,
+    /// The session (`sub`) whose `POST /password` set the current password:
+    /// that session, opened with the temporary one, may go on with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_in: Option<String>,
 }
 
 /// The single table, seen through the access patterns of the domain.

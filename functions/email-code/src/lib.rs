@@ -88,8 +88,16 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
     let body: SessionRequest = parse_json(&req)?;
     // A valid session of this tenant in the Authorization header is merged
     // into the new one; an invalid or expired one is simply not used.
-    let existing = http::bearer_token(&req)
+    let mut existing = http::bearer_token(&req)
         .and_then(|t| auth::verify(&app.config, t, &tenant.slug, app.clock.now()).ok());
+    // A temporary-password session that has changed the password since
+    // merges as a normal one.
+    if let Some(claims) = existing.as_mut()
+        && claims.must_change_password
+        && passwords::changed_in_session(&app, &tenant, claims).await?
+    {
+        claims.must_change_password = false;
+    }
     let opened = match &body {
         SessionRequest {
             email: Some(email),
@@ -195,7 +203,7 @@ struct PasswordChange {
 
 async fn change_password(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, true)?;
+    let session = http::parent_session(&app, &req, &tenant, true).await?;
     let body: PasswordChange = parse_json(&req)?;
     passwords::change(&app, &tenant, &session, &body.current, &body.new).await?;
     let mut response = json(204, &serde_json::Value::Null);

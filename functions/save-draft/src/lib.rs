@@ -34,7 +34,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let body: ApplicationBody = parse_json(&req)?;
     let created = applications::create_draft(&app, &tenant, &session, body).await?;
     let missing = applications::missing(&app, &tenant, &created).await?;
@@ -47,7 +47,7 @@ async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let id = http::path_param(&req, "id")?;
     let body: ApplicationBody = parse_json(&req)?;
     let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
@@ -62,7 +62,7 @@ async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let id = http::path_param(&req, "id")?;
     let body: attachments::UploadRequest = parse_json(&req)?;
     let link = attachments::create(&app, &tenant, &session, &id, body).await?;
@@ -71,7 +71,7 @@ async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn renew(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let body: renewals::RenewalRequest = parse_json(&req)?;
     let created = renewals::create(&app, &tenant, &session, body).await?;
     let missing = applications::missing(&app, &tenant, &created).await?;

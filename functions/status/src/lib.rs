@@ -76,7 +76,7 @@ async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let mut items = Vec::new();
     for a in applications::list(&app, &tenant, &session).await? {
         let missing = applications::missing(&app, &tenant, &a).await?;
@@ -87,7 +87,7 @@ async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error
 
 async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let id = http::path_param(&req, "id")?;
     let a = applications::read(&app, &tenant, &session, &id).await?;
     let missing = applications::missing(&app, &tenant, &a).await?;
@@ -100,7 +100,7 @@ async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error>
 
 async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let id = http::path_param(&req, "id")?;
     let links = docs::links(&app, &tenant, &session, &id).await?;
     Ok(json(200, &serde_json::json!({ "documents": links })))
@@ -108,7 +108,7 @@ async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn renewable(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let renewable = renewals::list(&app, &tenant, &session).await?;
     Ok(json(200, &serde_json::json!({ "renewable": renewable })))
 }

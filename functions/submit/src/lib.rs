@@ -25,7 +25,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false)?;
+    let session = http::parent_session(&app, &req, &tenant, false).await?;
     let id = http::path_param(&req, "id")?;
     let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
     let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;

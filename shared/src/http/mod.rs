@@ -272,17 +272,22 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
 
 /// The parent session of the request: `401` without a valid one, `403
 /// password_change_required` for a temporary-password session (unless the
-/// route is the password change itself).
-pub fn parent_session(
+/// route is the password change itself) until `POST /password` succeeds
+/// with it: sessions are stateless, so only such a session costs a read
+/// of the pupil's credentials.
+pub async fn parent_session(
     app: &App,
     req: &Request,
     tenant: &Tenant,
     allow_password_change: bool,
 ) -> Result<auth::SessionClaims, Error> {
     let token = bearer_token(req).ok_or(Error::Unauthorized)?;
-    let claims = auth::verify(&app.config, token, &tenant.slug, app.clock.now())?;
+    let mut claims = auth::verify(&app.config, token, &tenant.slug, app.clock.now())?;
     if claims.must_change_password && !allow_password_change {
-        return Err(Error::PasswordChangeRequired);
+        if !crate::ops::passwords::changed_in_session(app, tenant, &claims).await? {
+            return Err(Error::PasswordChangeRequired);
+        }
+        claims.must_change_password = false;
     }
     Ok(claims)
 }

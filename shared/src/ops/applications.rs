@@ -318,6 +318,7 @@ async fn mail_temporary_password(
             password_hash: super::passwords::hash(&password)?,
             temporary: true,
             failures: Vec::new(),
+            changed_in: None,
         };
         match app
             .store

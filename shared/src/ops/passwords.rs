@@ -252,6 +252,7 @@ mod flows {
             password_hash: super::hash(new)?,
             temporary: false,
             failures: Vec::new(),
+            changed_in: Some(session.sub.clone()),
         };
         match app
             .store
@@ -268,6 +269,26 @@ mod flows {
             Err(e) => Err(store_error(e)),
         }
     }
+
+    /// Whether the temporary-password session `session` has since set the
+    /// pupil's password with `POST /password` (and nobody changed it after).
+    pub async fn changed_in_session(
+        app: &App,
+        tenant: &Tenant,
+        session: &SessionClaims,
+    ) -> Result<bool, Error> {
+        let Some(key) = &session.pupil else {
+            return Ok(false);
+        };
+        let stored = app
+            .store
+            .get_credentials(&tenant.slug, key)
+            .await
+            .map_err(store_error)?;
+        Ok(stored.is_some_and(|c| {
+            !c.value.temporary && c.value.changed_in.as_deref() == Some(session.sub.as_str())
+        }))
+    }
 }
 
-pub use flows::{change, login};
+pub use flows::{change, changed_in_session, login};

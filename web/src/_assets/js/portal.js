@@ -434,7 +434,7 @@ function passwordLogin() {
         const { data } = await call(tenant, "POST", "/sessions", { body: { fiscal_code: code, password }, token: token() });
         keepSession(data);
         if (data.session.must_change_password) {
-          pendingLogin = { fiscal_code: code, password };
+          pendingLogin = { password };
           go("password", { replace: true });
         } else afterLogin();
       } catch (err) {
@@ -446,7 +446,8 @@ function passwordLogin() {
   show(main, "Riprendi una domanda", h("p", {}, "Accedi con il codice fiscale dell’alunno e la password."), msg, form, h("p", { class: "mt-4" }, "Hai SPID o CIE? ", link("spid", "Entra con SPID / CIE")));
 }
 
-// Kept in memory only (never stored): the login that must change password.
+// Kept in memory only (never stored): the temporary password just used, so
+// that the change form need not ask for it again.
 let pendingLogin = null;
 
 function passwordChange() {
@@ -477,15 +478,12 @@ function passwordChange() {
     await busy(form.querySelector("button"), async () => {
       try {
         await api("POST", "/password", { body: { current, new: next } });
-        const code = pendingLogin?.fiscal_code;
         pendingLogin = null;
-        if (code) {
-          const { data } = await call(tenant, "POST", "/sessions", { body: { fiscal_code: code, password: next } });
-          keepSession(data);
-        } else store.del("session");
+        // The session that changed the password goes on with it.
+        const kept = session();
+        if (kept?.session) store.set("session", { ...kept, session: { ...kept.session, must_change_password: false } });
         store.set("notice", "Password aggiornata.");
-        if (code) afterLogin();
-        else go("accedi", { replace: true });
+        afterLogin();
       } catch (err) {
         if (err.code === "weak_password") setFieldError(form, "new", err.message) || msg.replaceChildren(alert("danger", err.message));
         else msg.replaceChildren(alert("danger", err.message));
