@@ -4,6 +4,7 @@
 import { cpSync, rmSync, mkdirSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FOOTER_LINKS } from "./src/_assets/js/ui.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -19,7 +20,10 @@ cpSync(join(here, "src"), dist, { recursive: true, filter: (p) => !p.startsWith(
 // The static pages (home, privacy, accessibility, legal notes) share one
 // frame: each file of src/pages is `<!-- title: … -->` and its content.
 const leadingComment = /^<!--\s*(.*?)\s*-->\n/;
-const layout = readFileSync(join(pages, "_layout.html"), "utf8").replace(leadingComment, "");
+const footerLinks = FOOTER_LINKS.map(
+  ([href, element, text]) => `        <li class="list-inline-item"><a href="${href}" data-element="${element}">${text}</a></li>`,
+).join("\n");
+const layout = readFileSync(join(pages, "_layout.html"), "utf8").replace(leadingComment, "").replace("{{footer_links}}", footerLinks);
 for (const name of readdirSync(pages).filter((f) => f.endsWith(".html") && !f.startsWith("_"))) {
   const text = readFileSync(join(pages, name), "utf8");
   const title = (text.match(leadingComment) || [])[1]?.replace(/^title:\s*/, "");

@@ -89,6 +89,16 @@ export function alert(kind, ...content) {
 }
 
 /** Page frame: slim header, centre header with the tenant, main, footer. */
+/**
+ * The footer's links, with the `data-element` names the national checks
+ * look for; build.mjs writes the same list into the static pages.
+ */
+export const FOOTER_LINKS = [
+  ["/privacy.html", "privacy-policy-link", "Informativa privacy"],
+  ["/dichiarazione-accessibilita.html", "accessibility-link", "Dichiarazione di accessibilità"],
+  ["/note-legali.html", "legal-notes", "Note legali"],
+];
+
 export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
   const main = h("main", { id: "contenuto", tabindex: "-1", class: "container my-4" });
   const header = h(
@@ -183,9 +193,7 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
         h(
           "ul",
           { class: "it-footer-small-prints-list list-inline mb-0 d-flex flex-column flex-md-row" },
-          h("li", { class: "list-inline-item" }, h("a", { href: "/privacy.html", "data-element": "privacy-policy-link" }, "Informativa privacy")),
-          h("li", { class: "list-inline-item" }, h("a", { href: "/dichiarazione-accessibilita.html", "data-element": "accessibility-link" }, "Dichiarazione di accessibilità")),
-          h("li", { class: "list-inline-item" }, h("a", { href: "/note-legali.html", "data-element": "legal-notes" }, "Note legali")),
+          FOOTER_LINKS.map(([href, element, text]) => h("li", { class: "list-inline-item" }, h("a", { href, "data-element": element }, text))),
         ),
       ),
     ),
