@@ -57,6 +57,15 @@ async function journey(page) {
   await heading(page, "Iscrizioni ai servizi scolastici");
   await accessible(page, "home");
   await shot(page, "parent-01-home");
+  // The footer links the national checks look for, here and on the static pages they open.
+  const footerLinks = { "privacy-policy-link": "/privacy.html", "accessibility-link": "/dichiarazione-accessibilita.html", "legal-notes": "/note-legali.html" };
+  for (const [element, href] of Object.entries(footerLinks)) {
+    assert.equal(await page.locator(`footer a[data-element="${element}"]`).getAttribute("href"), href);
+    const r = await fetch(`${stack.base}${href}`);
+    assert.equal(r.status, 200, href);
+    const html = await r.text();
+    for (const [other, otherHref] of Object.entries(footerLinks)) assert.ok(html.includes(`<a href="${otherHref}" data-element="${other}">`), `${href} links ${other}`);
+  }
 
   await page.getByRole("link", { name: "Nuova iscrizione", exact: true }).click();
   await heading(page, "Nuova iscrizione");
