@@ -306,6 +306,18 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
         assert_eq!(r.body["expires_in"], 300);
         let url = r.body["upload_url"].as_str().expect("url").to_owned();
         assert!(!url.contains("Maria") && !url.contains("Rossi"), "{url}");
+        // A browser sends the link with its type and body only: the
+        // signature must not cover any other header (security page F3).
+        let signed = url
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
+            .expect("signed headers");
+        assert!(
+            signed
+                .split("%3B")
+                .all(|h| ["content-length", "content-type", "host"].contains(&h)),
+            "{signed}"
+        );
         ids.push((
             kind,
             r.body["attachment_id"].as_str().expect("id").to_owned(),
