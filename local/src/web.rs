@@ -13,13 +13,14 @@ use serde_json::json;
 type HyperResponse = hyper::Response<Full<Bytes>>;
 
 /// The security headers of every page (the template's response headers
-/// policy sets the same). Scripts only from the portal's own origin; the
-/// style attribute is allowed because Bootstrap Italia sets styles from
-/// its scripts (and loads its fonts with a style element). `connect_extra`
-/// is where the browser may send uploads (the document bucket).
+/// policy sets the same). Scripts and styles only from the portal's own
+/// origin: no inline script, style element or style attribute (the fonts
+/// come as a stylesheet, `web/build.mjs`; scripts set styles through the
+/// CSSOM, which the policy allows). `connect_extra` is where the browser
+/// may send uploads (the document bucket).
 pub fn content_security_policy(connect_extra: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; font-src 'self' data:; connect-src 'self' {connect_extra}; \
 frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )

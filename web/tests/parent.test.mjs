@@ -57,6 +57,14 @@ async function journey(page) {
   await heading(page, "Iscrizioni ai servizi scolastici");
   await accessible(page, "home");
   await shot(page, "parent-01-home");
+  // Titillium Web comes from the portal's own stylesheet (no style element under the CSP).
+  assert.ok(
+    await page.evaluate(async () => {
+      await document.fonts.ready;
+      return [...document.fonts].some((f) => f.family.replace(/["']/g, "") === "Titillium Web" && f.status === "loaded");
+    }),
+    "Titillium Web is loaded",
+  );
   // The footer links the national checks look for, here and on the static pages they open.
   const footerLinks = { "privacy-policy-link": "/privacy.html", "accessibility-link": "/dichiarazione-accessibilita.html", "legal-notes": "/note-legali.html" };
   for (const [element, href] of Object.entries(footerLinks)) {
@@ -277,3 +285,14 @@ async function journey(page) {
   await accessible(page, "duplicate pupil");
   await shot(page, "parent-13-duplicate-pupil");
 }
+
+test("the static pages (home, privacy, accessibility, legal notes) pass axe, with no CSP error", async () => {
+  const page = await newPage(browser, PHONE, errors);
+  for (const path of ["/", "/privacy.html", "/dichiarazione-accessibilita.html", "/note-legali.html"]) {
+    await page.goto(`${stack.base}${path}`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    assert.ok(await page.evaluate(async () => (await document.fonts.ready, [...document.fonts].some((f) => f.status === "loaded"))), `fonts on ${path}`);
+    await accessible(page, `static ${path}`);
+  }
+  assert.deepEqual(errors, []);
+});

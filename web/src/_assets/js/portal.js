@@ -8,7 +8,7 @@ import { call, upload, portalConfig, tenantFromPath, ApiError } from "./api.js";
 import { fiscalCode, birthDateOf, rules } from "./checks.js";
 import {
   h, icon, frame, show, field, choices, checkbox, setFieldError, clearFieldErrors, errorSummary,
-  busy, badge, alert, fmtDateTime, fmtDate, euro, loadFonts, fieldId, DAYS, windowLabel,
+  busy, badge, alert, fmtDateTime, fmtDate, euro, fieldId, focusRings, DAYS, windowLabel,
 } from "./ui.js";
 
 const tenant = tenantFromPath();
@@ -759,7 +759,7 @@ async function formStep(id, step) {
           i + 1 === step ? h("span", { "aria-current": "step" }, label) : h("a", { href: `${base}domande/${id}/passo/${i + 1}` }, label)),
       ),
     ),
-    h("div", { class: "progress", "aria-hidden": "true" }, h("div", { class: "progress-bar", style: `width: ${(step / STEPS.length) * 100}%` })),
+    h("div", { class: "progress", "aria-hidden": "true" }, h("div", { class: "progress-bar", style: { width: `${(step / STEPS.length) * 100}%` } })),
   );
 
   const v = (p) => getPath(body, p) ?? "";
@@ -1181,7 +1181,7 @@ async function status(id) {
 // ---------------------------------------------------------------- start
 
 async function start() {
-  loadFonts();
+  focusRings();
   if (!tenant) {
     location.replace("/");
     return;

@@ -22,9 +22,9 @@ import {
   SERVICES,
   STATUS,
   alert,
-  loadFonts,
   DAYS,
   windowLabel,
+  focusRings,
 } from "./ui.js";
 import { call, ApiError, portalConfig, tenantFromPath } from "./api.js";
 
@@ -1260,7 +1260,7 @@ function renderImportReport(data, feedback, report) {
 // Start
 
 async function start() {
-  loadFonts();
+  focusRings();
   if (!tenant) {
     const main = frame({ tenant: null, tenantName: null, area: AREA, homeHref: "/", nav: [] });
     show(main, "Pagina non trovata", h("p", {}, "L'indirizzo non indica un Comune."));

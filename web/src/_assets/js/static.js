@@ -1,7 +1,7 @@
-// Static pages: fonts, and the municipality picker of the home page.
-import { loadFonts } from "./ui.js";
+// Static pages: focus rings, and the municipality picker of the home page.
+import { focusRings } from "./ui.js";
 
-loadFonts();
+focusRings();
 const form = document.getElementById("scegli-comune");
 if (form) {
   form.addEventListener("submit", (e) => {

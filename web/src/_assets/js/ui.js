@@ -3,6 +3,19 @@
 // Italia's header and footer, form fields whose errors are tied to them,
 // and Italian formatting of dates, money and statuses.
 
+/**
+ * Bootstrap Italia's focus convention without its 1 MB script bundle (none
+ * of its components is used here): what the mouse focused gets
+ * `data-focus-mouse="true"` and no ring; what the keyboard reaches keeps it.
+ */
+export function focusRings() {
+  let mouse = false;
+  document.addEventListener("mousedown", () => (mouse = true), true);
+  document.addEventListener("keydown", () => (mouse = false), true);
+  document.addEventListener("focusin", (e) => mouse && e.target instanceof Element && e.target.setAttribute("data-focus-mouse", "true"), true);
+  document.addEventListener("focusout", (e) => e.target instanceof Element && e.target.removeAttribute("data-focus-mouse"), true);
+}
+
 /** Build an element: h("p", { class: "x" }, "text", child, …). */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -10,6 +23,8 @@ export function h(tag, attrs = {}, ...children) {
     if (v === false || v === null || v === undefined) continue;
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
+    // Through the CSSOM: the CSP blocks style attributes.
+    else if (k === "style" && typeof v === "object") Object.assign(el.style, v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   append(el, children);
@@ -369,12 +384,5 @@ export async function busy(button, work) {
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
-  }
-}
-
-/** Load Bootstrap Italia's fonts (Titillium Web) from the shipped files. */
-export function loadFonts() {
-  if (window.bootstrap && typeof window.bootstrap.loadFonts === "function") {
-    window.bootstrap.loadFonts("/_assets/bi/fonts");
   }
 }
