@@ -40,11 +40,8 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
     assert!(subject.contains("password"), "{subject}");
     assert!(!subject.contains(a["pupil"]["fiscal_code"].as_str().unwrap_or("-")));
     let text = password_mail["text"].as_str().unwrap_or("");
-    let password = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Password: "))
-        .expect("a `Password: …` line");
-    remember(password);
+    let password = password_in(text).expect("a `Password: …` line");
+    remember(&password);
     assert!(password.len() >= 10);
 
     let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;

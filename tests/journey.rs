@@ -33,13 +33,7 @@ async fn a_parent_enrolls_and_the_office_confirms() {
         .await
         .iter()
         .rev()
-        .find_map(|m| {
-            m["text"].as_str().and_then(|t| {
-                t.lines()
-                    .find_map(|l| l.trim().strip_prefix("Password: "))
-                    .map(str::to_owned)
-            })
-        })
+        .find_map(|m| m["text"].as_str().and_then(password_in))
         .expect("the mailed password");
     remember(&password);
     remember("girasole-2025");

@@ -21,9 +21,8 @@ async fn draft_with_password() -> (String, String, String) {
     let password = mails
         .last()
         .and_then(|m| m["text"].as_str())
-        .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("Password: ")))
-        .expect("password line")
-        .to_owned();
+        .and_then(password_in)
+        .expect("password line");
     remember(&password);
     (pupil, password, id)
 }

@@ -237,33 +237,28 @@ pub async fn email_session(email: &str) -> String {
     token
 }
 
-/// A valid fiscal code: six random letters, then `rest` (9 characters:
-/// year, month letter, day, birthplace), then the right check character.
-pub fn fiscal_code(rest: &str) -> String {
-    let letters: String = shared::ops::random_id("x")
-        .expect("random")
-        .trim_start_matches("x-")
-        .bytes()
-        .take(6)
-        .map(|b| char::from(b'A' + (b % 26)))
-        .collect();
-    let first15 = format!("{letters}{rest}");
-    let code = ('A'..='Z')
-        .map(|c| format!("{first15}{c}"))
-        .find(|c| shared::domain::fiscal_code::FiscalCode::parse(c).is_ok())
-        .expect("a check character fits");
+pub use local::samples::{application_body, password_in};
+
+/// `local::samples`' fiscal code, recorded for the log scan.
+fn remembered(code: Result<String, String>) -> String {
+    let code = code.expect("a check character fits");
     remember(&code);
     code
 }
 
+/// A valid fiscal code ending in `rest` (see `local::samples::fiscal_code`).
+pub fn fiscal_code(rest: &str) -> String {
+    remembered(local::samples::fiscal_code(rest))
+}
+
 /// A girl born on 2015-05-01 in Corato.
 pub fn pupil_code() -> String {
-    fiscal_code("15E41A662")
+    remembered(local::samples::pupil_code())
 }
 
 /// A woman born on 1980-01-01 in Corato.
 pub fn guardian_code() -> String {
-    fiscal_code("80A41A662")
+    remembered(local::samples::guardian_code())
 }
 
 /// The id of the demo tenant's open window.
@@ -275,22 +270,6 @@ pub async fn open_window_id() -> String {
         .and_then(|w| w["id"].as_str())
         .expect("an open window")
         .to_owned()
-}
-
-/// A complete application body.
-pub fn application_body(window_id: &str, pupil: &str, guardian: &str, email: &str) -> Value {
-    json!({
-        "window_id": window_id,
-        "kind": "new",
-        "pupil": { "fiscal_code": pupil, "first_name": "Maria", "last_name": "Rossi",
-                   "birth_date": "2015-05-01", "school": "Primaria G. Mazzini", "grade": "3", "section": "B" },
-        "guardian": { "fiscal_code": guardian, "first_name": "Anna", "last_name": "Bianchi",
-                      "relationship": "madre", "email": email, "phone": "+393331234567",
-                      "address": { "street": "Via Roma 1", "city": "Corato", "postal_code": "70033", "province": "BA" } },
-        "service": { "diet": { "kind": "none", "notes": "" }, "days": ["mon", "tue", "wed", "thu", "fri"] },
-        "isee": null,
-        "declarations": { "privacy": true, "regulation": true, "truthfulness": true }
-    })
 }
 
 pub async fn put_auth(path: &str, token: &str, if_match: Option<&str>, body: Value) -> Reply {

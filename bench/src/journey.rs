@@ -185,13 +185,7 @@ impl Client {
             .await?
             .iter()
             .rev()
-            .find_map(|m| {
-                m["text"].as_str().and_then(|t| {
-                    t.lines()
-                        .find_map(|l| l.trim().strip_prefix("Password: "))
-                        .map(str::to_owned)
-                })
-            })
+            .find_map(|m| m["text"].as_str().and_then(local::samples::password_in))
             .ok_or_else(|| "no mailed password".to_string())
     }
 
@@ -274,48 +268,7 @@ pub fn unique_email(tag: &str) -> Result<String, String> {
     Ok(format!("{tag}-{}@example.it", id.trim_start_matches("b-")))
 }
 
-/// A valid fiscal code: six random letters, then `rest` (year, month
-/// letter, day, birthplace), then the check character that fits.
-pub fn fiscal_code(rest: &str) -> Result<String, String> {
-    let id = shared::ops::random_id("x").map_err(|e| e.to_string())?;
-    let letters: String = id
-        .trim_start_matches("x-")
-        .bytes()
-        .take(6)
-        .map(|b| char::from(b'A' + (b % 26)))
-        .collect();
-    let first15 = format!("{letters}{rest}");
-    ('A'..='Z')
-        .map(|c| format!("{first15}{c}"))
-        .find(|c| shared::domain::fiscal_code::FiscalCode::parse(c).is_ok())
-        .ok_or_else(|| "no check character fits".to_string())
-}
-
-/// A girl born on 2015-05-01 in Corato.
-pub fn pupil_code() -> Result<String, String> {
-    fiscal_code("15E41A662")
-}
-
-/// A woman born on 1980-01-01 in Corato.
-pub fn guardian_code() -> Result<String, String> {
-    fiscal_code("80A41A662")
-}
-
-/// A complete application body (as the tests send).
-pub fn application_body(window_id: &str, pupil: &str, guardian: &str, email: &str) -> Value {
-    json!({
-        "window_id": window_id,
-        "kind": "new",
-        "pupil": { "fiscal_code": pupil, "first_name": "Maria", "last_name": "Rossi",
-                   "birth_date": "2015-05-01", "school": "Primaria G. Mazzini", "grade": "3", "section": "B" },
-        "guardian": { "fiscal_code": guardian, "first_name": "Anna", "last_name": "Bianchi",
-                      "relationship": "madre", "email": email, "phone": "+393331234567",
-                      "address": { "street": "Via Roma 1", "city": "Corato", "postal_code": "70033", "province": "BA" } },
-        "service": { "diet": { "kind": "none", "notes": "" }, "days": ["mon", "tue", "wed", "thu", "fri"] },
-        "isee": null,
-        "declarations": { "privacy": true, "regulation": true, "truthfulness": true }
-    })
-}
+pub use local::samples::{application_body, fiscal_code, guardian_code, pupil_code};
 
 /// The first step of the form only ("Salva bozza" early).
 pub fn first_step_body(window_id: &str, pupil: &str, guardian: &str) -> Value {

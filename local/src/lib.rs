@@ -6,6 +6,7 @@ pub mod emulator;
 pub mod faults;
 pub mod oidc;
 pub mod registry;
+pub mod samples;
 pub mod seed;
 pub mod server;
 pub mod template;

@@ -5,11 +5,7 @@
 //! logging and `App::from_env` (configuration, SDK configuration, the three
 //! clients), which is all a function does before `lambda_http::run`.
 
-use std::time::Duration;
-
 use lambda_http::{Error, Request, service_fn};
-use shared::aws_config::BehaviorVersion;
-use shared::aws_config::timeout::TimeoutConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -23,16 +19,7 @@ async fn main() -> Result<(), Error> {
     let mut keep = None;
     if stage == 2 {
         // As `Clients::from_env` loads it.
-        let sdk = shared::aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(12))
-                    .build(),
-            )
-            .load()
-            .await;
+        let sdk = shared::aws::sdk_config_from_env().await;
         keep = Some(sdk.region().map(ToString::to_string));
     }
     if stage >= 3 {

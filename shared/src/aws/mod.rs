@@ -20,21 +20,25 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
 }
 
+/// The SDK configuration from the environment, with explicit timeouts (the
+/// SDK has none; API Gateway gives up after 30 s).
+pub async fn sdk_config_from_env() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(12))
+                .build(),
+        )
+        .load()
+        .await
+}
+
 impl Clients {
-    /// Load the SDK configuration from the environment, with explicit
-    /// timeouts (the SDK has none; API Gateway gives up after 30 s).
+    /// The three clients on `sdk_config_from_env`.
     pub async fn from_env() -> Self {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(12))
-                    .build(),
-            )
-            .load()
-            .await;
-        Self::from_sdk_config(&sdk)
+        Self::from_sdk_config(&sdk_config_from_env().await)
     }
 
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {

@@ -103,7 +103,6 @@ export function alert(kind, ...content) {
   return h("div", { class: `alert alert-${kind}`, role }, ...content);
 }
 
-/** Page frame: slim header, centre header with the tenant, main, footer. */
 /**
  * The footer's links, with the `data-element` names the national checks
  * look for; build.mjs writes the same list into the static pages.
@@ -114,6 +113,10 @@ export const FOOTER_LINKS = [
   ["/note-legali.html", "legal-notes", "Note legali"],
 ];
 
+/** Bootstrap Italia's grid around one full-width block. */
+const inGrid = (...content) => h("div", { class: "container" }, h("div", { class: "row" }, h("div", { class: "col-12" }, ...content)));
+
+/** Page frame: slim header, centre header with the tenant, main, footer. */
 export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
   const main = h("main", { id: "contenuto", tabindex: "-1", class: "container my-4" });
   const header = h(
@@ -122,22 +125,12 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
     h(
       "div",
       { class: "it-header-slim-wrapper" },
-      h(
-        "div",
-        { class: "container" },
+      inGrid(
         h(
           "div",
-          { class: "row" },
-          h(
-            "div",
-            { class: "col-12" },
-            h(
-              "div",
-              { class: "it-header-slim-wrapper-content" },
-              h("span", { class: "d-lg-block navbar-brand" }, tenantName || "Comune"),
-              h("span", { class: "text-white small" }, area),
-            ),
-          ),
+          { class: "it-header-slim-wrapper-content" },
+          h("span", { class: "d-lg-block navbar-brand" }, tenantName || "Comune"),
+          h("span", { class: "text-white small" }, area),
         ),
       ),
     ),
@@ -147,32 +140,22 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
       h(
         "div",
         { class: "it-header-center-wrapper" },
-        h(
-          "div",
-          { class: "container" },
+        inGrid(
           h(
             "div",
-            { class: "row" },
+            { class: "it-header-center-content-wrapper" },
             h(
               "div",
-              { class: "col-12" },
+              { class: "it-brand-wrapper" },
               h(
-                "div",
-                { class: "it-header-center-content-wrapper" },
+                "a",
+                { href: homeHref },
+                icon("pa"),
                 h(
                   "div",
-                  { class: "it-brand-wrapper" },
-                  h(
-                    "a",
-                    { href: homeHref },
-                    icon("pa"),
-                    h(
-                      "div",
-                      { class: "it-brand-text" },
-                      h("div", { class: "it-brand-title" }, tenantName || "Comune"),
-                      h("div", { class: "it-brand-tagline d-none d-md-block" }, "Iscrizioni ai servizi scolastici"),
-                    ),
-                  ),
+                  { class: "it-brand-text" },
+                  h("div", { class: "it-brand-title" }, tenantName || "Comune"),
+                  h("div", { class: "it-brand-tagline d-none d-md-block" }, "Iscrizioni ai servizi scolastici"),
                 ),
               ),
             ),
