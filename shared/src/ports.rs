@@ -153,30 +153,37 @@ pub struct Credentials {
     pub changed_in: Option<String>,
 }
 
-/// The single table, seen through the access patterns of the domain.
+/// A municipality's configuration.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+}
 
+/// Enrollment windows: a tenant's list, staff changes and the scheduled close.
+#[async_trait]
+pub trait WindowStore: Send + Sync {
     async fn list_windows(&self, tenant: &TenantSlug) -> Result<Vec<Window>, StoreError>;
+    async fn get_window(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+    ) -> Result<Option<Window>, StoreError>;
     async fn put_window(&self, tenant: &TenantSlug, window: &Window) -> Result<(), StoreError>;
+    /// Replace a window if it is still exactly `previous` (`Conflict`
+    /// otherwise).
+    async fn replace_window(
+        &self,
+        tenant: &TenantSlug,
+        previous: &Window,
+        next: &Window,
+    ) -> Result<(), StoreError>;
     /// Windows of every tenant whose `closes_at` is at or before `by` and
     /// whose close has not been recorded yet.
     async fn windows_closing_by(
         &self,
         by: OffsetDateTime,
     ) -> Result<Vec<(TenantSlug, Window)>, StoreError>;
-    /// Claim something that may happen once (a reminder, the use of an ID
-    /// token): `true` for the first caller only. `key` is a keyed hash;
-    /// `expires` lets the table's TTL clean up after it is moot.
-    async fn claim_once(
-        &self,
-        tenant: &TenantSlug,
-        kind: &str,
-        key: &str,
-        expires: Option<OffsetDateTime>,
-    ) -> Result<bool, StoreError>;
     /// Record a window's close. `Ok(false)` when it was already recorded
     /// (by a concurrent run, say).
     async fn record_window_closed(
@@ -185,13 +192,31 @@ pub trait Store: Send + Sync {
         window_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+}
 
-    async fn get_window(
+/// Markers of things that may happen once (a reminder, an ID token's use).
+///
+/// Its own trait because it belongs to no one concept: the SPID login
+/// claims an ID token, the scheduled function a reminder; either would
+/// otherwise depend on the other's trait for one method.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Claim something that may happen once: `true` for the first caller
+    /// only. `key` is a keyed hash; `expires` lets the table's TTL clean up
+    /// after it is moot.
+    async fn claim_once(
         &self,
         tenant: &TenantSlug,
-        window_id: &str,
-    ) -> Result<Option<Window>, StoreError>;
+        kind: &str,
+        key: &str,
+        expires: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+}
 
+/// Applications with their attachments, guards, owner links and the
+/// transactions that change their state (with the mail each owes).
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
     /// Create an application with its uniqueness guard, the creating
     /// session's guardian lock and owner links, all in one transaction.
     async fn create_application(
@@ -233,7 +258,111 @@ pub trait Store: Send + Sync {
         expected: u64,
         message: &OutboxMessage,
     ) -> Result<(), StoreError>;
+    /// A page of a window's applications in one status, newest submission
+    /// first. `after` is the position returned by the previous page.
+    async fn window_applications(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        status: Status,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<(Vec<Application>, Option<String>), StoreError>;
+    /// The applications created by an owner identity.
+    async fn owner_applications(
+        &self,
+        tenant: &TenantSlug,
+        owner: &str,
+    ) -> Result<Vec<Application>, StoreError>;
+    /// The applications of a pupil (every window).
+    async fn pupil_applications(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Vec<Application>, StoreError>;
+    async fn put_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError>;
+    async fn attachments(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<Attachment>, StoreError>;
+}
 
+/// The email security codes, one record per address.
+#[async_trait]
+pub trait EmailCodeStore: Send + Sync {
+    /// The email code record of one address (`address_key` is a keyed hash
+    /// of the address, never the address itself).
+    async fn get_email_code(
+        &self,
+        tenant: &TenantSlug,
+        address_key: &str,
+    ) -> Result<Option<Versioned<CodeState>>, StoreError>;
+    /// Write the record if its stored version is still `expected` (`None`:
+    /// only if there is none). `Conflict` otherwise.
+    async fn put_email_code(
+        &self,
+        tenant: &TenantSlug,
+        address_key: &str,
+        state: &CodeState,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A pupil's login credentials (the fiscal-code sessions' password).
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    async fn get_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Option<Versioned<Credentials>>, StoreError>;
+    /// Write credentials if the stored version is still `expected`; with
+    /// `None` only if the pupil has none yet (`Conflict` otherwise): a
+    /// password, once issued, is never replaced by someone else's draft.
+    async fn put_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+        credentials: &Credentials,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Last year's roster: entries by user code and by guardian identity.
+#[async_trait]
+pub trait RosterStore: Send + Sync {
+    /// Store last year's entry under its user code, filed under the keyed
+    /// hashes `links` (its guardian's identities) and holding the user code
+    /// in the tenant. `Ok(false)` when the stored entry is already exactly
+    /// this one (a re-import changes nothing).
+    async fn put_roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        entry: &RosterEntry,
+        links: &[String],
+    ) -> Result<bool, RosterWriteError>;
+    async fn roster_entry(
+        &self,
+        tenant: &TenantSlug,
+        user_code: &str,
+    ) -> Result<Option<RosterEntry>, StoreError>;
+    /// The entries filed under one guardian identity (a keyed hash).
+    async fn roster_entries(
+        &self,
+        tenant: &TenantSlug,
+        link: &str,
+    ) -> Result<Vec<RosterEntry>, StoreError>;
+}
+
+/// The mails owed: due messages, the sender's lease, sent or retry later.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Outbox messages of every tenant due at `now`, oldest first.
     async fn due_messages(
         &self,
@@ -260,102 +389,35 @@ pub trait Store: Send + Sync {
         id: &str,
         retry_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+}
 
-    /// Store last year's entry under its user code, filed under the keyed
-    /// hashes `links` (its guardian's identities) and holding the user code
-    /// in the tenant. `Ok(false)` when the stored entry is already exactly
-    /// this one (a re-import changes nothing).
-    async fn put_roster_entry(
-        &self,
-        tenant: &TenantSlug,
-        entry: &RosterEntry,
-        links: &[String],
-    ) -> Result<bool, RosterWriteError>;
-    async fn roster_entry(
-        &self,
-        tenant: &TenantSlug,
-        user_code: &str,
-    ) -> Result<Option<RosterEntry>, StoreError>;
-    /// The entries filed under one guardian identity (a keyed hash).
-    async fn roster_entries(
-        &self,
-        tenant: &TenantSlug,
-        link: &str,
-    ) -> Result<Vec<RosterEntry>, StoreError>;
-    /// A page of a window's applications in one status, newest submission
-    /// first. `after` is the position returned by the previous page.
-    async fn window_applications(
-        &self,
-        tenant: &TenantSlug,
-        window_id: &str,
-        status: Status,
-        limit: usize,
-        after: Option<String>,
-    ) -> Result<(Vec<Application>, Option<String>), StoreError>;
-    /// Replace a window if it is still exactly `previous` (`Conflict`
-    /// otherwise).
-    async fn replace_window(
-        &self,
-        tenant: &TenantSlug,
-        previous: &Window,
-        next: &Window,
-    ) -> Result<(), StoreError>;
-    async fn put_attachment(
-        &self,
-        tenant: &TenantSlug,
-        application_id: &str,
-        attachment: &Attachment,
-    ) -> Result<(), StoreError>;
-    async fn attachments(
-        &self,
-        tenant: &TenantSlug,
-        application_id: &str,
-    ) -> Result<Vec<Attachment>, StoreError>;
-    /// The applications created by an owner identity.
-    async fn owner_applications(
-        &self,
-        tenant: &TenantSlug,
-        owner: &str,
-    ) -> Result<Vec<Application>, StoreError>;
-    /// The applications of a pupil (every window).
-    async fn pupil_applications(
-        &self,
-        tenant: &TenantSlug,
-        pupil: &str,
-    ) -> Result<Vec<Application>, StoreError>;
+/// The single table, seen through the access patterns of the domain: every
+/// concept's trait together. `App.store` is a `dyn Store`; an operation
+/// that needs one concept takes the narrower trait (`&dyn WindowStore`,
+/// upcast from `&dyn Store`).
+pub trait Store:
+    TenantStore
+    + WindowStore
+    + ClaimStore
+    + ApplicationStore
+    + EmailCodeStore
+    + CredentialStore
+    + RosterStore
+    + OutboxStore
+{
+}
 
-    async fn get_credentials(
-        &self,
-        tenant: &TenantSlug,
-        pupil: &str,
-    ) -> Result<Option<Versioned<Credentials>>, StoreError>;
-    /// Write credentials if the stored version is still `expected`; with
-    /// `None` only if the pupil has none yet (`Conflict` otherwise): a
-    /// password, once issued, is never replaced by someone else's draft.
-    async fn put_credentials(
-        &self,
-        tenant: &TenantSlug,
-        pupil: &str,
-        credentials: &Credentials,
-        expected: Option<u64>,
-    ) -> Result<(), StoreError>;
-
-    /// The email code record of one address (`address_key` is a keyed hash
-    /// of the address, never the address itself).
-    async fn get_email_code(
-        &self,
-        tenant: &TenantSlug,
-        address_key: &str,
-    ) -> Result<Option<Versioned<CodeState>>, StoreError>;
-    /// Write the record if its stored version is still `expected` (`None`:
-    /// only if there is none). `Conflict` otherwise.
-    async fn put_email_code(
-        &self,
-        tenant: &TenantSlug,
-        address_key: &str,
-        state: &CodeState,
-        expected: Option<u64>,
-    ) -> Result<(), StoreError>;
+impl<T> Store for T where
+    T: TenantStore
+        + WindowStore
+        + ClaimStore
+        + ApplicationStore
+        + EmailCodeStore
+        + CredentialStore
+        + RosterStore
+        + OutboxStore
+        + ?Sized
+{
 }
 
 /// A file attached to a mail.

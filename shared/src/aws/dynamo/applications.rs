@@ -1,0 +1,284 @@
+//! `ApplicationStore`: applications (`TENANT#<slug>#APP#<id>` / `APP`, in
+//! the staff list's index), their attachments, the pupil guard, the owner
+//! locks and links, and the transactions of a state change with the mail
+//! it owes.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+use super::codec::{
+    APP_ID, decode_application, decode_attachment, encode_application, encode_attachment,
+    encode_outbox, encode_owner_link, encode_pupil_guard, encode_user_code_reservation,
+    staff_list_id, staff_list_pk,
+};
+use super::{
+    DynamoStore, GSI1, GSI1_PK, GSI1_SK, PK, SK, VERSION, application_pk, map_err, n, owner_pk,
+    pupil_pk, put_item, s, transaction_put,
+};
+use crate::domain::application::{Application, Attachment, Status};
+use crate::domain::values::TenantSlug;
+use crate::ports::{
+    ApplicationKeys, ApplicationStore, CreateError, OutboxMessage, StoreError, SubmitError,
+};
+
+/// The condition of a put that must create its item.
+const NEW: Option<&str> = Some("attribute_not_exists(#pk)");
+
+/// A transaction's replacement of an application still at `expected`.
+fn application_at_version(
+    table: &str,
+    tenant: &TenantSlug,
+    application: &Application,
+    expected: u64,
+) -> Result<TransactWriteItem, StoreError> {
+    transaction_put(
+        Put::builder()
+            .table_name(table)
+            .set_item(Some(encode_application(tenant, application)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(expected)),
+    )
+}
+
+/// A transaction's lock of an owner identity on one guardian: siblings'
+/// applications from one session name the same guardian.
+fn guardian_lock(
+    table: &str,
+    tenant: &TenantSlug,
+    owner: &str,
+    guardian: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let lock = Update::builder()
+        .table_name(table)
+        .key(PK, s(owner_pk(tenant, owner)))
+        .key(SK, s("GUARDIAN"))
+        .update_expression("SET #g = :g")
+        .condition_expression("attribute_not_exists(#pk) OR #g = :g")
+        .expression_attribute_names("#pk", PK)
+        .expression_attribute_names("#g", "guardian")
+        .expression_attribute_values(":g", s(guardian))
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction update: {e}")))?;
+    Ok(TransactWriteItem::builder().update(lock).build())
+}
+
+impl DynamoStore {
+    /// The applications of `ids` that exist.
+    async fn applications(
+        &self,
+        tenant: &TenantSlug,
+        ids: Vec<String>,
+    ) -> Result<Vec<Application>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(app) = self
+                .get_as(application_pk(tenant, &id), "APP", decode_application)
+                .await?
+            {
+                out.push(app);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl ApplicationStore for DynamoStore {
+    async fn create_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        keys: &ApplicationKeys,
+    ) -> Result<(), CreateError> {
+        let table = self.table.as_str();
+        let mut actions = vec![
+            put_item(table, encode_application(tenant, application)?, NEW)?,
+            put_item(
+                table,
+                encode_pupil_guard(tenant, &keys.pupil, application),
+                NEW,
+            )?,
+        ];
+        for owner in &keys.owners {
+            actions.push(guardian_lock(table, tenant, owner, &keys.guardian)?);
+            actions.push(put_item(
+                table,
+                encode_owner_link(tenant, owner, &application.id),
+                None,
+            )?);
+        }
+        let Err(cancelled) = self.transact(actions).await else {
+            return Ok(());
+        };
+        // Action 1 is the pupil's guard; from 2 on, owner locks and links.
+        if cancelled.failed_at(1) {
+            return Err(CreateError::DuplicatePupil);
+        }
+        if cancelled.failed.iter().any(|i| *i >= 2) {
+            return Err(CreateError::GuardianMismatch);
+        }
+        if cancelled.failed_at(0) {
+            return Err(CreateError::Store(StoreError::Conflict));
+        }
+        Err(CreateError::Store(cancelled.into_error()))
+    }
+
+    async fn get_application(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+    ) -> Result<Option<Application>, StoreError> {
+        self.get_as(application_pk(tenant, id), "APP", decode_application)
+            .await
+    }
+
+    async fn put_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        self.put_versioned(encode_application(tenant, application)?, Some(expected))
+            .await
+    }
+
+    async fn submit_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        reserve: Option<&str>,
+        message: &OutboxMessage,
+    ) -> Result<(), SubmitError> {
+        let table = self.table.as_str();
+        // Action 0 is the application, 1 the credentials letter owed, 2 the
+        // user code's reservation.
+        let mut actions = vec![
+            application_at_version(table, tenant, application, expected)?,
+            put_item(table, encode_outbox(message), NEW)?,
+        ];
+        if let Some(user_code) = reserve {
+            actions.push(put_item(
+                table,
+                encode_user_code_reservation(tenant, user_code, &application.id),
+                NEW,
+            )?);
+        }
+        let Err(cancelled) = self.transact(actions).await else {
+            return Ok(());
+        };
+        if cancelled.failed_at(0) || cancelled.failed_at(1) {
+            return Err(SubmitError::Conflict);
+        }
+        if cancelled.failed_at(2) {
+            return Err(SubmitError::UserCodeTaken);
+        }
+        Err(SubmitError::Store(cancelled.into_error()))
+    }
+
+    async fn put_application_with_message(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        expected: u64,
+        message: &OutboxMessage,
+    ) -> Result<(), StoreError> {
+        let table = self.table.as_str();
+        let actions = vec![
+            application_at_version(table, tenant, application, expected)?,
+            put_item(table, encode_outbox(message), NEW)?,
+        ];
+        let Err(cancelled) = self.transact(actions).await else {
+            return Ok(());
+        };
+        if !cancelled.failed.is_empty() {
+            return Err(StoreError::Conflict);
+        }
+        Err(cancelled.into_error())
+    }
+
+    async fn window_applications(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        status: Status,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<(Vec<Application>, Option<String>), StoreError> {
+        let gpk = staff_list_pk(tenant, window_id, status.code());
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(gpk.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(50));
+        if let Some(gsk) = after {
+            // The table keys of an application follow from its index key.
+            let id = staff_list_id(&gsk);
+            request = request
+                .exclusive_start_key(PK, s(application_pk(tenant, &id)))
+                .exclusive_start_key(SK, s("APP"))
+                .exclusive_start_key(GSI1_PK, s(gpk))
+                .exclusive_start_key(GSI1_SK, s(gsk));
+        }
+        let out = request.send().await.map_err(|e| map_err(e, |_| false))?;
+        let items = out
+            .items()
+            .iter()
+            .map(decode_application)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .and_then(|k| k.get(GSI1_SK))
+            .and_then(|v| v.as_s().ok())
+            .cloned();
+        Ok((items, next))
+    }
+
+    async fn owner_applications(
+        &self,
+        tenant: &TenantSlug,
+        owner: &str,
+    ) -> Result<Vec<Application>, StoreError> {
+        let ids = self.linked(owner_pk(tenant, owner), "APP#", APP_ID).await?;
+        self.applications(tenant, ids).await
+    }
+
+    async fn pupil_applications(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Vec<Application>, StoreError> {
+        let ids = self
+            .linked(pupil_pk(tenant, pupil), "WINDOW#", APP_ID)
+            .await?;
+        self.applications(tenant, ids).await
+    }
+
+    async fn put_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError> {
+        self.put(encode_attachment(tenant, application_id, attachment)?)
+            .await
+    }
+
+    async fn attachments(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        self.query_prefix(application_pk(tenant, application_id), "ATT#")
+            .await?
+            .iter()
+            .map(decode_attachment)
+            .collect()
+    }
+}
