@@ -399,3 +399,635 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
             .map_err(|_| StoreError::Other("outbox item with a bad time".into()))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::application::{FeeBand, HistoryEntry, Owner, Status};
+    use crate::domain::window::Service;
+    use time::macros::datetime;
+
+    fn slug() -> TenantSlug {
+        TenantSlug::parse("demo").expect("slug")
+    }
+
+    fn text(item: &Item, attr: &str) -> String {
+        item.get(attr)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_else(|| panic!("no text {attr} in {item:?}"))
+    }
+
+    fn number(item: &Item, attr: &str) -> String {
+        item.get(attr)
+            .and_then(|v| v.as_n().ok())
+            .cloned()
+            .unwrap_or_else(|| panic!("no number {attr} in {item:?}"))
+    }
+
+    /// The item's attribute names, sorted.
+    fn names(item: &Item) -> Vec<&str> {
+        let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn keys(item: &Item) -> (String, String) {
+        (text(item, PK), text(item, SK))
+    }
+
+    fn other(result: Result<impl std::fmt::Debug, StoreError>) -> String {
+        match result {
+            Err(StoreError::Other(message)) => message,
+            other => panic!("expected StoreError::Other, got {other:?}"),
+        }
+    }
+
+    fn tenant() -> Tenant {
+        serde_json::from_value(serde_json::json!({
+            "slug": "demo", "name": "Comune di Esempio", "contact_email": "ufficio@example.it",
+            "phone": "080 123456", "services": ["refezione", "trasporto"],
+            "arrears_tolerance_cents": 500,
+            "fee_bands": [
+                { "code": "A", "max_isee_cents": 600000, "fee_cents": 200 },
+                { "code": "B", "fee_cents": 500 }
+            ],
+            "information": { "service_rules": ["Regola"], "portal_url": "https://example.it" },
+            "staff_auth": { "issuer": "https://idp.example.it", "algorithm": "RS256", "jwks": { "keys": [] } },
+            "oidc": { "issuer": "https://spid.example.it", "client_id": "c", "algorithm": "RS256",
+                      "jwks_uri": "https://spid.example.it/jwks" }
+        }))
+        .expect("tenant")
+    }
+
+    fn window(closed_at: Option<OffsetDateTime>) -> Window {
+        Window {
+            id: "w-1".into(),
+            service: Service::Refezione,
+            school_year: crate::domain::values::SchoolYear::parse("2025/2026").expect("year"),
+            opens_at: datetime!(2025-04-22 07:00 UTC),
+            closes_at: datetime!(2025-05-31 21:59:59 UTC),
+            closed_at,
+        }
+    }
+
+    fn application(status: Status, submitted_at: Option<OffsetDateTime>) -> Application {
+        Application {
+            id: "app-7".into(),
+            window_id: "w-1".into(),
+            kind: "new".into(),
+            body: serde_json::from_value(serde_json::json!({
+                "window_id": "w-1", "kind": "new",
+                "pupil": { "fiscal_code": "RSSMRA15E41A662S", "first_name": "Maria", "last_name": "Rossi" },
+                "guardian": { "first_name": "Anna", "email": "anna@example.it",
+                              "address": { "city": "Corato", "province": "BA" } },
+                "service": { "diet": { "kind": "none" }, "days": ["mon", "fri"] },
+                "isee": { "isee_cents": 1250000 },
+                "declarations": { "privacy": true }
+            }))
+            .expect("body"),
+            status,
+            version: 3,
+            first_saved_at: datetime!(2025-04-22 08:00 UTC),
+            updated_at: datetime!(2025-04-23 09:30:15 UTC),
+            submitted_at,
+            decided_at: None,
+            decision_reason: Some("Posti esauriti".into()),
+            user_code: Some("48213977".into()),
+            fee_band: Some(FeeBand {
+                code: "B".into(),
+                fee_cents: 350,
+            }),
+            owner: Owner {
+                email: Some("anna@example.it".into()),
+                spid_fiscal_code: None,
+            },
+            pupil_fiscal_code: "RSSMRA15E41A662S".into(),
+            guardian_fiscal_code: "BNCNNA80A41A662C".into(),
+            history: vec![HistoryEntry {
+                at: datetime!(2025-04-22 08:00 UTC),
+                by: "parent".into(),
+                from: None,
+                to: Status::Draft,
+            }],
+        }
+    }
+
+    fn attachment() -> Attachment {
+        Attachment {
+            id: "att-1".into(),
+            kind: "isee".into(),
+            filename: "attestazione ISEE.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: 123_456,
+            object_key: "attachments/app-7/att-1".into(),
+            created_at: datetime!(2025-04-22 08:05:09 UTC),
+        }
+    }
+
+    fn roster_entry() -> RosterEntry {
+        RosterEntry {
+            user_code: "48213977".into(),
+            service: Service::Refezione,
+            pupil_fiscal_code: "SPSGLI16C54C983Q".into(),
+            pupil_first_name: "Giulia".into(),
+            pupil_last_name: "Esposito".into(),
+            pupil_birth_date: "2016-03-14".into(),
+            school: "Primaria \"Don Milani\", plesso 2".into(),
+            grade: "2".into(),
+            section: "A".into(),
+            guardian_fiscal_code: "SPSMRC82L09A662D".into(),
+            guardian_first_name: "Marco".into(),
+            guardian_last_name: "Esposito".into(),
+            guardian_email: Some("marco.esposito@example.it".into()),
+            guardian_phone: None,
+            balance_cents: -4200,
+        }
+    }
+
+    fn credentials() -> Credentials {
+        Credentials {
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            temporary: true,
+            failures: vec![1_750_000_000, 1_750_000_100],
+            changed_in: Some("session-1".into()),
+        }
+    }
+
+    fn code_state() -> CodeState {
+        CodeState {
+            code_hash: "hmac-of-the-code".into(),
+            issued_at: 1_750_000_000,
+            expires_at: 1_750_000_600,
+            failed_attempts: 2,
+            consumed: false,
+            sent_at: vec![1_749_999_000, 1_750_000_000],
+        }
+    }
+
+    fn message() -> OutboxMessage {
+        let mut m = OutboxMessage::new(
+            &slug(),
+            "app-7",
+            MessageKind::Decision,
+            datetime!(2025-05-01 10:00 UTC),
+        );
+        m.attempts = 4;
+        m
+    }
+
+    // Round trips: every item kind decodes to what was encoded, under the
+    // keys and attribute names the table (and existing data) use.
+
+    #[test]
+    fn tenant_round_trip() {
+        let t = tenant();
+        let item = encode_tenant(&t).expect("encode");
+        assert_eq!(keys(&item), ("TENANT#demo".into(), "CONFIG".into()));
+        assert_eq!(names(&item), ["data", "pk", "sk"]);
+        assert_eq!(decode_tenant(&item), Ok(t));
+    }
+
+    #[test]
+    fn open_window_round_trip_is_in_the_open_index() {
+        let w = window(None);
+        let item = encode_window(&slug(), &w).expect("encode");
+        assert_eq!(keys(&item), ("TENANT#demo".into(), "WINDOW#w-1".into()));
+        assert_eq!(names(&item), ["data", "gsi1pk", "gsi1sk", "pk", "sk"]);
+        assert_eq!(text(&item, GSI1_PK), "WINDOWS#OPEN");
+        assert_eq!(text(&item, GSI1_SK), "001748728799#demo#w-1");
+        assert_eq!(item.get(DATA), Some(&window_data(&w).expect("data")));
+        assert_eq!(decode_window(&item), Ok(w.clone()));
+        assert_eq!(decode_tenant_window(&item), Ok((slug(), w)));
+    }
+
+    #[test]
+    fn closed_window_round_trip_leaves_the_open_index() {
+        let w = window(Some(datetime!(2025-05-01 10:00 UTC)));
+        let item = encode_window(&slug(), &w).expect("encode");
+        assert_eq!(names(&item), ["data", "pk", "sk"]);
+        assert_eq!(decode_window(&item), Ok(w));
+    }
+
+    #[test]
+    fn application_round_trip_in_the_staff_list() {
+        let draft = application(Status::Draft, None);
+        let item = encode_application(&slug(), &draft).expect("encode");
+        assert_eq!(keys(&item), ("TENANT#demo#APP#app-7".into(), "APP".into()));
+        assert_eq!(
+            names(&item),
+            ["data", "gsi1pk", "gsi1sk", "pk", "sk", "version"]
+        );
+        assert_eq!(number(&item, VERSION), "3");
+        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#draft");
+        assert_eq!(text(&item, GSI1_SK), "001745308800#app-7");
+        assert_eq!(staff_list_id(&text(&item, GSI1_SK)), "app-7");
+        assert_eq!(decode_application(&item), Ok(draft));
+
+        // A submitted one is listed by its submission.
+        let submitted = application(Status::Submitted, Some(datetime!(2025-04-24 12:00 UTC)));
+        let item = encode_application(&slug(), &submitted).expect("encode");
+        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#submitted");
+        assert_eq!(text(&item, GSI1_SK), "001745496000#app-7");
+        assert_eq!(decode_application(&item), Ok(submitted));
+    }
+
+    #[test]
+    fn attachment_round_trip() {
+        let a = attachment();
+        let item = encode_attachment(&slug(), "app-7", &a).expect("encode");
+        assert_eq!(
+            keys(&item),
+            ("TENANT#demo#APP#app-7".into(), "ATT#att-1".into())
+        );
+        assert_eq!(names(&item), ["data", "pk", "sk"]);
+        assert_eq!(decode_attachment(&item), Ok(a));
+    }
+
+    #[test]
+    fn outbox_message_round_trip() {
+        let m = message();
+        let item = encode_outbox(&m);
+        assert_eq!(
+            keys(&item),
+            ("TENANT#demo#OUTBOX#app-7-decision".into(), "OUTBOX".into())
+        );
+        assert_eq!(
+            names(&item),
+            [
+                "app_id", "attempts", "due", "gsi1pk", "gsi1sk", "kind", "pk", "sk"
+            ]
+        );
+        assert_eq!(text(&item, APP_ID), "app-7");
+        assert_eq!(text(&item, "kind"), "decision");
+        assert_eq!(number(&item, "attempts"), "4");
+        assert_eq!(number(&item, "due"), "1746093600");
+        let (gpk, gsk) = outbox_index_keys(&slug(), &m.id, m.due);
+        assert_eq!(text(&item, GSI1_PK), gpk);
+        assert_eq!(text(&item, GSI1_SK), gsk);
+        assert_eq!(gsk, "001746093600#demo#app-7-decision");
+        assert_eq!(decode_outbox(&item), Ok(m));
+
+        let mut letter = OutboxMessage::new(
+            &slug(),
+            "app-8",
+            MessageKind::Credentials,
+            datetime!(2025-05-01 10:00 UTC),
+        );
+        letter.attempts = 0;
+        assert_eq!(decode_outbox(&encode_outbox(&letter)), Ok(letter));
+    }
+
+    #[test]
+    fn outbox_shards_are_stable_and_in_range() {
+        let due = datetime!(2025-05-01 10:00 UTC);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..64 {
+            let (gpk, _) = outbox_index_keys(&slug(), &format!("app-{i}-credentials"), due);
+            let shard: u32 = gpk
+                .strip_prefix("OUTBOX#")
+                .and_then(|n| n.parse().ok())
+                .expect("shard");
+            assert!(shard < OUTBOX_SHARDS);
+            seen.insert(shard);
+        }
+        assert!(seen.len() > 1, "every message in one shard");
+        // The shard follows from the id alone (stored data depends on it).
+        assert_eq!(outbox_index_keys(&slug(), "a", due).0, "OUTBOX#1");
+        assert_eq!(
+            outbox_index_keys(&slug(), "app-7-decision", due).0,
+            "OUTBOX#6"
+        );
+    }
+
+    #[test]
+    fn roster_entry_round_trip_with_its_links() {
+        let e = roster_entry();
+        let links = vec!["hash-a".to_string(), "hash-b".to_string()];
+        let item = encode_roster_entry(&slug(), &e, &links).expect("encode");
+        assert_eq!(
+            keys(&item),
+            ("TENANT#demo#ROSTER#48213977".into(), "ENTRY".into())
+        );
+        assert_eq!(names(&item), ["data", "links", "pk", "sk"]);
+        assert_eq!(decode_roster_entry(&item), Ok(e));
+        assert_eq!(roster_links(&item), links);
+
+        let mut without = item.clone();
+        without.remove(LINKS);
+        assert_eq!(roster_links(&without), Vec::<String>::new());
+    }
+
+    #[test]
+    fn credentials_round_trip_with_their_version() {
+        let c = credentials();
+        let item = encode_credentials(&slug(), "pupil-hash", &c, 2).expect("encode");
+        assert_eq!(
+            keys(&item),
+            ("TENANT#demo#PUPIL#pupil-hash".into(), "CREDENTIALS".into())
+        );
+        assert_eq!(names(&item), ["data", "pk", "sk", "version"]);
+        assert_eq!(
+            decode_credentials(&item),
+            Ok(Versioned {
+                value: c.clone(),
+                version: 2
+            })
+        );
+        // Written before `changed_in` existed: still readable.
+        let mut old = c;
+        old.changed_in = None;
+        let item = encode_credentials(&slug(), "pupil-hash", &old, 1).expect("encode");
+        assert!(!text(&item, DATA).contains("changed_in"));
+        assert_eq!(decode_credentials(&item).map(|v| v.value), Ok(old));
+    }
+
+    #[test]
+    fn email_code_round_trip_with_version_and_ttl() {
+        let state = code_state();
+        let item = encode_email_code(&slug(), "addr-hash", &state, 5).expect("encode");
+        assert_eq!(
+            keys(&item),
+            ("TENANT#demo#ADDR#addr-hash".into(), "CODE".into())
+        );
+        assert_eq!(names(&item), ["data", "pk", "sk", "ttl", "version"]);
+        assert_eq!(number(&item, TTL), state.purge_after().to_string());
+        assert_eq!(
+            decode_email_code(&item),
+            Ok(Versioned {
+                value: state,
+                version: 5
+            })
+        );
+    }
+
+    #[test]
+    fn versioned_item_without_version_reads_as_version_zero() {
+        let mut item = encode_email_code(&slug(), "addr-hash", &code_state(), 5).expect("encode");
+        item.remove(VERSION);
+        assert_eq!(decode_email_code(&item).map(|v| v.version), Ok(0));
+    }
+
+    #[test]
+    fn link_items_point_at_their_target() {
+        let app = application(Status::Draft, None);
+        let cases = [
+            (
+                encode_pupil_guard(&slug(), "pupil-hash", &app),
+                ("TENANT#demo#PUPIL#pupil-hash", "WINDOW#w-1"),
+                APP_ID,
+                "app-7",
+            ),
+            (
+                encode_owner_link(&slug(), "owner-hash", "app-7"),
+                ("TENANT#demo#OWNER#owner-hash", "APP#app-7"),
+                APP_ID,
+                "app-7",
+            ),
+            (
+                encode_user_code_reservation(&slug(), "48213977", "app-7"),
+                ("TENANT#demo#USERCODE#48213977", "USERCODE"),
+                APP_ID,
+                "app-7",
+            ),
+            (
+                encode_roster_link(&slug(), "owner-hash", "48213977"),
+                ("TENANT#demo#OWNER#owner-hash", "ROSTER#48213977"),
+                USER_CODE,
+                "48213977",
+            ),
+        ];
+        for (item, (pk, sk), attr, target) in cases {
+            assert_eq!(keys(&item), (pk.to_string(), sk.to_string()));
+            assert_eq!(names(&item).len(), 3, "{item:?}");
+            assert_eq!(link_target(&item, attr).as_deref(), Some(target));
+        }
+        // An item without the attribute (or of another type) links nowhere.
+        let mut odd = encode_owner_link(&slug(), "owner-hash", "app-7");
+        assert_eq!(link_target(&odd, USER_CODE), None);
+        odd.insert(APP_ID.into(), n(7));
+        assert_eq!(link_target(&odd, APP_ID), None);
+    }
+
+    #[test]
+    fn roster_hold_and_claim_markers() {
+        let hold = encode_roster_hold(&slug(), "48213977");
+        assert_eq!(
+            keys(&hold),
+            ("TENANT#demo#USERCODE#48213977".into(), "USERCODE".into())
+        );
+        assert_eq!(hold.get("roster"), Some(&AttributeValue::Bool(true)));
+        assert_eq!(names(&hold), ["pk", "roster", "sk"]);
+
+        let claim = encode_claim(&slug(), "reminder", "key-hash", None);
+        assert_eq!(
+            keys(&claim),
+            ("TENANT#demo#ONCE#reminder#key-hash".into(), "ONCE".into())
+        );
+        assert_eq!(names(&claim), ["pk", "sk"]);
+        let claim = encode_claim(
+            &slug(),
+            "id-token",
+            "jti-hash",
+            Some(datetime!(2025-05-01 10:00 UTC)),
+        );
+        assert_eq!(number(&claim, TTL), "1746093600");
+    }
+
+    // Corrupted items: a typed error with a message for the logs, never a
+    // panic, and never the stored value in the message.
+
+    type Decoder = fn(&Item) -> Result<(), StoreError>;
+
+    /// Every decoder of a JSON `data` item, with a good item of its kind.
+    fn data_items() -> Vec<(&'static str, Item, Decoder)> {
+        vec![
+            ("tenant", encode_tenant(&tenant()).expect("encode"), |i| {
+                decode_tenant(i).map(drop)
+            }),
+            (
+                "window",
+                encode_window(&slug(), &window(None)).expect("encode"),
+                |i| decode_window(i).map(drop),
+            ),
+            (
+                "open window",
+                encode_window(&slug(), &window(None)).expect("encode"),
+                |i| decode_tenant_window(i).map(drop),
+            ),
+            (
+                "application",
+                encode_application(&slug(), &application(Status::Draft, None)).expect("encode"),
+                |i| decode_application(i).map(drop),
+            ),
+            (
+                "attachment",
+                encode_attachment(&slug(), "app-7", &attachment()).expect("encode"),
+                |i| decode_attachment(i).map(drop),
+            ),
+            (
+                "roster entry",
+                encode_roster_entry(&slug(), &roster_entry(), &["h".into()]).expect("encode"),
+                |i| decode_roster_entry(i).map(drop),
+            ),
+            (
+                "credentials",
+                encode_credentials(&slug(), "p", &credentials(), 1).expect("encode"),
+                |i| decode_credentials(i).map(drop),
+            ),
+            (
+                "email code",
+                encode_email_code(&slug(), "a", &code_state(), 1).expect("encode"),
+                |i| decode_email_code(i).map(drop),
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_item_without_data_is_an_error() {
+        for (kind, mut item, decode) in data_items() {
+            assert_eq!(decode(&item), Ok(()), "{kind}");
+            item.remove(DATA);
+            assert_eq!(other(decode(&item)), "item without data", "{kind}");
+        }
+    }
+
+    #[test]
+    fn data_of_the_wrong_type_is_an_error() {
+        for (kind, mut item, decode) in data_items() {
+            item.insert(DATA.into(), n(42));
+            assert_eq!(other(decode(&item)), "item without data", "{kind}");
+            item.insert(DATA.into(), AttributeValue::Ss(vec!["{}".into()]));
+            assert_eq!(other(decode(&item)), "item without data", "{kind}");
+        }
+    }
+
+    #[test]
+    fn unreadable_json_is_an_error_that_does_not_quote_it() {
+        for (kind, mut item, decode) in data_items() {
+            for bad in [
+                "{\"secret\": \"RSSMRA15E41A662S\"",
+                "RSSMRA15E41A662S",
+                "[\"RSSMRA15E41A662S\"]",
+                "{\"unexpected\": \"RSSMRA15E41A662S\"}",
+            ] {
+                item.insert(DATA.into(), s(bad));
+                let message = other(decode(&item));
+                assert!(
+                    message.starts_with("stored data unreadable ("),
+                    "{kind}: {message}"
+                );
+                assert!(!message.contains("RSSMRA"), "{kind}: {message}");
+            }
+        }
+    }
+
+    /// `data` with one JSON field replaced.
+    fn with_field(item: &Item, field: &str, value: serde_json::Value) -> Item {
+        let mut json: serde_json::Value = serde_json::from_str(&text(item, DATA)).expect("json");
+        json[field] = value;
+        let mut item = item.clone();
+        item.insert(DATA.into(), s(json.to_string()));
+        item
+    }
+
+    #[test]
+    fn an_unreadable_date_is_an_error() {
+        let w = encode_window(&slug(), &window(None)).expect("encode");
+        let a = encode_application(&slug(), &application(Status::Draft, None)).expect("encode");
+        let att = encode_attachment(&slug(), "app-7", &attachment()).expect("encode");
+        for (item, field, decode) in [
+            (&w, "closes_at", (|i| decode_window(i).map(drop)) as Decoder),
+            (&w, "closed_at", |i| decode_window(i).map(drop)),
+            (&a, "first_saved_at", |i| decode_application(i).map(drop)),
+            (&a, "submitted_at", |i| decode_application(i).map(drop)),
+            (&att, "created_at", |i| decode_attachment(i).map(drop)),
+        ] {
+            for bad in [
+                serde_json::json!("31/05/2025"),
+                serde_json::json!("2025-02-30T10:00:00Z"),
+                serde_json::json!(1_748_728_799),
+            ] {
+                let message = other(decode(&with_field(item, field, bad)));
+                assert!(
+                    message.starts_with("stored data unreadable ("),
+                    "{field}: {message}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_open_window_with_a_bad_key_is_an_error() {
+        let item = encode_window(&slug(), &window(None)).expect("encode");
+        for pk in [s("WINDOW#w-1"), s("TENANT#Not A Slug"), n(1)] {
+            let mut bad = item.clone();
+            bad.insert(PK.into(), pk);
+            assert_eq!(
+                other(decode_tenant_window(&bad)),
+                "window item with a bad key"
+            );
+        }
+        let mut bad = item;
+        bad.remove(PK);
+        assert_eq!(
+            other(decode_tenant_window(&bad)),
+            "window item with a bad key"
+        );
+    }
+
+    #[test]
+    fn a_corrupted_outbox_item_is_an_error() {
+        let good = encode_outbox(&message());
+        let changed = |attr: &str, value: Option<AttributeValue>| {
+            let mut item = good.clone();
+            match value {
+                Some(v) => item.insert(attr.into(), v),
+                None => item.remove(attr),
+            };
+            other(decode_outbox(&item))
+        };
+        for attr in [PK, APP_ID, "kind"] {
+            assert_eq!(
+                changed(attr, None),
+                format!("outbox item without {attr}"),
+                "{attr}"
+            );
+            assert_eq!(
+                changed(attr, Some(n(1))),
+                format!("outbox item without {attr}"),
+                "{attr}"
+            );
+        }
+        for attr in ["attempts", "due"] {
+            let expected = format!("outbox item without {attr}");
+            assert_eq!(changed(attr, None), expected);
+            assert_eq!(changed(attr, Some(s("4"))), expected);
+            assert_eq!(changed(attr, Some(n("four"))), expected);
+            assert_eq!(changed(attr, Some(n("1.5"))), expected);
+        }
+        assert_eq!(
+            changed("kind", Some(s("reminder"))),
+            "outbox item of unknown kind"
+        );
+        assert_eq!(
+            changed(PK, Some(s("TENANT#demo#APP#app-7"))),
+            "outbox item with a bad key"
+        );
+        assert_eq!(
+            changed(PK, Some(s("TENANT#No Slug#OUTBOX#app-7-decision"))),
+            "outbox item with a bad tenant"
+        );
+        assert_eq!(
+            changed("due", Some(n(i64::MAX))),
+            "outbox item with a bad time"
+        );
+    }
+
+    #[test]
+    fn outbox_attempts_beyond_the_counter_saturate() {
+        let mut item = encode_outbox(&message());
+        item.insert("attempts".into(), n(u64::from(u32::MAX) + 10));
+        assert_eq!(decode_outbox(&item).map(|m| m.attempts), Ok(u32::MAX));
+    }
+}
