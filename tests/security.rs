@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use e2e::*;
 use serde_json::{Value, json};
 use shared::domain::values::TenantSlug;
-use shared::http::auth::{self, SessionClaims};
+use shared::ops::sessions::{self as auth, SessionClaims};
 
 /// Every parent route that takes an application id, with a body that would
 /// be accepted from the owner.

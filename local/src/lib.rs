@@ -4,6 +4,7 @@
 
 pub mod emulator;
 pub mod faults;
+pub mod idp;
 pub mod oidc;
 pub mod registry;
 pub mod samples;

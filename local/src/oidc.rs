@@ -28,7 +28,7 @@ use shared::domain::error::Error;
 use shared::http::{HttpResponse, error_response};
 use shared::ops::spid::FISCAL_NUMBER_CLAIM;
 
-use crate::server::{LocalIdp, OIDC_CLIENT_ID, State, oidc_provider};
+use crate::idp::{LocalIdp, OIDC_CLIENT_ID, oidc_provider};
 
 /// How long an authorization code can be exchanged.
 pub const CODE_TTL_SECS: i64 = 300;
@@ -414,10 +414,19 @@ l’accesso con SPID o CIE senza verificare l’identità. Non inserire dati per
     )
 }
 
+/// What the stand-in's endpoints work with: its signing key, the server's
+/// origin, the codes not yet exchanged, and the time (unix seconds).
+pub struct StandIn<'a> {
+    pub idp: &'a LocalIdp,
+    pub base: &'a str,
+    pub codes: &'a Codes,
+    pub now: i64,
+}
+
 /// `GET /_local/oidc/authorize?…`: the login page.
-pub fn authorize_page(state: &State, query: Option<&str>) -> HttpResponse {
-    let params = crate::server::query_map(query);
-    match check_request(&state.base, &params) {
+pub fn authorize_page(stand: &StandIn, query: Option<&str>) -> HttpResponse {
+    let params = crate::registry::query_map(query);
+    match check_request(stand.base, &params) {
         Ok(request) => login_page(
             200,
             &request,
@@ -452,11 +461,11 @@ fn typed_name(raw: &str) -> Option<String> {
 }
 
 /// `POST /_local/oidc/authorize`: the login form.
-pub fn authorize_submit(state: &State, form: Result<Params, Error>) -> HttpResponse {
+pub fn authorize_submit(stand: &StandIn, form: Result<Params, Error>) -> HttpResponse {
     let Ok(params) = form else {
         return bad_request("Il modulo inviato non è valido.");
     };
-    let request = match check_request(&state.base, &params) {
+    let request = match check_request(stand.base, &params) {
         Ok(r) => r,
         Err(reason) => return bad_request(&reason),
     };
@@ -507,7 +516,7 @@ pub fn authorize_submit(state: &State, form: Result<Params, Error>) -> HttpRespo
             "Il cognome è troppo lungo (al massimo 100 caratteri).",
         );
     }
-    let now = state.app.clock.now().unix_timestamp();
+    let now = stand.now;
     let grant = Grant {
         identity: Identity {
             fiscal_number: format!("TINIT-{fiscal_code}"),
@@ -520,7 +529,7 @@ pub fn authorize_submit(state: &State, form: Result<Params, Error>) -> HttpRespo
         client_id: OIDC_CLIENT_ID.into(),
         expires_at: now + CODE_TTL_SECS,
     };
-    match state.codes.issue(grant, now) {
+    match stand.codes.issue(grant, now) {
         Ok(code) => see_other(&redirect_to(
             &request.redirect_uri,
             &[("code", &code), ("state", &request.state)],
@@ -550,7 +559,7 @@ fn token_json(status: u16, body: &serde_json::Value) -> HttpResponse {
 }
 
 /// `POST /_local/oidc/token`: a code and its PKCE verifier for an ID token.
-pub fn token(state: &State, form: Result<Params, Error>) -> HttpResponse {
+pub fn token(stand: &StandIn, form: Result<Params, Error>) -> HttpResponse {
     let invalid_request = |description: &str| token_error(400, "invalid_request", description);
     let invalid_grant = |description: &str| token_error(400, "invalid_grant", description);
     let Ok(params) = form else {
@@ -559,7 +568,7 @@ pub fn token(state: &State, form: Result<Params, Error>) -> HttpResponse {
     // The code is used up by the first request that names it, whatever
     // happens next.
     let grant = match one(&params, "code") {
-        Ok(Some(code)) if !code.is_empty() => state.codes.take(code),
+        Ok(Some(code)) if !code.is_empty() => stand.codes.take(code),
         Ok(_) => return invalid_request("code is missing"),
         Err(_) => return invalid_request("code is repeated"),
     };
@@ -581,7 +590,7 @@ pub fn token(state: &State, form: Result<Params, Error>) -> HttpResponse {
             "only authorization_code is supported",
         );
     }
-    let now = state.app.clock.now().unix_timestamp();
+    let now = stand.now;
     let Some(grant) = grant else {
         return invalid_grant("unknown or already used code");
     };
@@ -603,8 +612,8 @@ pub fn token(state: &State, form: Result<Params, Error>) -> HttpResponse {
         return invalid_grant("code_verifier does not match the code_challenge");
     }
     match sign_id_token(
-        &state.oidc,
-        &state.base,
+        stand.idp,
+        stand.base,
         now,
         &grant.identity,
         grant.nonce.as_deref(),

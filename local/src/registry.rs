@@ -3,7 +3,7 @@
 //! template has no handler here, or a handler serves a route the template
 //! does not declare, or a function of the template is not linked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -218,6 +218,18 @@ pub fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query string (or form body) to the map API Gateway gives (repeated keys
+/// kept, `+` is a space).
+pub fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| percent_decode(&s.replace('+', " "));
+        map.entry(decode(k)).or_default().push(decode(v));
+    }
+    map
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
@@ -21,12 +20,12 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::app::App;
 use shared::domain::error::Error;
-use shared::domain::tenant::{OidcProvider, StaffAuth};
 use shared::domain::values::TenantSlug;
 use shared::http::{HttpResponse, error_response, json};
 
-use crate::emulator;
-use crate::registry::{Match, Router};
+use crate::oidc;
+use crate::registry::{Match, Router, query_map};
+use crate::{emulator, web};
 
 type HyperResponse = hyper::Response<Full<Bytes>>;
 
@@ -34,90 +33,7 @@ type HyperResponse = hyper::Response<Full<Bytes>>;
 /// 64 KiB (JSON) and 5 MiB (roster CSV). This bounds what is buffered.
 const MAX_BUFFERED_BODY: usize = 6 * 1024 * 1024;
 
-/// A local stand-in identity provider: an ES256 key made for this run,
-/// whose public half (a JWKS) the seeded tenants trust. One serves staff
-/// tokens, another SPID/CIE ID tokens.
-#[derive(Clone)]
-pub struct LocalIdp {
-    key: EncodingKey,
-    kid: String,
-    pub jwks: serde_json::Value,
-}
-
-pub const STAFF_ISSUER: &str = "http://127.0.0.1/_local/staff-idp";
-/// The client id of the local SPID/CIE stand-in's tokens.
-pub const OIDC_CLIENT_ID: &str = "iscrizioni-locale";
-
-impl LocalIdp {
-    pub fn generate(kid: &str) -> Result<Self, String> {
-        use aws_lc_rs::rand::SystemRandom;
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-        use base64::Engine;
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let pkcs8 =
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| "cannot generate a local signing key".to_string())?;
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|_| "cannot read a local signing key".to_string())?;
-        // Uncompressed point: 0x04, then X and Y, 32 bytes each.
-        let point = pair.public_key().as_ref();
-        let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
-            return Err("unexpected public key shape".into());
-        };
-        Ok(Self {
-            key: EncodingKey::from_ec_der(pkcs8.as_ref()),
-            kid: kid.to_owned(),
-            jwks: json!({ "keys": [{
-                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-                "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
-            }]}),
-        })
-    }
-
-    /// Sign `claims` (ES256, with this key's `kid`).
-    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, Error> {
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key)
-            .map_err(|e| Error::Internal(format!("local token signing: {e}")))
-    }
-
-    /// What a tenant configures to trust this provider for staff.
-    pub fn trust(&self) -> StaffAuth {
-        StaffAuth {
-            issuer: STAFF_ISSUER.into(),
-            audience: Some("staff".into()),
-            algorithm: "ES256".into(),
-            jwks: self.jwks.clone(),
-        }
-    }
-
-    /// A staff token for `tenant`, valid 8 hours from `now`.
-    pub fn token(&self, tenant: &str, now: i64) -> Result<String, Error> {
-        self.sign(&json!({
-            "iss": STAFF_ISSUER,
-            "aud": "staff",
-            "sub": "operatore-locale",
-            "iat": now,
-            "exp": now + 8 * 3600,
-            "role": "staff",
-            "tenant": tenant,
-        }))
-    }
-}
-
-/// The staff stand-in (kept under its earlier name for readers of tests).
-pub type StaffIdp = LocalIdp;
-
-/// The SPID/CIE stand-in's configuration for a tenant, served at `base`.
-pub fn oidc_provider(base: &str) -> OidcProvider {
-    OidcProvider {
-        issuer: format!("{base}/_local/oidc"),
-        client_id: OIDC_CLIENT_ID.into(),
-        algorithm: "ES256".into(),
-        jwks_uri: format!("{base}/_local/oidc/jwks.json"),
-    }
-}
+pub use crate::idp::{LocalIdp, OIDC_CLIENT_ID, STAFF_ISSUER, StaffIdp, oidc_provider};
 
 pub struct State {
     pub(crate) app: App,
@@ -128,7 +44,7 @@ pub struct State {
     /// This server's origin, e.g. `http://127.0.0.1:3000`.
     pub(crate) base: String,
     /// The SPID/CIE stand-in's authorization codes not yet exchanged.
-    pub(crate) codes: crate::oidc::Codes,
+    pub(crate) codes: oidc::Codes,
 }
 
 impl State {
@@ -147,7 +63,17 @@ impl State {
             staff,
             oidc,
             base,
-            codes: crate::oidc::Codes::default(),
+            codes: oidc::Codes::default(),
+        }
+    }
+
+    /// The SPID/CIE stand-in's view of this server, now.
+    fn stand_in(&self) -> oidc::StandIn<'_> {
+        oidc::StandIn {
+            idp: &self.oidc,
+            base: &self.base,
+            codes: &self.codes,
+            now: self.app.clock.now().unix_timestamp(),
         }
     }
 }
@@ -214,29 +140,17 @@ fn local_error(err: &Error, request_id: &str) -> HyperResponse {
     to_hyper(response)
 }
 
-/// Query string (or form body) to the map API Gateway gives (repeated keys
-/// kept, `+` is a space).
-pub(crate) fn query_map(query: Option<&str>) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| crate::registry::percent_decode(&s.replace('+', " "));
-        map.entry(decode(k)).or_default().push(decode(v));
-    }
-    map
-}
-
 /// The portal's files, and its configuration for this stack.
 fn portal(state: &State, path: &str, head: bool) -> HyperResponse {
     if path == "/config.json" {
-        return to_hyper(json(200, &crate::web::config(&state.base)));
+        return to_hyper(json(200, &web::config(&state.base)));
     }
     let root = crate::workspace_root().join("web/dist");
     if !root.join("portal.html").is_file() {
-        return crate::web::not_built();
+        return web::not_built();
     }
-    let csp = crate::web::content_security_policy(&state.emulator_url);
-    crate::web::serve(&root, path, &csp, head)
+    let csp = web::content_security_policy(&state.emulator_url);
+    web::serve(&root, path, &csp, head)
         .unwrap_or_else(|| local_error(&Error::RouteNotFound, &new_request_id()))
 }
 
@@ -311,12 +225,12 @@ struct IdTokenRequest {
 /// The claim's value is taken as given (`TINIT-` included).
 fn id_token(state: &State, body: IdTokenRequest) -> Result<HttpResponse, Error> {
     let now = state.app.clock.now().unix_timestamp();
-    let who = crate::oidc::Identity {
+    let who = oidc::Identity {
         fiscal_number: body.fiscal_number,
         given_name: body.given_name,
         family_name: body.family_name,
     };
-    let token = crate::oidc::sign_id_token(&state.oidc, &state.base, now, &who, None)?;
+    let token = oidc::sign_id_token(&state.oidc, &state.base, now, &who, None)?;
     Ok(json(200, &json!({ "id_token": token })))
 }
 
@@ -376,11 +290,15 @@ async fn local_endpoint(
             Err(e) => Err(e),
         },
         ("GET", "oidc/jwks.json") => Ok(json(200, &state.oidc.jwks)),
-        ("GET", "oidc/authorize") => Ok(crate::oidc::authorize_page(state, req.uri().query())),
+        ("GET", "oidc/authorize") => Ok(oidc::authorize_page(&state.stand_in(), req.uri().query())),
         ("POST", "oidc/authorize") => {
-            Ok(crate::oidc::authorize_submit(state, read_form(req).await))
+            let form = read_form(req).await;
+            Ok(oidc::authorize_submit(&state.stand_in(), form))
         }
-        ("POST", "oidc/token") => Ok(crate::oidc::token(state, read_form(req).await)),
+        ("POST", "oidc/token") => {
+            let form = read_form(req).await;
+            Ok(oidc::token(&state.stand_in(), form))
+        }
         ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
             .await
             .map(|report| json(200, &report)),
@@ -404,8 +322,7 @@ async fn staff_token(state: &State, tenant: &str) -> Result<HttpResponse, Error>
         .app
         .store
         .get_tenant(&slug)
-        .await
-        .map_err(shared::http::store_error)?
+        .await?
         .ok_or(Error::TenantNotFound)?;
     let token = state
         .staff

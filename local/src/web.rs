@@ -100,7 +100,7 @@ pub fn config(base: &str) -> serde_json::Value {
         "spid": {
             "authorize_url": format!("{base}/_local/oidc/authorize"),
             "token_url": format!("{base}/_local/oidc/token"),
-            "client_id": crate::server::OIDC_CLIENT_ID,
+            "client_id": crate::idp::OIDC_CLIENT_ID,
             "provider_name": "Provider SPID/CIE di prova (solo in locale)"
         },
         "staff_sign_in": { "kind": "local", "token_url": format!("{base}/_local/staff-token") }

@@ -18,7 +18,7 @@ use shared::domain::fiscal_code::FiscalCode;
 use shared::domain::tenant::Tenant;
 use shared::domain::values::{Email, TenantSlug};
 use shared::domain::window::Window;
-use shared::http::auth::{self, SessionClaims};
+use shared::ops::sessions::{self as auth, SessionClaims};
 use time::macros::datetime;
 
 /// A valid fiscal code: `first15` and the check character that fits, so

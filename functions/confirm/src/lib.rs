@@ -10,6 +10,7 @@ use shared::domain::application::Application;
 use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
 use shared::http::staff::{StaffClaims, staff_session};
+use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
 use shared::ops::staff;
 use shared::ops::windows::WindowView;
@@ -65,7 +66,7 @@ async fn staff_view(
     a: &Application,
 ) -> Result<serde_json::Value, Error> {
     let missing = applications::missing(app, tenant, a).await?;
-    let mut view = applications::view(a, &missing);
+    let mut view = views::application(a, &missing);
     if let Some(map) = view.as_object_mut() {
         map.insert(
             "history".into(),

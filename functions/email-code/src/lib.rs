@@ -8,7 +8,8 @@ use serde_json::Value;
 use shared::app::App;
 use shared::domain::error::{Error, FieldError};
 use shared::domain::values::Email;
-use shared::http::{self, HttpResponse, auth, json, load_tenant, parse_json};
+use shared::http::{self, HttpResponse, json, load_tenant, parse_json, views};
+use shared::ops::sessions::{self, Gate};
 use shared::ops::{email_codes, passwords, spid};
 
 /// The binary name in `infra/template.yaml`.
@@ -59,7 +60,7 @@ async fn request_code(app: App, req: Request) -> Result<HttpResponse, Error> {
     let body: CodeRequest = parse_json(&req)?;
     let email = parse_email(body.email.as_ref())?;
     let sent = email_codes::request_code(&app, &tenant, &email).await?;
-    Ok(json(202, &sent))
+    Ok(json(202, &views::code_sent(&sent)))
 }
 
 /// The three bodies of `POST /sessions`, read loosely so that each missing
@@ -87,17 +88,8 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let body: SessionRequest = parse_json(&req)?;
     // A valid session of this tenant in the Authorization header is merged
-    // into the new one; an invalid or expired one is simply not used.
-    let mut existing = http::bearer_token(&req)
-        .and_then(|t| auth::verify(&app.config, t, &tenant.slug, app.clock.now()).ok());
-    // A temporary-password session that has changed the password since
-    // merges as a normal one.
-    if let Some(claims) = existing.as_mut()
-        && claims.must_change_password
-        && passwords::changed_in_session(&app, &tenant, claims).await?
-    {
-        claims.must_change_password = false;
-    }
+    // into the new one.
+    let existing = sessions::mergeable(&app, &tenant, http::bearer_token(&req)).await?;
     let opened = match &body {
         SessionRequest {
             email: Some(email),
@@ -191,7 +183,7 @@ password, oppure SPID/CIE.",
             )]));
         }
     };
-    Ok(json(201, &opened))
+    Ok(json(201, &views::session(&opened)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,7 +195,7 @@ struct PasswordChange {
 
 async fn change_password(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, true).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::PasswordChange).await?;
     let body: PasswordChange = parse_json(&req)?;
     passwords::change(&app, &tenant, &session, &body.current, &body.new).await?;
     let mut response = json(204, &serde_json::Value::Null);

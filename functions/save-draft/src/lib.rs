@@ -8,7 +8,9 @@ use shared::app::App;
 use shared::domain::application::ApplicationBody;
 use shared::domain::error::Error;
 use shared::http::json;
+use shared::http::views;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant, parse_json};
+use shared::ops::sessions::Gate;
 use shared::ops::{applications, attachments, renewals};
 
 pub const BINARY: &str = "save-draft";
@@ -34,35 +36,35 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let body: ApplicationBody = parse_json(&req)?;
     let created = applications::create_draft(&app, &tenant, &session, body).await?;
     let missing = applications::missing(&app, &tenant, &created).await?;
     Ok(json_with_etag(
         201,
-        &applications::view(&created, &missing),
+        &views::application(&created, &missing),
         created.version,
     ))
 }
 
 async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
     let body: ApplicationBody = parse_json(&req)?;
-    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
+    let if_match = http::if_match(&req)?;
     let updated = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
     let missing = applications::missing(&app, &tenant, &updated).await?;
     Ok(json_with_etag(
         200,
-        &applications::view(&updated, &missing),
+        &views::application(&updated, &missing),
         updated.version,
     ))
 }
 
 async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
     let body: attachments::UploadRequest = parse_json(&req)?;
     let link = attachments::create(&app, &tenant, &session, &id, body).await?;
@@ -71,13 +73,13 @@ async fn attach(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn renew(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let body: renewals::RenewalRequest = parse_json(&req)?;
     let created = renewals::create(&app, &tenant, &session, body).await?;
     let missing = applications::missing(&app, &tenant, &created).await?;
     Ok(json_with_etag(
         201,
-        &applications::view(&created, &missing),
+        &views::application(&created, &missing),
         created.version,
     ))
 }

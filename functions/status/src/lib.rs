@@ -7,7 +7,9 @@ use serde::Serialize;
 use shared::app::App;
 use shared::domain::error::Error;
 use shared::domain::tenant::Tenant;
+use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant};
+use shared::ops::sessions::Gate;
 use shared::ops::windows::{self, WindowView};
 use shared::ops::{applications, documents as docs, renewals};
 
@@ -76,31 +78,31 @@ async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let mut items = Vec::new();
     for a in applications::list(&app, &tenant, &session).await? {
         let missing = applications::missing(&app, &tenant, &a).await?;
-        items.push(applications::view(&a, &missing));
+        items.push(views::application(&a, &missing));
     }
     Ok(json(200, &serde_json::json!({ "applications": items })))
 }
 
 async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
     let a = applications::read(&app, &tenant, &session, &id).await?;
     let missing = applications::missing(&app, &tenant, &a).await?;
     Ok(json_with_etag(
         200,
-        &applications::view(&a, &missing),
+        &views::application(&a, &missing),
         a.version,
     ))
 }
 
 async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
     let links = docs::links(&app, &tenant, &session, &id).await?;
     Ok(json(200, &serde_json::json!({ "documents": links })))
@@ -108,7 +110,7 @@ async fn documents(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn renewable(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let renewable = renewals::list(&app, &tenant, &session).await?;
     Ok(json(200, &serde_json::json!({ "renewable": renewable })))
 }

@@ -5,7 +5,9 @@ use lambda_http::Request;
 
 use shared::app::App;
 use shared::domain::error::Error;
+use shared::http::views;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant};
+use shared::ops::sessions::Gate;
 use shared::ops::{applications, submission};
 
 pub const BINARY: &str = "submit";
@@ -25,14 +27,14 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
 
 async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
-    let session = http::parent_session(&app, &req, &tenant, false).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
-    let if_match = applications::parse_if_match(http::header_value(&req, "if-match"))?;
+    let if_match = http::if_match(&req)?;
     let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;
     let missing = applications::missing(&app, &tenant, &submitted).await?;
     Ok(json_with_etag(
         200,
-        &applications::view(&submitted, &missing),
+        &views::application(&submitted, &missing),
         submitted.version,
     ))
 }

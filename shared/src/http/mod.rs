@@ -2,8 +2,8 @@
 //! error mapping), body parsing with the contract's errors, path
 //! parameters, the response shape, and parent sessions.
 
-pub mod auth;
 pub mod staff;
+pub mod views;
 
 use std::future::Future;
 use std::time::Instant;
@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
-use crate::ports::StoreError;
+use crate::ops::sessions::{self, Gate, SessionClaims};
 
 /// Request bodies are at most 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -108,18 +108,6 @@ pub fn error_response(err: &Error) -> HttpResponse {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
-}
-
-/// Map a storage failure: throttling is `503` with `Retry-After`, anything
-/// else an internal error (logged without personal data).
-pub fn store_error(err: StoreError) -> Error {
-    match err {
-        StoreError::Unavailable => Error::Unavailable {
-            retry_after_secs: 2,
-        },
-        StoreError::Conflict => Error::Internal("unexpected write conflict".into()),
-        StoreError::Other(detail) => Error::Internal(detail),
-    }
 }
 
 /// The body as bytes, whatever way API Gateway handed it over.
@@ -253,8 +241,7 @@ pub async fn load_tenant(app: &App, req: &Request) -> Result<Tenant, Error> {
     let slug = tenant_slug(req)?;
     app.store
         .get_tenant(&slug)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or(Error::TenantNotFound)
 }
 
@@ -270,26 +257,15 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The parent session of the request: `401` without a valid one, `403
-/// password_change_required` for a temporary-password session (unless the
-/// route is the password change itself) until `POST /password` succeeds
-/// with it: sessions are stateless, so only such a session costs a read
-/// of the pupil's credentials.
+/// The parent session of the request, through the password-change gate
+/// (`401`, `403 password_change_required`; see `ops::sessions`).
 pub async fn parent_session(
     app: &App,
     req: &Request,
     tenant: &Tenant,
-    allow_password_change: bool,
-) -> Result<auth::SessionClaims, Error> {
-    let token = bearer_token(req).ok_or(Error::Unauthorized)?;
-    let mut claims = auth::verify(&app.config, token, &tenant.slug, app.clock.now())?;
-    if claims.must_change_password && !allow_password_change {
-        if !crate::ops::passwords::changed_in_session(app, tenant, &claims).await? {
-            return Err(Error::PasswordChangeRequired);
-        }
-        claims.must_change_password = false;
-    }
-    Ok(claims)
+    gate: Gate,
+) -> Result<SessionClaims, Error> {
+    sessions::authenticate(app, tenant, bearer_token(req), gate).await
 }
 
 /// A path parameter other than the tenant (`404` when absent or empty).
@@ -304,6 +280,22 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, Error> {
 /// A header's value as text.
 pub fn header_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The `If-Match` precondition: `"3"`, `W/"3"` or `3`; `*` (or an
+/// empty header) matches anything; anything else is a version nobody has.
+pub fn if_match(req: &Request) -> Result<Option<u64>, Error> {
+    let Some(raw) = header_value(req, "if-match").map(str::trim) else {
+        return Ok(None);
+    };
+    if raw == "*" || raw.is_empty() {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| Error::VersionConflict)
 }
 
 /// A JSON response with `ETag: "<version>"`.

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lambda_http::Request;
 use serde::Deserialize;
 
-use super::{auth, bearer_token};
+use super::bearer_token;
 use crate::app::App;
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
@@ -42,7 +42,7 @@ fn algorithm(name: &str) -> Option<Algorithm> {
 pub fn staff_session(app: &App, req: &Request, tenant: &Tenant) -> Result<StaffClaims, Error> {
     let token = bearer_token(req).ok_or(Error::Unauthorized)?;
     // A valid parent session is a caller without the staff role.
-    if auth::verify(&app.config, token, &tenant.slug, app.clock.now()).is_ok() {
+    if crate::ops::sessions::verify(&app.config, token, &tenant.slug, app.clock.now()).is_ok() {
         return Err(Error::Forbidden);
     }
     let config = tenant.staff_auth.as_ref().ok_or(Error::Unauthorized)?;

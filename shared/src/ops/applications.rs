@@ -3,9 +3,9 @@
 //! window (in the same transaction as the application), the version for
 //! updates.
 
-use serde_json::{Map, Value};
-use time::OffsetDateTime;
-
+use super::sessions::{
+    SessionClaims, guardian_key, load_own, owner_keys, pupil_key, require_email_or_password,
+};
 use crate::app::App;
 use crate::documents::mail;
 use crate::domain::application::{
@@ -16,86 +16,7 @@ use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::http::auth::SessionClaims;
-use crate::http::store_error;
 use crate::ports::{ApplicationKeys, CreateError, Credentials, StoreError};
-
-pub fn pupil_key(app: &App, tenant: &Tenant, code: &str) -> String {
-    app.config.keyed_hash("pupil", tenant.slug.as_str(), code)
-}
-
-/// The keyed hash under which a verified email is an identity: sessions'
-/// applications and last year's roster are filed under it alike.
-pub(crate) fn email_identity(app: &App, tenant: &Tenant, email: &str) -> String {
-    app.config
-        .keyed_hash("owner-email", tenant.slug.as_str(), email)
-}
-
-/// The keyed hash under which a SPID/CIE fiscal code is an identity.
-pub(crate) fn spid_identity(app: &App, tenant: &Tenant, fiscal_code: &str) -> String {
-    app.config
-        .keyed_hash("owner-spid", tenant.slug.as_str(), fiscal_code)
-}
-
-/// The keyed hashes of the session's identities (verified email, SPID).
-pub(crate) fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(email) = &session.email {
-        keys.push(email_identity(app, tenant, email));
-    }
-    if let Some(fc) = &session.spid_fiscal_code {
-        keys.push(spid_identity(app, tenant, fc));
-    }
-    keys
-}
-
-/// Whether this session may see and change `application`.
-pub fn may_access(app: &App, tenant: &Tenant, session: &SessionClaims, a: &Application) -> bool {
-    let by_email = session.email.is_some() && session.email == a.owner.email;
-    let by_spid = session.spid_fiscal_code.as_ref().is_some_and(|fc| {
-        a.owner.spid_fiscal_code.as_ref() == Some(fc) || &a.guardian_fiscal_code == fc
-    });
-    let by_pupil = session
-        .pupil
-        .as_ref()
-        .is_some_and(|k| *k == pupil_key(app, tenant, &a.pupil_fiscal_code));
-    by_email || by_spid || by_pupil
-}
-
-/// The application as the contract shows it: the body plus its state.
-pub fn view(a: &Application, missing: &[String]) -> Value {
-    let mut out = match serde_json::to_value(&a.body) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    out.insert("kind".into(), Value::String(a.kind.clone()));
-    out.insert("window_id".into(), Value::String(a.window_id.clone()));
-    if !out.contains_key("isee") {
-        out.insert("isee".into(), Value::Null);
-    }
-    let state = serde_json::json!({
-        "id": a.id,
-        "status": a.status,
-        "version": a.version,
-        "first_saved_at": rfc3339(a.first_saved_at),
-        "updated_at": rfc3339(a.updated_at),
-        "submitted_at": a.submitted_at.map(rfc3339),
-        "decided_at": a.decided_at.map(rfc3339),
-        "decision_reason": a.decision_reason,
-        "user_code": a.user_code,
-        "fee_band": a.fee_band,
-        "missing": missing,
-    });
-    if let Value::Object(state) = state {
-        out.extend(state);
-    }
-    Value::Object(out)
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// The facts validation needs besides the body: today, and which uploads
 /// of the application really reached the bucket.
@@ -114,12 +35,7 @@ pub(crate) async fn context(
         return Ok(ctx);
     };
     let wanted_isee = body.isee.as_ref().and_then(|i| i.attachment_id.as_deref());
-    for att in app
-        .store
-        .attachments(&tenant.slug, id)
-        .await
-        .map_err(store_error)?
-    {
+    for att in app.store.attachments(&tenant.slug, id).await? {
         let relevant = att.kind == "medical_certificate" || Some(att.id.as_str()) == wanted_isee;
         if !relevant {
             continue;
@@ -127,8 +43,7 @@ pub(crate) async fn context(
         let uploaded = app
             .documents
             .size(&att.object_key)
-            .await
-            .map_err(super::documents::doc_error)?
+            .await?
             .is_some_and(|size| size > 0 && size <= application::MAX_ATTACHMENT_BYTES);
         if !uploaded {
             continue;
@@ -157,8 +72,7 @@ pub(crate) async fn open_window(
     let window = app
         .store
         .get_window(&tenant.slug, window_id)
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|w| tenant.offers(w.service))
         .ok_or_else(|| {
             Error::InvalidFields(vec![FieldError::new(
@@ -278,11 +192,7 @@ pub(crate) async fn store_new(
 ) -> Result<(), Error> {
     let keys = ApplicationKeys {
         pupil: pupil_key(app, tenant, &application.pupil_fiscal_code),
-        guardian: app.config.keyed_hash(
-            "guardian",
-            tenant.slug.as_str(),
-            &application.guardian_fiscal_code,
-        ),
+        guardian: guardian_key(app, tenant, &application.guardian_fiscal_code),
         owners: owner_keys(app, tenant, session),
     };
     match app
@@ -293,7 +203,7 @@ pub(crate) async fn store_new(
         Ok(()) => {}
         Err(CreateError::DuplicatePupil) => return Err(Error::DuplicatePupil),
         Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
-        Err(CreateError::Store(e)) => return Err(store_error(e)),
+        Err(CreateError::Store(e)) => return Err(e.into()),
     }
     tracing::info!(application = %application.id, kind = %application.kind, "draft created");
     if session.pupil.is_none() {
@@ -333,7 +243,7 @@ async fn mail_temporary_password(
                 tracing::info!(application = %a.id, "pupil has credentials; none mailed");
                 return Ok(());
             }
-            Err(e) => return Err(store_error(e)),
+            Err(e) => return Err(e.into()),
         }
         let to = Email::parse(email).map_err(|_| Error::Internal("stored email".into()))?;
         let pupil_name = a
@@ -364,25 +274,6 @@ async fn mail_temporary_password(
     }
 }
 
-pub(crate) async fn load_own(
-    app: &App,
-    tenant: &Tenant,
-    session: &SessionClaims,
-    id: &str,
-) -> Result<Application, Error> {
-    let a = app
-        .store
-        .get_application(&tenant.slug, id)
-        .await
-        .map_err(store_error)?
-        .ok_or(Error::NotFound)?;
-    if may_access(app, tenant, session, &a) {
-        Ok(a)
-    } else {
-        Err(Error::NotFound)
-    }
-}
-
 /// `GET applications/{id}`.
 pub async fn read(
     app: &App,
@@ -401,24 +292,14 @@ pub async fn list(
 ) -> Result<Vec<Application>, Error> {
     let mut found: Vec<Application> = Vec::new();
     for key in owner_keys(app, tenant, session) {
-        for a in app
-            .store
-            .owner_applications(&tenant.slug, &key)
-            .await
-            .map_err(store_error)?
-        {
+        for a in app.store.owner_applications(&tenant.slug, &key).await? {
             if !found.iter().any(|f| f.id == a.id) {
                 found.push(a);
             }
         }
     }
     if let Some(pupil) = &session.pupil {
-        for a in app
-            .store
-            .pupil_applications(&tenant.slug, pupil)
-            .await
-            .map_err(store_error)?
-        {
+        for a in app.store.pupil_applications(&tenant.slug, pupil).await? {
             if !found.iter().any(|f| f.id == a.id) {
                 found.push(a);
             }
@@ -442,10 +323,7 @@ pub async fn update(
     mut body: ApplicationBody,
     if_match: Option<u64>,
 ) -> Result<Application, Error> {
-    // A verified email, or the password mailed to the verified address.
-    if session.email.is_none() && session.pupil.is_none() {
-        return Err(Error::EmailRequired);
-    }
+    require_email_or_password(session)?;
     let current = load_own(app, tenant, session, id).await?;
     if if_match.is_some_and(|v| v != current.version) {
         return Err(Error::VersionConflict);
@@ -507,26 +385,6 @@ pub async fn update(
             Ok(next)
         }
         Err(StoreError::Conflict) => Err(Error::VersionConflict),
-        Err(e) => Err(store_error(e)),
+        Err(e) => Err(e.into()),
     }
-}
-
-/// Parse an `If-Match` header: `"3"`, `W/"3"` or `3`; `*` matches anything.
-pub fn parse_if_match(raw: Option<&str>) -> Result<Option<u64>, Error> {
-    let Some(raw) = raw.map(str::trim) else {
-        return Ok(None);
-    };
-    if raw == "*" || raw.is_empty() {
-        return Ok(None);
-    }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<u64>()
-        .map(Some)
-        .map_err(|_| Error::VersionConflict)
-}
-
-/// The pupil's code of a fiscal-code login, normalised.
-pub fn normalise_code(raw: &str) -> Option<FiscalCode> {
-    FiscalCode::parse(raw).ok()
 }

@@ -6,14 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sessions::SessionClaims;
 use crate::app::App;
 use crate::domain::application::{
     ATTACHMENT_KINDS, ATTACHMENT_TYPES, Attachment, MAX_ATTACHMENT_BYTES,
 };
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
-use crate::http::auth::SessionClaims;
-use crate::http::store_error;
 
 /// Upload links live this long.
 pub const UPLOAD_TTL_SECS: u64 = 300;
@@ -81,7 +80,7 @@ pub async fn create(
     req: UploadRequest,
 ) -> Result<UploadLink, Error> {
     check(&req)?;
-    let a = super::applications::load_own(app, tenant, session, application_id).await?;
+    let a = super::sessions::load_own(app, tenant, session, application_id).await?;
     if !a.status.editable() {
         return Err(Error::NotEditable);
     }
@@ -98,8 +97,7 @@ pub async fn create(
     };
     app.store
         .put_attachment(&tenant.slug, &a.id, &attachment)
-        .await
-        .map_err(store_error)?;
+        .await?;
     let upload_url = app
         .documents
         .presign_put(
@@ -108,8 +106,7 @@ pub async fn create(
             attachment.size,
             UPLOAD_TTL_SECS,
         )
-        .await
-        .map_err(super::documents::doc_error)?;
+        .await?;
     tracing::info!(application = %a.id, attachment = %id, kind = %attachment.kind, "upload link issued");
     Ok(UploadLink {
         attachment_id: id,

@@ -5,15 +5,13 @@
 
 use serde::Serialize;
 
+use super::sessions::SessionClaims;
 use crate::app::App;
 use crate::documents::application_docs::{self, Kind};
 use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::Window;
-use crate::http::auth::SessionClaims;
-use crate::http::store_error;
-use crate::ports::DocumentError;
 
 /// Presigned links live this long.
 pub const LINK_TTL_SECS: u64 = 300;
@@ -26,15 +24,6 @@ pub struct DocumentLink {
     pub expires_in: u64,
 }
 
-pub(crate) fn doc_error(e: DocumentError) -> Error {
-    match e {
-        DocumentError::Unavailable => Error::Unavailable {
-            retry_after_secs: 2,
-        },
-        other => Error::Internal(other.to_string()),
-    }
-}
-
 pub(crate) async fn window_of(
     app: &App,
     tenant: &Tenant,
@@ -42,8 +31,7 @@ pub(crate) async fn window_of(
 ) -> Result<Window, Error> {
     app.store
         .get_window(&tenant.slug, &a.window_id)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or_else(|| Error::Internal("application without its window".into()))
 }
 
@@ -56,7 +44,7 @@ async fn ensure(
     kind: Kind,
 ) -> Result<String, Error> {
     let key = application_docs::object_key(tenant, a, kind);
-    if !app.documents.exists(&key).await.map_err(doc_error)? {
+    if !app.documents.exists(&key).await? {
         let started = std::time::Instant::now();
         let pdf = application_docs::render_kind(kind, tenant, a, window, app.clock.now())?;
         tracing::info!(
@@ -65,10 +53,7 @@ async fn ensure(
             bytes = pdf.len(),
             "document rendered"
         );
-        app.documents
-            .put(&key, "application/pdf", pdf)
-            .await
-            .map_err(doc_error)?;
+        app.documents.put(&key, "application/pdf", pdf).await?;
     }
     Ok(key)
 }
@@ -94,7 +79,7 @@ pub async fn links(
     session: &SessionClaims,
     id: &str,
 ) -> Result<Vec<DocumentLink>, Error> {
-    let a = super::applications::load_own(app, tenant, session, id).await?;
+    let a = super::sessions::load_own(app, tenant, session, id).await?;
     if matches!(a.status, Status::Draft | Status::Expired) || a.submitted_at.is_none() {
         return Err(Error::NotSubmitted);
     }
@@ -105,8 +90,7 @@ pub async fn links(
         let url = app
             .documents
             .presign_get(&key, kind.filename(), LINK_TTL_SECS)
-            .await
-            .map_err(doc_error)?;
+            .await?;
         out.push(DocumentLink {
             kind: kind.code(),
             filename: kind.filename(),

@@ -4,7 +4,6 @@
 //! tabs, a double click or a retry never double-count or double-send.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use serde::Serialize;
 
 use crate::app::App;
 use crate::documents::mail;
@@ -12,14 +11,13 @@ use crate::domain::email_code::{self, CODE_TTL_SECS, RESEND_AFTER_SECS};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
-use crate::http::auth::{self, SessionClaims};
-use crate::http::store_error;
 use crate::ports::{MailError, StoreError};
 
-/// Optimistic-concurrency retries before giving up with `503`.
-const RETRIES: usize = 4;
+use super::retry::{self, Attempt};
+use super::sessions::{self, Opened, SessionClaims};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What `POST email-codes` tells the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSent {
     pub expires_in: i64,
     pub resend_after: i64,
@@ -38,42 +36,27 @@ fn code_hash(app: &App, tenant: &Tenant, address_key: &str, code: &str) -> Strin
     )
 }
 
-fn busy() -> Error {
-    Error::Unavailable {
-        retry_after_secs: 1,
-    }
-}
-
-/// Send a new security code to `email`, within the cooldown and hourly cap.
+/// Send a new code to `email` (cooldown and hourly cap per address).
 pub async fn request_code(app: &App, tenant: &Tenant, email: &Email) -> Result<CodeSent, Error> {
     let key = address_key(app, tenant, email);
     let code = format!("{:06}", super::random_below(1_000_000)?);
     let hash = code_hash(app, tenant, &key, &code);
-    let mut stored = false;
-    for _ in 0..RETRIES {
+    let (key, hash) = (&key, &hash);
+    retry::optimistic(retry::ATTEMPTS, move || async move {
         let now = app.clock.now().unix_timestamp();
-        let current = app
-            .store
-            .get_email_code(&tenant.slug, &key)
-            .await
-            .map_err(store_error)?;
+        let current = app.store.get_email_code(&tenant.slug, key).await?;
         let next = email_code::issue(current.as_ref().map(|c| &c.value), hash.clone(), now)?;
         match app
             .store
-            .put_email_code(&tenant.slug, &key, &next, current.map(|c| c.version))
+            .put_email_code(&tenant.slug, key, &next, current.map(|c| c.version))
             .await
         {
-            Ok(()) => {
-                stored = true;
-                break;
-            }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_error(e)),
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
         }
-    }
-    if !stored {
-        return Err(busy());
-    }
+    })
+    .await?;
     let message = mail::security_code(tenant, email, &code);
     match app.mailer.send(&message).await {
         Ok(()) => {
@@ -83,67 +66,28 @@ pub async fn request_code(app: &App, tenant: &Tenant, email: &Email) -> Result<C
                 resend_after: RESEND_AFTER_SECS,
             })
         }
+        // The cooldown now runs: the client may ask again after it.
         Err(MailError::Unavailable) => Err(Error::Unavailable {
             retry_after_secs: RESEND_AFTER_SECS.unsigned_abs(),
         }),
-        Err(MailError::Rejected(detail)) => {
-            Err(Error::Internal(format!("mail rejected: {detail}")))
-        }
+        Err(e) => Err(e.into()),
     }
 }
 
-/// The answer to a successful `POST /sessions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionOpened {
-    pub token: String,
-    pub expires_in: i64,
-    pub session: SessionView,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionView {
-    pub tenant: String,
-    pub email: Option<String>,
-    pub guardian_fiscal_code: Option<String>,
-    pub must_change_password: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: time::OffsetDateTime,
-}
-
-/// Sign a session for these claims.
-pub fn open(app: &App, claims: &SessionClaims) -> Result<SessionOpened, Error> {
-    Ok(SessionOpened {
-        token: auth::issue(&app.config, claims)?,
-        expires_in: claims.exp - claims.iat,
-        session: SessionView {
-            tenant: claims.tenant.clone(),
-            email: claims.email.clone(),
-            guardian_fiscal_code: claims.spid_fiscal_code.clone(),
-            must_change_password: claims.must_change_password,
-            expires_at: claims.expires_at(),
-        },
-    })
-}
-
-/// Exchange a code for a session. With `existing` (a valid session of the
-/// same tenant) the new token carries both identities.
+/// Exchange a code for a session (merged into `existing`, if any).
 pub async fn verify_code(
     app: &App,
     tenant: &Tenant,
     email: &Email,
     code: &str,
     existing: Option<SessionClaims>,
-) -> Result<SessionOpened, Error> {
+) -> Result<Opened, Error> {
     let key = address_key(app, tenant, email);
     let submitted = code_hash(app, tenant, &key, code);
-    let mut accepted = false;
-    for _ in 0..RETRIES {
+    let (key, submitted) = (&key, &submitted);
+    retry::optimistic(retry::ATTEMPTS, move || async move {
         let now = app.clock.now().unix_timestamp();
-        let current = app
-            .store
-            .get_email_code(&tenant.slug, &key)
-            .await
-            .map_err(store_error)?;
+        let current = app.store.get_email_code(&tenant.slug, key).await?;
         let matches = current.as_ref().is_some_and(|c| {
             verify_slices_are_equal(c.value.code_hash.as_bytes(), submitted.as_bytes()).is_ok()
         });
@@ -151,33 +95,20 @@ pub async fn verify_code(
         if let Some(next) = &verdict.next {
             match app
                 .store
-                .put_email_code(&tenant.slug, &key, next, current.map(|c| c.version))
+                .put_email_code(&tenant.slug, key, next, current.map(|c| c.version))
                 .await
             {
                 Ok(()) => {}
-                // Someone else changed the record (a parallel attempt):
-                // decide again on what is stored now.
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(store_error(e)),
+                Err(StoreError::Conflict) => return Ok(Attempt::Again),
+                Err(e) => return Err(e.into()),
             }
         }
         verdict.outcome?;
-        accepted = true;
-        break;
-    }
-    if !accepted {
-        return Err(busy());
-    }
-    let now = app.clock.now();
-    let mut claims = match existing {
-        Some(mut c) => {
-            c.iat = now.unix_timestamp();
-            c.exp = c.iat + auth::SESSION_TTL_SECS;
-            c
-        }
-        None => SessionClaims::new(&app.config, &tenant.slug, now, super::random_id("s")?),
-    };
+        Ok(Attempt::Done(()))
+    })
+    .await?;
+    let mut claims = sessions::renew_or_new(app, tenant, existing)?;
     claims.email = Some(email.to_string());
     tracing::info!("session opened with an email code");
-    open(app, &claims)
+    sessions::open(app, claims)
 }

@@ -18,7 +18,6 @@ use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::http::store_error;
 use crate::ports::{MessageKind, OutboxMessage};
 
 /// How long a sender holds a message before another may retry it.
@@ -66,26 +65,19 @@ pub async fn deliver(
     let Some(leased) = app
         .store
         .lease_message(&message.tenant, &message.id, now, now + LEASE)
-        .await
-        .map_err(store_error)?
+        .await?
     else {
         return Ok(Delivery::Skipped);
     };
     match send(app, &leased, in_hand).await {
         Ok(()) => {
-            app.store
-                .message_sent(&leased.tenant, &leased.id)
-                .await
-                .map_err(store_error)?;
+            app.store.message_sent(&leased.tenant, &leased.id).await?;
             tracing::info!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, "mail sent");
             Ok(Delivery::Sent)
         }
         Err(Failure::Permanent(why)) => {
             tracing::error!(application = %leased.application_id, kind = leased.kind.code(), reason = %why, "mail dropped");
-            app.store
-                .message_sent(&leased.tenant, &leased.id)
-                .await
-                .map_err(store_error)?;
+            app.store.message_sent(&leased.tenant, &leased.id).await?;
             Ok(Delivery::Dropped)
         }
         Err(Failure::Transient(why)) => {
@@ -93,8 +85,7 @@ pub async fn deliver(
             tracing::warn!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, reason = %why, "mail not sent, will retry");
             app.store
                 .message_failed(&leased.tenant, &leased.id, retry_at)
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok(Delivery::Retrying)
         }
     }
@@ -119,11 +110,7 @@ pub struct OutboxReport {
 /// The scheduled run: every message due now, once.
 pub async fn deliver_due(app: &App) -> Result<OutboxReport, Error> {
     let mut report = OutboxReport::default();
-    let due = app
-        .store
-        .due_messages(app.clock.now(), BATCH)
-        .await
-        .map_err(store_error)?;
+    let due = app.store.due_messages(app.clock.now(), BATCH).await?;
     for message in due {
         match deliver(app, &message, None).await {
             Ok(Delivery::Sent) => report.sent += 1,

@@ -103,10 +103,8 @@ mod flows {
     use crate::domain::error::{Error, FieldError};
     use crate::domain::fiscal_code::FiscalCode;
     use crate::domain::tenant::Tenant;
-    use crate::http::auth::{self, SessionClaims};
-    use crate::http::store_error;
-    use crate::ops::applications::pupil_key;
-    use crate::ops::email_codes::{self, SessionOpened};
+    use crate::ops::retry::{self, Attempt};
+    use crate::ops::sessions::{self, Opened, SessionClaims};
     use crate::ports::{Credentials, StoreError};
 
     use super::{FAILURE_WINDOW_SECS, MAX_FAILURES};
@@ -134,20 +132,16 @@ mod flows {
         fiscal_code: &str,
         password: &str,
         existing: Option<SessionClaims>,
-    ) -> Result<SessionOpened, Error> {
+    ) -> Result<Opened, Error> {
         let Ok(code) = FiscalCode::parse(fiscal_code) else {
             let _ = super::verify(password, decoy_hash());
             return Err(Error::InvalidCredentials);
         };
-        let key = pupil_key(app, tenant, code.as_str());
-        for _ in 0..4 {
+        let key = sessions::pupil_key(app, tenant, code.as_str());
+        let pupil = &key;
+        let temporary = retry::optimistic(retry::ATTEMPTS, move || async move {
             let now = app.clock.now().unix_timestamp();
-            let Some(stored) = app
-                .store
-                .get_credentials(&tenant.slug, &key)
-                .await
-                .map_err(store_error)?
-            else {
+            let Some(stored) = app.store.get_credentials(&tenant.slug, pupil).await? else {
                 let _ = super::verify(password, decoy_hash());
                 return Err(Error::InvalidCredentials);
             };
@@ -172,41 +166,21 @@ mod flows {
             };
             match app
                 .store
-                .put_credentials(&tenant.slug, &key, &next, Some(stored.version))
+                .put_credentials(&tenant.slug, pupil, &next, Some(stored.version))
                 .await
             {
-                Ok(()) => {}
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(store_error(e)),
+                Ok(()) if ok => Ok(Attempt::Done(stored.value.temporary)),
+                Ok(()) => Err(Error::InvalidCredentials),
+                Err(StoreError::Conflict) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
             }
-            if !ok {
-                return Err(Error::InvalidCredentials);
-            }
-            let now = app.clock.now();
-            let mut claims = match existing {
-                Some(mut c) => {
-                    c.iat = now.unix_timestamp();
-                    c.exp = c.iat + auth::SESSION_TTL_SECS;
-                    c
-                }
-                None => SessionClaims::new(
-                    &app.config,
-                    &tenant.slug,
-                    now,
-                    super::super::random_id("s")?,
-                ),
-            };
-            claims.pupil = Some(key);
-            claims.must_change_password = stored.value.temporary;
-            tracing::info!(
-                temporary = stored.value.temporary,
-                "session opened with a password"
-            );
-            return email_codes::open(app, &claims);
-        }
-        Err(Error::Unavailable {
-            retry_after_secs: 1,
         })
+        .await?;
+        let mut claims = sessions::renew_or_new(app, tenant, existing)?;
+        claims.pupil = Some(key);
+        claims.must_change_password = temporary;
+        tracing::info!(temporary, "session opened with a password");
+        sessions::open(app, claims)
     }
 
     /// `POST /password {current, new}` for a session opened with the
@@ -224,19 +198,14 @@ mod flows {
         let stored = app
             .store
             .get_credentials(&tenant.slug, key)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or(Error::InvalidCredentials)?;
         if !super::verify(current, &stored.value.password_hash) {
             return Err(Error::InvalidCredentials);
         }
         // The rule needs the pupil's fiscal code: find it through the
         // pupil's applications (the credentials store only its hash).
-        let applications = app
-            .store
-            .pupil_applications(&tenant.slug, key)
-            .await
-            .map_err(store_error)?;
+        let applications = app.store.pupil_applications(&tenant.slug, key).await?;
         let fiscal_code = applications
             .first()
             .map(|a| a.pupil_fiscal_code.clone())
@@ -263,32 +232,10 @@ mod flows {
                 tracing::info!("password changed");
                 Ok(())
             }
-            Err(StoreError::Conflict) => Err(Error::Unavailable {
-                retry_after_secs: 1,
-            }),
-            Err(e) => Err(store_error(e)),
+            Err(StoreError::Conflict) => Err(retry::busy()),
+            Err(e) => Err(e.into()),
         }
-    }
-
-    /// Whether the temporary-password session `session` has since set the
-    /// pupil's password with `POST /password` (and nobody changed it after).
-    pub async fn changed_in_session(
-        app: &App,
-        tenant: &Tenant,
-        session: &SessionClaims,
-    ) -> Result<bool, Error> {
-        let Some(key) = &session.pupil else {
-            return Ok(false);
-        };
-        let stored = app
-            .store
-            .get_credentials(&tenant.slug, key)
-            .await
-            .map_err(store_error)?;
-        Ok(stored.is_some_and(|c| {
-            !c.value.temporary && c.value.changed_in.as_deref() == Some(session.sub.as_str())
-        }))
     }
 }
 
-pub use flows::{change, changed_in_session, login};
+pub use flows::{change, login};

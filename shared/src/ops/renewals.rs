@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
+use super::sessions::SessionClaims;
 use crate::app::App;
 use crate::domain::application::{Application, Pupil};
 use crate::domain::error::{Error, FieldError};
@@ -12,13 +13,10 @@ use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::roster::{self, FileError, Rejected, RosterEntry};
 use crate::domain::tenant::Tenant;
 use crate::domain::window::Service;
-use crate::http::auth::SessionClaims;
-use crate::http::store_error;
 use crate::ports::RosterWriteError;
 
-use super::applications::{
-    email_identity, fresh, open_window, owner_keys, spid_identity, store_new,
-};
+use super::applications::{fresh, open_window, store_new};
+use super::sessions::{email_identity, owner_keys, spid_identity};
 
 /// A roster import is at most 5 MiB (and `roster::MAX_LINES` lines).
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
@@ -114,7 +112,7 @@ pub async fn import(app: &App, tenant: &Tenant, bytes: &[u8]) -> Result<ImportRe
             }),
             Err(RosterWriteError::Store(e)) => {
                 tasks.abort_all();
-                return Err(store_error(e));
+                return Err(e.into());
             }
         }
     }
@@ -158,12 +156,7 @@ pub async fn list(
 ) -> Result<Vec<Renewable>, Error> {
     let mut entries: Vec<RosterEntry> = Vec::new();
     for link in owner_keys(app, tenant, session) {
-        for e in app
-            .store
-            .roster_entries(&tenant.slug, &link)
-            .await
-            .map_err(store_error)?
-        {
+        for e in app.store.roster_entries(&tenant.slug, &link).await? {
             if belongs(session, &e) && !entries.iter().any(|x| x.user_code == e.user_code) {
                 entries.push(e);
             }
@@ -240,8 +233,7 @@ pub async fn create(
     let entry = app
         .store
         .roster_entry(&tenant.slug, code)
-        .await
-        .map_err(store_error)?
+        .await?
         .filter(|e| belongs(session, e))
         .ok_or(Error::NotFound)?;
     let window = open_window(app, tenant, request.window_id.trim()).await?;

@@ -13,9 +13,7 @@ use crate::app::App;
 use crate::domain::error::Error;
 use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
-use crate::http::auth::{self, SessionClaims};
-use crate::http::store_error;
-use crate::ops::email_codes::{self, SessionOpened};
+use crate::ops::sessions::{self, Opened, SessionClaims};
 
 /// Clock skew tolerated on `iat`.
 pub const IAT_SKEW_SECS: i64 = 60;
@@ -99,8 +97,7 @@ pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, F
     if !app
         .store
         .claim_once(&tenant.slug, "id-token", &key, expires)
-        .await
-        .map_err(store_error)?
+        .await?
     {
         tracing::warn!("replayed id token refused");
         return Err(Error::InvalidIdToken);
@@ -108,26 +105,19 @@ pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, F
     Ok((claims, fiscal_code))
 }
 
-/// `POST /sessions {id_token}`, merged with a valid session if one came.
+/// `POST /sessions {id_token}`: a session with the SPID/CIE identity
+/// (merged into `existing`, if any).
 pub async fn login(
     app: &App,
     tenant: &Tenant,
     token: &str,
     existing: Option<SessionClaims>,
-) -> Result<SessionOpened, Error> {
+) -> Result<Opened, Error> {
     let (_, fiscal_code) = verify(app, tenant, token).await?;
-    let now = app.clock.now();
-    let mut claims = match existing {
-        Some(mut c) => {
-            c.iat = now.unix_timestamp();
-            c.exp = c.iat + auth::SESSION_TTL_SECS;
-            c
-        }
-        None => SessionClaims::new(&app.config, &tenant.slug, now, super::random_id("s")?),
-    };
+    let mut claims = sessions::renew_or_new(app, tenant, existing)?;
     claims.spid_fiscal_code = Some(fiscal_code.to_string());
     tracing::info!("session opened with SPID/CIE");
-    email_codes::open(app, &claims)
+    sessions::open(app, claims)
 }
 
 #[cfg(test)]

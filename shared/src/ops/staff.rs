@@ -8,13 +8,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::retry::{self, Attempt};
 use crate::app::App;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
-use crate::http::store_error;
 use crate::ports::{MessageKind, StoreError};
 
 use super::outbox;
@@ -77,11 +77,7 @@ pub async fn list(
         Some(s) => vec![parse_status(s)?],
         None => DEFAULT_STATUSES.to_vec(),
     };
-    let mut windows = app
-        .store
-        .list_windows(&tenant.slug)
-        .await
-        .map_err(store_error)?;
+    let mut windows = app.store.list_windows(&tenant.slug).await?;
     windows.sort_by(|a, b| b.opens_at.cmp(&a.opens_at).then(a.id.cmp(&b.id)));
     if let Some(w) = window_id.filter(|w| !w.is_empty()) {
         windows.retain(|x| x.id == w);
@@ -110,8 +106,7 @@ pub async fn list(
                 page_size - items.len(),
                 position.k.take(),
             )
-            .await
-            .map_err(store_error)?;
+            .await?;
         items.extend(page);
         match next {
             Some(k) => position.k = Some(k),
@@ -129,8 +124,7 @@ pub async fn list(
 pub async fn read(app: &App, tenant: &Tenant, id: &str) -> Result<Application, Error> {
     app.store
         .get_application(&tenant.slug, id)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or(Error::NotFound)
 }
 
@@ -155,7 +149,8 @@ pub async fn decide(
             )]));
         }
     };
-    for _ in 0..4 {
+    let reason = &reason;
+    retry::optimistic(retry::ATTEMPTS, move || async move {
         let current = read(app, tenant, id).await?;
         if current.status != Status::Submitted {
             return Err(Error::InvalidTransition);
@@ -196,15 +191,13 @@ pub async fn decide(
                     },
                 )
                 .await;
-                return Ok(next);
+                Ok(Attempt::Done(next))
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_error(e)),
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(Error::Unavailable {
-        retry_after_secs: 1,
     })
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,10 +272,7 @@ pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Resul
         closes_at,
         closed_at: None,
     };
-    app.store
-        .put_window(&tenant.slug, &window)
-        .await
-        .map_err(store_error)?;
+    app.store.put_window(&tenant.slug, &window).await?;
     tracing::info!(window = %window.id, "window created");
     Ok(window)
 }
@@ -303,12 +293,11 @@ pub async fn patch_window(
 ) -> Result<Window, Error> {
     let closes_at =
         parse_time("closes_at", &patch.closes_at).map_err(|e| Error::InvalidFields(vec![e]))?;
-    for _ in 0..4 {
+    retry::optimistic(retry::ATTEMPTS, move || async move {
         let current = app
             .store
             .get_window(&tenant.slug, id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or(Error::NotFound)?;
         if closes_at <= current.opens_at {
             return Err(Error::InvalidFields(vec![FieldError::new(
@@ -328,15 +317,13 @@ pub async fn patch_window(
         {
             Ok(()) => {
                 tracing::info!(window = %id, "window changed");
-                return Ok(next);
+                Ok(Attempt::Done(next))
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(store_error(e)),
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
         }
-    }
-    Err(Error::Unavailable {
-        retry_after_secs: 1,
     })
+    .await
 }
 
 fn diet_label(kind: Option<&str>) -> &'static str {
@@ -365,8 +352,7 @@ fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
     app.store
         .get_window(&tenant.slug, window_id)
-        .await
-        .map_err(store_error)?
+        .await?
         .ok_or(Error::NotFound)?;
     let mut rows: Vec<Application> = Vec::new();
     for status in [Status::Submitted, Status::Confirmed] {
@@ -375,8 +361,7 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
             let (page, next) = app
                 .store
                 .window_applications(&tenant.slug, window_id, status, 500, after)
-                .await
-                .map_err(store_error)?;
+                .await?;
             rows.extend(page);
             match next {
                 Some(k) => after = Some(k),

@@ -6,16 +6,18 @@
 //! racing submit answers the same application and sends nothing twice:
 //! only the call whose transaction wins does the after-work.
 
+use super::sessions::SessionClaims;
 use crate::app::App;
 use crate::domain::application::{self, Application, FeeBand, HistoryEntry, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
-use crate::http::auth::SessionClaims;
 use crate::ports::{MessageKind, SubmitError};
 
 use super::outbox;
 
-use super::applications::{context, load_own};
+use super::applications::context;
+use super::retry::{self, Attempt};
+use super::sessions::{load_own, require_email_or_password};
 
 /// An 8-digit user code: random, never sequential, no leading zero.
 pub fn draw_user_code() -> Result<String, Error> {
@@ -29,10 +31,10 @@ pub async fn submit(
     id: &str,
     if_match: Option<u64>,
 ) -> Result<Application, Error> {
-    if session.email.is_none() && session.pupil.is_none() {
-        return Err(Error::EmailRequired);
-    }
-    for _ in 0..8 {
+    require_email_or_password(session)?;
+    // A conflict is a drawn user code already taken, or a racing write:
+    // draw again, or look again at what is stored now.
+    retry::optimistic(8, move || async move {
         let current = load_own(app, tenant, session, id).await?;
         if current.user_code.is_some()
             && matches!(
@@ -41,7 +43,7 @@ pub async fn submit(
             )
         {
             // Already enrolled: the same answer, nothing sent again.
-            return Ok(current);
+            return Ok(Attempt::Done(current));
         }
         if if_match.is_some_and(|v| v != current.version) {
             return Err(Error::VersionConflict);
@@ -107,17 +109,15 @@ pub async fn submit(
                     },
                 )
                 .await;
-                return Ok(next);
+                Ok(Attempt::Done(next))
             }
             // Another code, or another look at what is stored now (a racing
             // submit may have won: then its result is the answer).
-            Err(SubmitError::UserCodeTaken) | Err(SubmitError::Conflict) => continue,
-            Err(SubmitError::Store(e)) => return Err(crate::http::store_error(e)),
+            Err(SubmitError::UserCodeTaken) | Err(SubmitError::Conflict) => Ok(Attempt::Again),
+            Err(SubmitError::Store(e)) => Err(e.into()),
         }
-    }
-    Err(Error::Unavailable {
-        retry_after_secs: 1,
     })
+    .await
 }
 
 #[cfg(test)]

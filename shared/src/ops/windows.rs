@@ -10,7 +10,6 @@ use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::{Service, Window, WindowStatus};
-use crate::http::store_error;
 use crate::ports::StoreError;
 
 /// A window as the contract shows it.
@@ -44,11 +43,7 @@ impl WindowView {
 /// The tenant's windows of the services it offers, by opening time.
 pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> {
     let now = app.clock.now();
-    let mut windows = app
-        .store
-        .list_windows(&tenant.slug)
-        .await
-        .map_err(store_error)?;
+    let mut windows = app.store.list_windows(&tenant.slug).await?;
     windows.retain(|w| tenant.offers(w.service));
     windows.sort_by(|a, b| a.opens_at.cmp(&b.opens_at).then(a.id.cmp(&b.id)));
     Ok(windows.iter().map(|w| WindowView::new(w, now)).collect())
@@ -76,10 +71,9 @@ pub async fn close_due(app: &App) -> Result<CloseReport, Error> {
     let closing = app
         .store
         .windows_closing_by(now + time::Duration::seconds(REMINDER_BEFORE_SECS))
-        .await
-        .map_err(store_error)?;
+        .await?;
     for (tenant, window) in closing {
-        let Some(config) = app.store.get_tenant(&tenant).await.map_err(store_error)? else {
+        let Some(config) = app.store.get_tenant(&tenant).await? else {
             continue;
         };
         if window.closes_at <= now {
@@ -87,8 +81,7 @@ pub async fn close_due(app: &App) -> Result<CloseReport, Error> {
             if app
                 .store
                 .record_window_closed(&tenant, &window.id, window.closes_at)
-                .await
-                .map_err(store_error)?
+                .await?
             {
                 report.windows_closed += 1;
                 tracing::info!(tenant = %tenant, window = %window.id, "window closed");
@@ -108,8 +101,7 @@ async fn drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<Vec<Appli
         let (page, next) = app
             .store
             .window_applications(&tenant.slug, &window.id, Status::Draft, 100, after)
-            .await
-            .map_err(store_error)?;
+            .await?;
         out.extend(page);
         match next {
             Some(k) => after = Some(k),
@@ -140,7 +132,7 @@ async fn expire_drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<us
             // Changed meanwhile (another run, or a submit that won before
             // the close): leave it as it is now.
             Err(StoreError::Conflict) => {}
-            Err(e) => return Err(store_error(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(expired)
@@ -183,8 +175,7 @@ async fn remind(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Er
         if !app
             .store
             .claim_once(&tenant.slug, "reminder", &key, None)
-            .await
-            .map_err(store_error)?
+            .await?
         {
             continue;
         }

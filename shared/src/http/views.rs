@@ -1,0 +1,67 @@
+//! The contract's wire shapes of what operations return: the application
+//! as parents and staff read it, sessions, dates on the wire, and the
+//! `If-Match` precondition.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::domain::application::Application;
+use crate::ops::email_codes::CodeSent;
+use crate::ops::sessions::Opened;
+
+/// A time on the wire: RFC 3339, as stored (UTC).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `201` of `POST sessions`: the token and what the session carries.
+pub fn session(opened: &Opened) -> Value {
+    let claims = &opened.claims;
+    json!({
+        "token": opened.token,
+        "expires_in": claims.exp - claims.iat,
+        "session": {
+            "tenant": claims.tenant,
+            "email": claims.email,
+            "guardian_fiscal_code": claims.spid_fiscal_code,
+            "must_change_password": claims.must_change_password,
+            "expires_at": rfc3339(claims.expires_at()),
+        },
+    })
+}
+
+/// `202` of `POST email-codes`.
+pub fn code_sent(sent: &CodeSent) -> Value {
+    json!({ "expires_in": sent.expires_in, "resend_after": sent.resend_after })
+}
+
+/// The application as the contract shows it: the body plus its state.
+pub fn application(a: &Application, missing: &[String]) -> Value {
+    let mut out = match serde_json::to_value(&a.body) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    out.insert("kind".into(), Value::String(a.kind.clone()));
+    out.insert("window_id".into(), Value::String(a.window_id.clone()));
+    if !out.contains_key("isee") {
+        out.insert("isee".into(), Value::Null);
+    }
+    let state = serde_json::json!({
+        "id": a.id,
+        "status": a.status,
+        "version": a.version,
+        "first_saved_at": rfc3339(a.first_saved_at),
+        "updated_at": rfc3339(a.updated_at),
+        "submitted_at": a.submitted_at.map(rfc3339),
+        "decided_at": a.decided_at.map(rfc3339),
+        "decision_reason": a.decision_reason,
+        "user_code": a.user_code,
+        "fee_band": a.fee_band,
+        "missing": missing,
+    });
+    if let Value::Object(state) = state {
+        out.extend(state);
+    }
+    Value::Object(out)
+}
