@@ -37,6 +37,7 @@ export RUST_LOG="${RUST_LOG:-warn}"
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+python3 scripts/import-cycles.py shared/src local/src
 
 echo "== template lint"
 "$venv/bin/cfn-lint" infra/template.yaml

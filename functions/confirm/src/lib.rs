@@ -103,7 +103,7 @@ async fn list(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse,
 
 async fn read(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
     let id = http::path_param(req, "id")?;
-    let a = staff::read(app, tenant, &id).await?;
+    let a = staff::read(app.store.as_ref(), tenant, &id).await?;
     Ok(json_with_etag(
         200,
         &staff_view(app, tenant, &a).await?,

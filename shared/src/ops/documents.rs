@@ -12,6 +12,7 @@ use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::Window;
+use crate::ports::WindowStore;
 
 /// Presigned links live this long.
 pub const LINK_TTL_SECS: u64 = 300;
@@ -25,11 +26,11 @@ pub struct DocumentLink {
 }
 
 pub(crate) async fn window_of(
-    app: &App,
+    windows: &dyn WindowStore,
     tenant: &Tenant,
     a: &Application,
 ) -> Result<Window, Error> {
-    app.store
+    windows
         .get_window(&tenant.slug, &a.window_id)
         .await?
         .ok_or_else(|| Error::Internal("application without its window".into()))
@@ -61,7 +62,7 @@ async fn ensure(
 /// Make every document of a submitted application; failures are logged
 /// and repaired on the next documents request.
 pub async fn prepare_all(app: &App, tenant: &Tenant, a: &Application) {
-    let Ok(window) = window_of(app, tenant, a).await else {
+    let Ok(window) = window_of(app.store.as_ref(), tenant, a).await else {
         tracing::error!(application = %a.id, "documents not prepared: window unreadable");
         return;
     };
@@ -83,7 +84,7 @@ pub async fn links(
     if matches!(a.status, Status::Draft | Status::Expired) || a.submitted_at.is_none() {
         return Err(Error::NotSubmitted);
     }
-    let window = window_of(app, tenant, &a).await?;
+    let window = window_of(app.store.as_ref(), tenant, &a).await?;
     let mut out = Vec::new();
     for kind in Kind::ALL {
         let key = ensure(app, tenant, &a, &window, kind).await?;

@@ -179,7 +179,7 @@ async fn send(
     let window = match known_window {
         Some(w) => w,
         None => {
-            read_window = super::documents::window_of(app, tenant, a)
+            read_window = super::documents::window_of(app.store.as_ref(), tenant, a)
                 .await
                 .map_err(transient)?;
             &read_window

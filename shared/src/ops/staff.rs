@@ -15,7 +15,7 @@ use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
-use crate::ports::{MessageKind, StoreError};
+use crate::ports::{ApplicationStore, MessageKind, StoreError};
 
 use super::outbox;
 
@@ -121,8 +121,12 @@ pub async fn list(
 }
 
 /// `GET staff/applications/{id}`: any application of the tenant.
-pub async fn read(app: &App, tenant: &Tenant, id: &str) -> Result<Application, Error> {
-    app.store
+pub async fn read(
+    applications: &dyn ApplicationStore,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Application, Error> {
+    applications
         .get_application(&tenant.slug, id)
         .await?
         .ok_or(Error::NotFound)
@@ -151,7 +155,7 @@ pub async fn decide(
     };
     let reason = &reason;
     retry::optimistic(retry::ATTEMPTS, move || async move {
-        let current = read(app, tenant, id).await?;
+        let current = read(app.store.as_ref(), tenant, id).await?;
         if current.status != Status::Submitted {
             return Err(Error::InvalidTransition);
         }

@@ -51,7 +51,7 @@ pub async fn submit(
         if current.status != Status::Draft {
             return Err(Error::NotEditable);
         }
-        let window = super::documents::window_of(app, tenant, &current).await?;
+        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
         let now = app.clock.now();
         if !window.is_open(now) {
             return Err(Error::WindowClosed);
