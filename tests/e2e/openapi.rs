@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::Value;
 
 fn document() -> Value {
@@ -51,7 +51,8 @@ fn the_document_covers_exactly_the_templates_routes() {
 
 #[tokio::test]
 async fn the_api_serves_its_document() {
-    let r = get("/v1/openapi.json").await;
+    let app = shared_app();
+    let r = app.get("/v1/openapi.json").await;
     assert_eq!(r.status, 200);
     assert!(r.header("x-request-id").is_some());
     assert!(

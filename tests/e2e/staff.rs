@@ -1,21 +1,24 @@
 //! The office's side over HTTP: staff tokens (and every way to fake one),
 //! the list with paging, decisions and their mails, windows, the roster.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn confirm_and_reject_with_mails_and_history() {
-    let staff = staff_token("demo").await;
-    let window = open_window_id().await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
     let Family {
         id,
         token: parent,
         email,
         ..
-    } = submitted_application(&window, "staffcase").await;
+    } = app.submitted_application(&window, "staffcase").await;
 
-    let r = get_auth(&format!("/v1/demo/staff/applications/{id}"), &staff).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/staff/applications/{id}"), &staff)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "submitted");
     let history = r.body["history"].as_array().expect("history");
@@ -23,32 +26,35 @@ async fn confirm_and_reject_with_mails_and_history() {
     assert_eq!(history[1]["from"], "draft");
     assert_eq!(history[1]["to"], "submitted");
 
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{id}/confirm"),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "confirmed");
     assert!(r.body["decided_at"].is_string());
     assert_eq!(r.body["history"].as_array().map(Vec::len), Some(3));
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{id}/confirm"),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/reject"),
-        &staff,
-        json!({ "reason": "x" }),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{id}/reject"),
+            &staff,
+            json!({ "reason": "x" }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
 
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     let mail = mails
         .iter()
         .find(|m| {
@@ -64,7 +70,9 @@ async fn confirm_and_reject_with_mails_and_history() {
     );
 
     // The parent sees it; a confirmed application cannot be changed.
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &parent).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &parent)
+        .await;
     assert_eq!(r.body["status"], "confirmed");
     assert!(r.body["decided_at"].is_string());
 
@@ -72,16 +80,17 @@ async fn confirm_and_reject_with_mails_and_history() {
         id: other,
         email: other_email,
         ..
-    } = submitted_application(&window, "staffcase").await;
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{other}/reject"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    } = app.submitted_application(&window, "staffcase").await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{other}/reject"),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
     assert_eq!(r.body["error"]["fields"][0]["field"], "reason");
-    let r = post_auth(
+    let r = app.post_auth(
         &format!("/v1/demo/staff/applications/{other}/reject"),
         &staff,
         json!({ "reason": "Residenza fuori dal Comune: il servizio è riservato ai residenti." }),
@@ -94,7 +103,7 @@ async fn confirm_and_reject_with_mails_and_history() {
             .as_str()
             .is_some_and(|s| s.starts_with("Residenza"))
     );
-    let mails = mails_to(&other_email).await;
+    let mails = app.mails_to(&other_email).await;
     let mail = mails
         .iter()
         .find(|m| {
@@ -111,33 +120,38 @@ async fn confirm_and_reject_with_mails_and_history() {
 
     // Drafts are not decided.
     let email = unique_email("draftonly");
-    let token = email_session(&email).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
+    let token = app.email_session(&email).await;
+    let r = app
+        .post_auth(
+            "/v1/demo/applications",
+            &token,
+            application_body(&window, &pupil_code(), &guardian_code(), &email),
+        )
+        .await;
     let draft = r.body["id"].as_str().expect("id").to_owned();
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{draft}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{draft}/confirm"),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
-    let r = get_auth("/v1/demo/staff/applications/app-does-not-exist", &staff).await;
+    let r = app
+        .get_auth("/v1/demo/staff/applications/app-does-not-exist", &staff)
+        .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
 }
 
 #[tokio::test]
 async fn staff_list_pages_newest_first_and_the_roster() {
-    let staff = staff_token("demo").await;
-    let window = new_window(&staff).await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(submitted_application(&window, "staffcase").await.id);
-        stack().clock.advance(1);
+        ids.push(app.submitted_application(&window, "staffcase").await.id);
+        app.clock.advance(1);
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -147,7 +161,7 @@ async fn staff_list_pages_newest_first_and_the_roster() {
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
-        let r = get_auth(&path, &staff).await;
+        let r = app.get_auth(&path, &staff).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         for item in r.body["items"].as_array().expect("items") {
             seen.push(item["id"].as_str().expect("id").to_owned());
@@ -161,23 +175,28 @@ async fn staff_list_pages_newest_first_and_the_roster() {
     newest_first.reverse();
     assert_eq!(seen, newest_first);
 
-    let r = get_auth("/v1/demo/staff/applications?cursor=rubbish", &staff).await;
+    let r = app
+        .get_auth("/v1/demo/staff/applications?cursor=rubbish", &staff)
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
-    let r = get_auth("/v1/demo/staff/applications?status=maybe", &staff).await;
+    let r = app
+        .get_auth("/v1/demo/staff/applications?status=maybe", &staff)
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{}/confirm", ids[0]),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{}/confirm", ids[0]),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     let r = send(
         client()
             .get(format!(
                 "{}/v1/demo/staff/windows/{window}/roster.csv",
-                stack().base
+                app.base
             ))
             .bearer_auth(&staff),
     )
@@ -203,9 +222,10 @@ async fn staff_list_pages_newest_first_and_the_roster() {
 
 #[tokio::test]
 async fn windows_are_created_and_changed() {
-    let staff = staff_token("demo").await;
-    let window = new_window(&staff).await;
-    let r = get("/v1/demo/windows").await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
+    let r = app.get("/v1/demo/windows").await;
     assert!(
         r.body["windows"]
             .as_array()
@@ -213,7 +233,7 @@ async fn windows_are_created_and_changed() {
     );
     let r = send(
         client()
-            .patch(format!("{}/v1/demo/staff/windows/{window}", stack().base))
+            .patch(format!("{}/v1/demo/staff/windows/{window}", app.base))
             .bearer_auth(&staff)
             .json(&json!({ "closes_at": "2020-01-01T00:00:00Z" })),
     )
@@ -223,14 +243,14 @@ async fn windows_are_created_and_changed() {
         (422, "invalid_fields"),
         "before the opening"
     );
-    let closes = (stack().app.clock.now() + time::Duration::days(40))
+    let closes = (app.ports.clock.now() + time::Duration::days(40))
         .replace_nanosecond(0)
         .expect("ns")
         .format(&time::format_description::well_known::Rfc3339)
         .expect("fmt");
     let r = send(
         client()
-            .patch(format!("{}/v1/demo/staff/windows/{window}", stack().base))
+            .patch(format!("{}/v1/demo/staff/windows/{window}", app.base))
             .bearer_auth(&staff)
             .json(&json!({ "closes_at": closes })),
     )
@@ -243,12 +263,14 @@ async fn windows_are_created_and_changed() {
         json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "2026-03-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
         json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "ieri", "closes_at": "2026-02-01T00:00:00Z" }),
     ] {
-        let r = post_auth("/v1/demo/staff/windows", &staff, bad.clone()).await;
+        let r = app
+            .post_auth("/v1/demo/staff/windows", &staff, bad.clone())
+            .await;
         assert_eq!((r.status, r.code()), (422, "invalid_fields"), "{bad}");
     }
     let r = send(
         client()
-            .patch(format!("{}/v1/demo/staff/windows/w-none", stack().base))
+            .patch(format!("{}/v1/demo/staff/windows/w-none", app.base))
             .bearer_auth(&staff)
             .json(&json!({ "closes_at": closes })),
     )
@@ -258,38 +280,40 @@ async fn windows_are_created_and_changed() {
 
 #[tokio::test]
 async fn only_staff_of_the_tenant_get_in() {
+    let app = shared_app();
     let path = "/v1/demo/staff/applications";
-    let r = get(path).await;
+    let r = app.get(path).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
 
-    let parent = email_session(&unique_email("notstaff")).await;
-    let r = get_auth(path, &parent).await;
+    let parent = app.email_session(&unique_email("notstaff")).await;
+    let r = app.get_auth(path, &parent).await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
 
     // Another tenant's staff, trusted by that tenant only.
-    let s = stack();
     let other: shared::domain::tenant::Tenant = serde_json::from_value(json!({
         "slug": "altro-comune", "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
         "phone": "+39 06 1234567", "services": ["refezione"]
     }))
     .expect("tenant");
     let mut other = other;
-    other.staff_auth = Some(s.staff.trust());
-    local::seed::seed_tenant(&s.app, &other, &[])
+    other.staff_auth = Some(app.staff.trust());
+    local::seed::seed_tenant(&app.ports, &other, &[])
         .await
         .expect("seed");
-    let foreign = s
+    let foreign = app
         .staff
-        .token("altro-comune", s.app.clock.now().unix_timestamp())
+        .token("altro-comune", app.ports.clock.now().unix_timestamp())
         .expect("token");
-    let r = get_auth(path, &foreign).await;
+    let r = app.get_auth(path, &foreign).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = get_auth("/v1/altro-comune/staff/applications", &foreign).await;
+    let r = app
+        .get_auth("/v1/altro-comune/staff/applications", &foreign)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["items"], json!([]));
 
     // Tampered, unsigned, expired.
-    let good = staff_token("demo").await;
+    let good = app.staff_token("demo").await;
     let parts: Vec<&str> = good.split('.').collect();
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -314,13 +338,13 @@ async fn only_staff_of_the_tenant_get_in() {
         parts[2]
     );
     for bad in [tampered, none, hs, "garbage".to_string()] {
-        let r = get_auth(path, &bad).await;
+        let r = app.get_auth(path, &bad).await;
         assert_eq!((r.status, r.code()), (401, "unauthorized"), "{bad}");
     }
-    let expired = s
+    let expired = app
         .staff
-        .token("demo", s.app.clock.now().unix_timestamp() - 9 * 3600)
+        .token("demo", app.ports.clock.now().unix_timestamp() - 9 * 3600)
         .expect("token");
-    let r = get_auth(path, &expired).await;
+    let r = app.get_auth(path, &expired).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
 }

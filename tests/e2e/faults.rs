@@ -1,18 +1,25 @@
 //! Nothing is lost when AWS fails. The stack runs behind the fault proxy
 //! (`local/src/faults.rs`), which makes DynamoDB, SES or S3 answer as AWS
 //! does under pressure while the production adapters and the SDK's own
-//! retries run unchanged. The switches are global to this test binary, so
-//! the scenarios take turns.
+//! retries run unchanged. The scenarios share a stack of their own, whose
+//! switches and clock no other test sees, and take turns on it.
 
-use e2e::*;
+use crate::helpers::*;
 use local::faults::Fault;
 use serde_json::{Value, json};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The stack of these scenarios (take `TURN` first).
+fn faulty_app() -> &'static TestApp {
+    static APP: std::sync::OnceLock<&'static TestApp> = std::sync::OnceLock::new();
+    APP.get_or_init(spawn_app)
+}
+
 /// Mails to `to` with a subject containing `what`.
 async fn count(to: &str, what: &str) -> usize {
-    mails_to(to)
+    let app = faulty_app();
+    app.mails_to(to)
         .await
         .iter()
         .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(what)))
@@ -20,7 +27,8 @@ async fn count(to: &str, what: &str) -> usize {
 }
 
 async fn scheduled_run() -> Value {
-    let r = post("/_local/run/close-windows", json!({})).await;
+    let app = faulty_app();
+    let r = app.post("/_local/run/close-windows", json!({})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body
 }
@@ -28,46 +36,50 @@ async fn scheduled_run() -> Value {
 #[tokio::test]
 async fn mails_refused_by_ses_go_out_later_exactly_once() {
     let _turn = TURN.lock().await;
-    let s = stack();
+    let app = faulty_app();
     let Family {
         id, token, email, ..
-    } = complete_draft(&open_window_id().await, "faults").await;
-    let letters_before = mails_to(&email).await.len();
+    } = app
+        .complete_draft(&app.open_window_id().await, "faults")
+        .await;
+    let letters_before = app.mails_to(&email).await.len();
 
     // "Invia iscrizione" while SES throttles: still a stored, valid
     // submission with its user code; the letter waits in the outbox.
-    s.faults.set(Fault::Ses, true);
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    app.faults.set(Fault::Ses, true);
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/applications/{id}/submit"),
+            &token,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "submitted");
     let user_code = r.body["user_code"].as_str().expect("user code").to_owned();
-    let staff = staff_token("demo").await;
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let staff = app.staff_token("demo").await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{id}/confirm"),
+            &staff,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     // A scheduled run while SES still fails sends nothing, loses nothing.
-    s.clock.advance(61);
+    app.clock.advance(61);
     let report = scheduled_run().await;
     assert_eq!(report["mails"]["sent"], 0, "{report}");
-    s.faults.clear();
-    assert_eq!(mails_to(&email).await.len(), letters_before);
+    app.faults.clear();
+    assert_eq!(app.mails_to(&email).await.len(), letters_before);
 
     // SES is back; the next run after the backoff sends both, once.
-    s.clock.advance(121);
+    app.clock.advance(121);
     let report = scheduled_run().await;
     assert!(report["mails"]["sent"].as_u64() >= Some(2), "{report}");
     let report = scheduled_run().await;
     assert_eq!(report["mails"]["sent"], 0, "{report}");
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), letters_before + 2);
     let letter = mails
         .iter()
@@ -80,29 +92,34 @@ async fn mails_refused_by_ses_go_out_later_exactly_once() {
 #[tokio::test]
 async fn documents_that_s3_refused_are_made_on_the_next_request() {
     let _turn = TURN.lock().await;
-    let s = stack();
+    let app = faulty_app();
     let Family {
         id, token, email, ..
-    } = complete_draft(&open_window_id().await, "faults").await;
+    } = app
+        .complete_draft(&app.open_window_id().await, "faults")
+        .await;
 
-    s.faults.set(Fault::S3, true);
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    app.faults.set(Fault::S3, true);
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/applications/{id}/submit"),
+            &token,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let version = r.body["version"].as_u64().expect("version");
     // The letter's PDF is made in memory: it went out anyway.
     assert!(
-        mails_to(&email)
+        app.mails_to(&email)
             .await
             .iter()
             .any(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
     );
     // While S3 fails the documents answer 503 with Retry-After.
-    let r = get_auth(&format!("/v1/demo/applications/{id}/documents"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &token)
+        .await;
     assert_eq!(
         (r.status, r.code()),
         (503, "service_unavailable"),
@@ -110,30 +127,34 @@ async fn documents_that_s3_refused_are_made_on_the_next_request() {
         r.body
     );
     assert!(r.header("retry-after").is_some());
-    s.faults.clear();
+    app.faults.clear();
 
     let key = format!("documents/demo/{id}/v{version}/summary.pdf");
-    assert!(!s.app.documents.exists(&key).await.expect("head"));
-    let r = get_auth(&format!("/v1/demo/applications/{id}/documents"), &token).await;
+    assert!(!app.ports.documents.exists(&key).await.expect("head"));
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &token)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["documents"].as_array().map(Vec::len), Some(3));
-    assert!(s.app.documents.exists(&key).await.expect("head"));
+    assert!(app.ports.documents.exists(&key).await.expect("head"));
 }
 
 #[tokio::test]
 async fn a_throttled_database_write_is_503_and_leaves_nothing_behind() {
     let _turn = TURN.lock().await;
-    let s = stack();
-    let window = open_window_id().await;
+    let app = faulty_app();
+    let window = app.open_window_id().await;
     let email = unique_email("throttled");
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
     let pupil = pupil_code();
     let body = application_body(&window, &pupil, &guardian_code(), &email);
 
     // A draft: 503 with Retry-After, and no trace of it (no guard either).
-    s.faults.set(Fault::DynamoDbWrites, true);
-    let r = post_auth("/v1/demo/applications", &token, body.clone()).await;
-    s.faults.clear();
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app
+        .post_auth("/v1/demo/applications", &token, body.clone())
+        .await;
+    app.faults.clear();
     assert_eq!(
         (r.status, r.code()),
         (503, "service_unavailable"),
@@ -141,58 +162,66 @@ async fn a_throttled_database_write_is_503_and_leaves_nothing_behind() {
         r.body
     );
     assert!(r.header("retry-after").is_some());
-    let r = get_auth("/v1/demo/applications", &token).await;
+    let r = app.get_auth("/v1/demo/applications", &token).await;
     assert_eq!(r.body["applications"], json!([]));
-    let r = post_auth("/v1/demo/applications", &token, body).await;
+    let r = app.post_auth("/v1/demo/applications", &token, body).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
 
     // A submit: 503, still a draft at the same version, no user code.
-    s.faults.set(Fault::DynamoDbWrites, true);
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
-    s.faults.clear();
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/applications/{id}/submit"),
+            &token,
+            json!({}),
+        )
+        .await;
+    app.faults.clear();
     assert_eq!(
         (r.status, r.code()),
         (503, "service_unavailable"),
         "{:?}",
         r.body
     );
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
     assert_eq!(r.body["status"], "draft");
     assert_eq!(r.body["version"], 1);
     assert_eq!(r.body["user_code"], Value::Null);
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/applications/{id}/submit"),
+            &token,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
     // An email code: 503 and no mail (nothing stored, nothing sent).
     let other = unique_email("throttled-code");
-    s.faults.set(Fault::DynamoDbWrites, true);
-    let r = post("/v1/demo/email-codes", json!({ "email": other })).await;
-    s.faults.clear();
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app
+        .post("/v1/demo/email-codes", json!({ "email": other }))
+        .await;
+    app.faults.clear();
     assert_eq!(
         (r.status, r.code()),
         (503, "service_unavailable"),
         "{:?}",
         r.body
     );
-    assert!(mails_to(&other).await.is_empty());
-    let r = post("/v1/demo/email-codes", json!({ "email": other })).await;
+    assert!(app.mails_to(&other).await.is_empty());
+    let r = app
+        .post("/v1/demo/email-codes", json!({ "email": other }))
+        .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
 
     // Reads failing too: 503, never 500.
-    s.faults.set(Fault::DynamoDb, true);
-    let r = get("/v1/demo/windows").await;
-    s.faults.clear();
+    app.faults.set(Fault::DynamoDb, true);
+    let r = app.get("/v1/demo/windows").await;
+    app.faults.clear();
     assert_eq!(
         (r.status, r.code()),
         (503, "service_unavailable"),

@@ -1,23 +1,25 @@
 //! The fiscal-code login with the mailed password: forced change, the
 //! password rule, one answer for every wrong combination, the lock-out.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
 async fn draft_with_password() -> (String, String, String) {
+    let app = shared_app();
     let email = unique_email("pw");
-    let token = email_session(&email).await;
-    let window = open_window_id().await;
+    let token = app.email_session(&email).await;
+    let window = app.open_window_id().await;
     let pupil = pupil_code();
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil, &guardian_code(), &email),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            "/v1/demo/applications",
+            &token,
+            application_body(&window, &pupil, &guardian_code(), &email),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     let password = mails
         .last()
         .and_then(|m| m["text"].as_str())
@@ -29,26 +31,31 @@ async fn draft_with_password() -> (String, String, String) {
 
 #[tokio::test]
 async fn the_mailed_password_opens_a_session_that_must_change_it() {
+    let app = shared_app();
     let (pupil, password, id) = draft_with_password().await;
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": password }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], true);
     assert_eq!(r.body["session"]["email"], serde_json::Value::Null);
     let temp_token = r.body["token"].as_str().expect("token").to_owned();
 
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &temp_token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &temp_token)
+        .await;
     assert_eq!((r.status, r.code()), (403, "password_change_required"));
     // A second session with the same temporary password (another device,
     // or whoever else read the mail).
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": password }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let other_temp_token = r.body["token"].as_str().expect("token").to_owned();
 
@@ -57,69 +64,83 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
         "solamentelettere",
         &format!("x{}1", pupil.to_lowercase()),
     ] {
-        let r = post_auth(
-            "/v1/demo/password",
-            &temp_token,
-            json!({ "current": password, "new": weak }),
-        )
-        .await;
+        let r = app
+            .post_auth(
+                "/v1/demo/password",
+                &temp_token,
+                json!({ "current": password, "new": weak }),
+            )
+            .await;
         assert_eq!((r.status, r.code()), (422, "weak_password"), "{weak}");
         assert_eq!(r.body["error"]["fields"][0]["field"], "new");
     }
-    let r = post_auth(
-        "/v1/demo/password",
-        &temp_token,
-        json!({ "current": "sbagliata-123", "new": "mela-verde-42" }),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            "/v1/demo/password",
+            &temp_token,
+            json!({ "current": "sbagliata-123", "new": "mela-verde-42" }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
-    let r = post_auth(
-        "/v1/demo/password",
-        &temp_token,
-        json!({ "current": password, "new": "mela-verde-42" }),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            "/v1/demo/password",
+            &temp_token,
+            json!({ "current": password, "new": "mela-verde-42" }),
+        )
+        .await;
     assert_eq!(r.status, 204, "{:?}", r.body);
 
     // The session that changed the password goes on with the same token
     // ("403 until POST /password succeeds"); the other one does not.
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &temp_token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &temp_token)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &other_temp_token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &other_temp_token)
+        .await;
     assert_eq!((r.status, r.code()), (403, "password_change_required"));
     // Proving an email on top of it gives a session without the flag.
     let address = unique_email("pw-merge");
-    let r = post("/v1/demo/email-codes", json!({ "email": address })).await;
+    let r = app
+        .post("/v1/demo/email-codes", json!({ "email": address }))
+        .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
-    let code = latest_code(&address).await;
-    let r = post_auth(
-        "/v1/demo/sessions",
-        &temp_token,
-        json!({ "email": address, "code": code }),
-    )
-    .await;
+    let code = app.latest_code(&address).await;
+    let r = app
+        .post_auth(
+            "/v1/demo/sessions",
+            &temp_token,
+            json!({ "email": address, "code": code }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], false);
     assert_eq!(r.body["session"]["email"], json!(address));
 
     // The temporary password is gone; the personal one works.
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": password }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil.to_lowercase(), "password": "mela-verde-42" }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil.to_lowercase(), "password": "mela-verde-42" }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], false);
     let token = r.body["token"].as_str().expect("token").to_owned();
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let r = get_auth("/v1/demo/applications", &token).await;
+    let r = app.get_auth("/v1/demo/applications", &token).await;
     assert_eq!(r.body["applications"].as_array().map(Vec::len), Some(1));
     // The returning parent can keep editing the draft.
     let mut body = r.body["applications"][0].clone();
@@ -139,34 +160,39 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
         body.as_object_mut().expect("object").remove(k);
     }
     body["pupil"]["section"] = json!("C");
-    let r = put_auth(
-        &format!("/v1/demo/applications/{id}"),
-        &token,
-        Some("\"1\""),
-        body,
-    )
-    .await;
+    let r = app
+        .put_auth(
+            &format!("/v1/demo/applications/{id}"),
+            &token,
+            Some("\"1\""),
+            body,
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
 #[tokio::test]
 async fn wrong_combinations_get_one_answer_and_lock_after_five() {
+    let app = shared_app();
     let (pupil, password, _) = draft_with_password().await;
-    let unknown = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil_code(), "password": password }),
-    )
-    .await;
-    let malformed = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": "NOTACODE", "password": password }),
-    )
-    .await;
-    let wrong = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
-    )
-    .await;
+    let unknown = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil_code(), "password": password }),
+        )
+        .await;
+    let malformed = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": "NOTACODE", "password": password }),
+        )
+        .await;
+    let wrong = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
+        )
+        .await;
     for r in [&unknown, &malformed, &wrong] {
         assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     }
@@ -175,19 +201,21 @@ async fn wrong_combinations_get_one_answer_and_lock_after_five() {
         wrong.body["error"]["message"]
     );
     for _ in 0..4 {
-        let r = post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
-        )
-        .await;
+        let r = app
+            .post(
+                "/v1/demo/sessions",
+                json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
+            )
+            .await;
         assert_eq!(r.status, 401);
     }
     // Five failures: even the right password is refused for 15 minutes.
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": password }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
     let retry: u64 = r
         .header("retry-after")
@@ -198,22 +226,24 @@ async fn wrong_combinations_get_one_answer_and_lock_after_five() {
 
 #[tokio::test]
 async fn someone_elses_draft_never_replaces_a_pupils_password() {
+    let app = shared_app();
     let (pupil, password, _) = draft_with_password().await;
     // A second window of the same service (a later phase), where the
     // pupil has no application yet.
-    let second = new_window(&staff_token("demo").await).await;
+    let second = app.new_window(&app.staff_token("demo").await).await;
     // Someone who knows the fiscal code proves their own address and saves
     // a draft there: allowed, but no password for them.
     let intruder = unique_email("intruder");
-    let token = email_session(&intruder).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&second, &pupil, &guardian_code(), &intruder),
-    )
-    .await;
+    let token = app.email_session(&intruder).await;
+    let r = app
+        .post_auth(
+            "/v1/demo/applications",
+            &token,
+            application_body(&second, &pupil, &guardian_code(), &intruder),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    let mails = mails_to(&intruder).await;
+    let mails = app.mails_to(&intruder).await;
     assert!(
         mails
             .iter()
@@ -221,10 +251,11 @@ async fn someone_elses_draft_never_replaces_a_pupils_password() {
         "a password was mailed to the intruder"
     );
     // The family's password still works.
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/sessions",
+            json!({ "fiscal_code": pupil, "password": password }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
