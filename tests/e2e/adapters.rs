@@ -9,8 +9,7 @@ use shared::ports::StoreError;
 
 #[tokio::test]
 async fn documents_are_private_and_served_by_short_presigned_links() {
-    let app = shared_app();
-    let docs = app.ports.documents.clone();
+    let docs = shared_app().ports.documents.clone();
     let key = "docs/app-3f9c/summary-v1.pdf";
     let body = b"%PDF-1.7 test".to_vec();
     assert!(!docs.exists(key).await.expect("head"));
@@ -47,8 +46,7 @@ async fn documents_are_private_and_served_by_short_presigned_links() {
 
 #[tokio::test]
 async fn code_records_are_written_only_on_the_version_read() {
-    let app = shared_app();
-    let store = app.ports.store.clone();
+    let store = shared_app().ports.store.clone();
     let tenant = TenantSlug::parse("demo").expect("slug");
     let key = "adapter-test-address-key";
     let first = email_code::issue(None, "h1".into(), 1_000).expect("issue");

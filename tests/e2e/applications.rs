@@ -16,9 +16,7 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
     let r = app.post("/v1/demo/applications", body.clone()).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
 
-    let r = app
-        .post_auth("/v1/demo/applications", &token, body.clone())
-        .await;
+    let r = app.save_draft(&token, body.clone()).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.header("etag"), Some("\"1\""));
     let a = &r.body;
@@ -85,14 +83,8 @@ async fn updates_follow_the_version() {
     let token = app.email_session(&email).await;
     let window = app.open_window_id().await;
     let mut body = application_body(&window, &pupil_code(), &guardian_code(), &email);
-    let r = app
-        .post_auth("/v1/demo/applications", &token, body.clone())
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let path = format!(
-        "/v1/demo/applications/{}",
-        r.body["id"].as_str().expect("id")
-    );
+    let id = app.new_draft(&token, body.clone()).await;
+    let path = format!("/v1/demo/applications/{id}");
 
     body["guardian"]["phone"] = json!("080 1234567");
     let r = app
@@ -137,22 +129,12 @@ async fn one_application_per_pupil_and_window() {
     let app = shared_app();
     let window = app.open_window_id().await;
     let pupil = pupil_code();
-    let first = unique_email("first");
-    let token = app.email_session(&first).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&window, &pupil, &guardian_code(), &first),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    app.complete_draft_for(&window, &pupil, "first").await;
 
     let second = unique_email("second");
     let token2 = app.email_session(&second).await;
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token2,
             application_body(&window, &pupil, &guardian_code(), &second),
         )
@@ -173,13 +155,11 @@ async fn two_parallel_first_drafts_for_one_pupil() {
     let (e1, e2) = (unique_email("race-a"), unique_email("race-b"));
     let (t1, t2) = tokio::join!(app.email_session(&e1), app.email_session(&e2));
     let (a, b) = tokio::join!(
-        app.post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &t1,
             application_body(&window, &pupil, &guardian_code(), &e1)
         ),
-        app.post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &t2,
             application_body(&window, &pupil, &guardian_code(), &e2)
         )
@@ -196,25 +176,20 @@ async fn siblings_from_one_session_name_one_guardian() {
     let email = unique_email("siblings");
     let token = app.email_session(&email).await;
     let guardian = guardian_code();
+    app.new_draft(
+        &token,
+        application_body(&window, &pupil_code(), &guardian, &email),
+    )
+    .await;
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&window, &pupil_code(), &guardian, &email),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token,
             application_body(&window, &pupil_code(), &guardian, &email),
         )
         .await;
     assert_eq!(r.status, 201, "same guardian, second child: {:?}", r.body);
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token,
             application_body(&window, &pupil_code(), &guardian_code(), &email),
         )
@@ -231,20 +206,9 @@ async fn drafts_need_the_minimum_and_valid_values() {
     let email = unique_email("minimum");
     let token = app.email_session(&email).await;
 
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            json!({ "window_id": window }),
-        )
-        .await;
+    let r = app.save_draft(&token, json!({ "window_id": window })).await;
     assert_eq!((r.status, r.code()), (422, "incomplete"));
-    let fields: Vec<&str> = r.body["error"]["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .filter_map(|f| f["field"].as_str())
-        .collect();
+    let fields = r.fields();
     assert!(fields.contains(&"pupil.fiscal_code"));
     assert!(fields.contains(&"declarations.privacy"));
 
@@ -255,9 +219,7 @@ async fn drafts_need_the_minimum_and_valid_values() {
         "guardian": { "fiscal_code": guardian_code(), "first_name": "Anna", "last_name": "Verdi" },
         "declarations": { "privacy": true }
     });
-    let r = app
-        .post_auth("/v1/demo/applications", &token, partial)
-        .await;
+    let r = app.save_draft(&token, partial).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let missing: Vec<&str> = r.body["missing"]
         .as_array()
@@ -277,22 +239,18 @@ async fn drafts_need_the_minimum_and_valid_values() {
     let mut bad = application_body(&window, &pupil_code(), &guardian_code(), &email);
     bad["pupil"]["fiscal_code"] = json!("RSSMRA15E41A662X");
     bad["guardian"]["email"] = json!("anna@");
-    let r = app.post_auth("/v1/demo/applications", &token, bad).await;
+    let r = app.save_draft(&token, bad).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
     let mut unknown = application_body(&window, &pupil_code(), &guardian_code(), &email);
     unknown["pupil"]["nickname"] = json!("Mari");
-    let r = app
-        .post_auth("/v1/demo/applications", &token, unknown)
-        .await;
+    let r = app.save_draft(&token, unknown).await;
     assert_eq!((r.status, r.code()), (400, "unknown_field"));
     assert_eq!(r.body["error"]["fields"][0]["field"], "pupil.nickname");
 
     let mut renewal = application_body(&window, &pupil_code(), &guardian_code(), &email);
     renewal["kind"] = json!("renewal");
-    let r = app
-        .post_auth("/v1/demo/applications", &token, renewal)
-        .await;
+    let r = app.save_draft(&token, renewal).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 }
 
@@ -309,16 +267,14 @@ async fn closed_and_unknown_windows() {
         .expect("a closed window")
         .to_owned();
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token,
             application_body(&closed, &pupil_code(), &guardian_code(), &email),
         )
         .await;
     assert_eq!((r.status, r.code()), (409, "window_closed"));
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token,
             application_body("w-nope", &pupil_code(), &guardian_code(), &email),
         )

@@ -212,6 +212,37 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+
+    /// The fields a contract error body names, in its order.
+    pub fn fields(&self) -> Vec<&str> {
+        self.body["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter_map(|f| f["field"].as_str())
+            .collect()
+    }
+
+    /// The `Retry-After` header, in seconds.
+    pub fn retry_after(&self) -> Option<i64> {
+        self.header("retry-after").and_then(|v| v.parse().ok())
+    }
+
+    /// AWS did not answer: `503 service_unavailable` with `Retry-After`,
+    /// never a 500.
+    pub fn assert_unavailable(&self) {
+        assert_eq!(
+            (self.status, self.code()),
+            (503, "service_unavailable"),
+            "{:?}",
+            self.body
+        );
+        assert!(
+            self.retry_after().is_some(),
+            "Retry-After: {:?}",
+            self.headers
+        );
+    }
 }
 
 pub async fn send(request: reqwest::RequestBuilder) -> Reply {
@@ -229,6 +260,17 @@ pub async fn send(request: reqwest::RequestBuilder) -> Reply {
         headers,
         body,
     }
+}
+
+/// The body behind a (presigned) link.
+pub async fn download(url: &str) -> Vec<u8> {
+    reqwest::get(url)
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes")
+        .to_vec()
 }
 
 pub use local::samples::{application_body, password_in};
@@ -256,12 +298,22 @@ pub fn user_code() -> String {
 }
 
 /// A new family's application: its id, the parent's session, the parent's
-/// (unique) address and the pupil's fiscal code.
+/// (unique) address, the pupil's fiscal code and the body it was saved with.
 pub struct Family {
     pub id: String,
     pub token: String,
     pub email: String,
     pub pupil: String,
+    pub body: Value,
+}
+
+/// The token of a reply that opened a session (`201`), recorded for the
+/// log scan.
+pub fn session_token(reply: &Reply) -> String {
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let token = reply.body["token"].as_str().expect("token").to_owned();
+    remember(&token);
+    token
 }
 
 impl TestApp {
@@ -269,6 +321,8 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    // Requests.
 
     pub async fn get(&self, path: &str) -> Reply {
         send(client().get(self.url(path))).await
@@ -300,6 +354,16 @@ impl TestApp {
         send(request).await
     }
 
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> Reply {
+        send(
+            client()
+                .patch(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+
     /// A CSV upload with a bearer token.
     pub async fn post_csv(
         &self,
@@ -318,6 +382,8 @@ impl TestApp {
         .await
     }
 
+    // The mail the emulator accepted.
+
     /// Every mail the emulator accepted for `to`, oldest first.
     pub async fn mails_to(&self, to: &str) -> Vec<Value> {
         let reply = self.get("/_local/outbox").await;
@@ -335,6 +401,15 @@ impl TestApp {
             .collect()
     }
 
+    /// The mails to `to` whose subject contains `what`, oldest first.
+    pub async fn mails_about(&self, to: &str, what: &str) -> Vec<Value> {
+        self.mails_to(to)
+            .await
+            .into_iter()
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(what)))
+            .collect()
+    }
+
     /// The 6-digit code of the newest security-code mail to `to`.
     pub async fn latest_code(&self, to: &str) -> String {
         let mails = self.mails_to(to).await;
@@ -349,21 +424,112 @@ impl TestApp {
         code
     }
 
-    /// Prove an email on tenant `demo` and return the session token.
-    pub async fn email_session(&self, email: &str) -> String {
-        let r = self
-            .post("/v1/demo/email-codes", json!({ "email": email }))
-            .await;
+    /// The temporary password of the newest mail to `email` that has one.
+    pub async fn mailed_password(&self, email: &str) -> String {
+        let password = self
+            .mails_to(email)
+            .await
+            .iter()
+            .rev()
+            .find_map(|m| m["text"].as_str().and_then(password_in))
+            .expect("a mail with a `Password: …` line");
+        remember(&password);
+        password
+    }
+
+    // Parent sessions on tenant `demo`.
+
+    /// "Invia codice": `POST /v1/demo/email-codes` for `email`.
+    pub async fn request_code(&self, email: &str) -> Reply {
+        self.post("/v1/demo/email-codes", json!({ "email": email }))
+            .await
+    }
+
+    /// Ask for a security code for `email` (accepted) and read it from the
+    /// outbox.
+    pub async fn code_for(&self, email: &str) -> String {
+        let r = self.request_code(email).await;
         assert_eq!(r.status, 202, "{:?}", r.body);
-        let code = self.latest_code(email).await;
-        let r = self
-            .post("/v1/demo/sessions", json!({ "email": email, "code": code }))
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let token = r.body["token"].as_str().expect("token").to_owned();
+        self.latest_code(email).await
+    }
+
+    /// `POST /v1/demo/sessions` with `body`, merged into the session
+    /// `bearer` when there is one.
+    pub async fn open_session(&self, bearer: Option<&str>, body: Value) -> Reply {
+        match bearer {
+            Some(token) => self.post_auth("/v1/demo/sessions", token, body).await,
+            None => self.post("/v1/demo/sessions", body).await,
+        }
+    }
+
+    /// A session with `email` and its `code`.
+    pub async fn email_login(&self, bearer: Option<&str>, email: &str, code: &str) -> Reply {
+        self.open_session(bearer, json!({ "email": email, "code": code }))
+            .await
+    }
+
+    /// Prove `email`: ask for a code, read it from the outbox and open a
+    /// session with it (merged into `bearer`). The reply, as it came.
+    pub async fn prove_email(&self, bearer: Option<&str>, email: &str) -> Reply {
+        let code = self.code_for(email).await;
+        self.email_login(bearer, email, &code).await
+    }
+
+    /// A parent session of a proved `email`: its token.
+    pub async fn email_session(&self, email: &str) -> String {
+        session_token(&self.prove_email(None, email).await)
+    }
+
+    /// A session with the pupil's fiscal code and a password.
+    pub async fn password_login(&self, fiscal_code: &str, password: &str) -> Reply {
+        self.open_session(
+            None,
+            json!({ "fiscal_code": fiscal_code, "password": password }),
+        )
+        .await
+    }
+
+    /// `POST /v1/demo/password` in the session `token`.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Reply {
+        self.post_auth(
+            "/v1/demo/password",
+            token,
+            json!({ "current": current, "new": new }),
+        )
+        .await
+    }
+
+    /// An ID token of the local SPID/CIE stand-in for `fiscal_code`.
+    pub async fn id_token(&self, fiscal_code: &str) -> String {
+        let r = self.post(
+            "/_local/id-token",
+            json!({ "fiscal_number": format!("TINIT-{fiscal_code}"), "given_name": "Nome", "family_name": "Cognome" }),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let token = r.body["id_token"].as_str().expect("id_token").to_owned();
         remember(&token);
         token
     }
+
+    /// A session with a SPID/CIE ID token (merged into `bearer`).
+    pub async fn spid_login(&self, bearer: Option<&str>, id_token: &str) -> Reply {
+        self.open_session(bearer, json!({ "id_token": id_token }))
+            .await
+    }
+
+    /// A SPID/CIE session for the person with `fiscal_code`, through the
+    /// local stand-in provider, optionally merged with a proved `email`.
+    pub async fn spid_session(&self, fiscal_code: &str, email: Option<&str>) -> String {
+        let id_token = self.id_token(fiscal_code).await;
+        let token = session_token(&self.spid_login(None, &id_token).await);
+        match email {
+            Some(email) => session_token(&self.prove_email(Some(&token), email).await),
+            None => token,
+        }
+    }
+
+    // Applications.
 
     /// The id of the demo tenant's open window.
     pub async fn open_window_id(&self) -> String {
@@ -376,6 +542,59 @@ impl TestApp {
             .to_owned()
     }
 
+    /// "Salva bozza" of a new application: `POST /v1/demo/applications`.
+    pub async fn save_draft(&self, token: &str, body: Value) -> Reply {
+        self.post_auth("/v1/demo/applications", token, body).await
+    }
+
+    /// The same, which must be saved: the new application's id.
+    pub async fn new_draft(&self, token: &str, body: Value) -> String {
+        let r = self.save_draft(token, body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// "Invia iscrizione" of application `id`.
+    pub async fn submit(&self, token: &str, id: &str) -> Reply {
+        self.post_auth(
+            &format!("/v1/demo/applications/{id}/submit"),
+            token,
+            json!({}),
+        )
+        .await
+    }
+
+    /// A new parent (address tagged `tag`) saves a complete draft in `window`.
+    pub async fn complete_draft(&self, window: &str, tag: &str) -> Family {
+        self.complete_draft_for(window, &pupil_code(), tag).await
+    }
+
+    /// The same for the pupil with fiscal code `pupil`.
+    pub async fn complete_draft_for(&self, window: &str, pupil: &str, tag: &str) -> Family {
+        let email = unique_email(tag);
+        let token = self.email_session(&email).await;
+        let pupil = pupil.to_owned();
+        let body = application_body(window, &pupil, &guardian_code(), &email);
+        let id = self.new_draft(&token, body.clone()).await;
+        Family {
+            id,
+            token,
+            email,
+            pupil,
+            body,
+        }
+    }
+
+    /// The same, then "Invia iscrizione".
+    pub async fn submitted_application(&self, window: &str, tag: &str) -> Family {
+        let family = self.complete_draft(window, tag).await;
+        let r = self.submit(&family.token, &family.id).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        family
+    }
+
+    // The office.
+
     /// A staff token of the local staff identity provider for `tenant`.
     pub async fn staff_token(&self, tenant: &str) -> String {
         let r = self
@@ -387,79 +606,24 @@ impl TestApp {
         token
     }
 
-    /// A SPID/CIE session for the person with `fiscal_code`, through the
-    /// local stand-in provider, optionally merged with a verified `email`.
-    pub async fn spid_session(&self, fiscal_code: &str, email: Option<&str>) -> String {
-        let r = self.post(
-            "/_local/id-token",
-            json!({ "fiscal_number": format!("TINIT-{fiscal_code}"), "given_name": "Nome", "family_name": "Cognome" }),
+    /// The office confirms application `id` of `demo`.
+    pub async fn confirm(&self, staff: &str, id: &str) -> Reply {
+        self.post_auth(
+            &format!("/v1/demo/staff/applications/{id}/confirm"),
+            staff,
+            json!({}),
         )
-        .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        let r = self
-            .post(
-                "/v1/demo/sessions",
-                json!({ "id_token": r.body["id_token"] }),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let token = r.body["token"].as_str().expect("token").to_owned();
-        remember(&token);
-        let Some(email) = email else {
-            return token;
-        };
-        let r = self
-            .post("/v1/demo/email-codes", json!({ "email": email }))
-            .await;
-        assert_eq!(r.status, 202, "{:?}", r.body);
-        let code = self.latest_code(email).await;
-        let r = self
-            .post_auth(
-                "/v1/demo/sessions",
-                &token,
-                json!({ "email": email, "code": code }),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let token = r.body["token"].as_str().expect("token").to_owned();
-        remember(&token);
-        token
+        .await
     }
 
-    /// A new parent (address tagged `tag`) saves a complete draft in `window`.
-    pub async fn complete_draft(&self, window: &str, tag: &str) -> Family {
-        let email = unique_email(tag);
-        let token = self.email_session(&email).await;
-        let pupil = pupil_code();
-        let r = self
-            .post_auth(
-                "/v1/demo/applications",
-                &token,
-                application_body(window, &pupil, &guardian_code(), &email),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let id = r.body["id"].as_str().expect("id").to_owned();
-        Family {
-            id,
-            token,
-            email,
-            pupil,
-        }
-    }
-
-    /// The same, then "Invia iscrizione".
-    pub async fn submitted_application(&self, window: &str, tag: &str) -> Family {
-        let family = self.complete_draft(window, tag).await;
-        let r = self
-            .post_auth(
-                &format!("/v1/demo/applications/{}/submit", family.id),
-                &family.token,
-                json!({}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        family
+    /// The office rejects application `id` of `demo` with `body`.
+    pub async fn reject(&self, staff: &str, id: &str, body: Value) -> Reply {
+        self.post_auth(
+            &format!("/v1/demo/staff/applications/{id}/reject"),
+            staff,
+            body,
+        )
+        .await
     }
 
     /// A second open `refezione` window of `demo`, created by the office.
@@ -481,5 +645,77 @@ impl TestApp {
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(r.body["status"], "open");
         r.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Another tenant, `slug`, whose staff the local staff provider signs
+    /// for: a staff token of it, issued now.
+    pub async fn other_tenant(&self, slug: &str) -> String {
+        let mut tenant: shared::domain::tenant::Tenant = serde_json::from_value(json!({
+            "slug": slug, "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
+            "phone": "+39 06 1234567", "services": ["refezione"]
+        }))
+        .expect("tenant");
+        tenant.staff_auth = Some(self.staff.trust());
+        local::seed::seed_tenant(&self.ports, &tenant, &[])
+            .await
+            .expect("seed");
+        let token = self
+            .staff
+            .token(slug, self.ports.clock.now().unix_timestamp())
+            .expect("token");
+        remember(&token);
+        token
+    }
+
+    /// One run of the scheduled function (`close-windows`) on this stack.
+    pub async fn run_close_windows(&self) -> Reply {
+        self.post("/_local/run/close-windows", json!({})).await
+    }
+}
+
+/// Forgeries of a signed JWT, for the attacks on tokens.
+pub mod jwt {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use serde_json::Value;
+
+    fn parts(token: &str) -> Vec<&str> {
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3, "a JWT: {token}");
+        parts
+    }
+
+    /// The claims of `token`, unverified.
+    pub fn claims(token: &str) -> Value {
+        serde_json::from_slice(&B64.decode(parts(token)[1]).expect("base64")).expect("json")
+    }
+
+    /// `token` with its claims changed by `edit` and its own signature.
+    pub fn tampered(token: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let mut claims = claims(token);
+        edit(&mut claims);
+        let parts = parts(token);
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            B64.encode(claims.to_string()),
+            parts[2]
+        )
+    }
+
+    /// `token` under another `header` (JSON), with its own claims and
+    /// signature (algorithm confusion).
+    pub fn with_header(token: &str, header: &str) -> String {
+        let parts = parts(token);
+        format!("{}.{}.{}", B64.encode(header), parts[1], parts[2])
+    }
+
+    /// `token`'s claims, unsigned (`alg: none`).
+    pub fn unsigned(token: &str) -> String {
+        format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts(token)[1]
+        )
     }
 }

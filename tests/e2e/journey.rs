@@ -26,47 +26,22 @@ async fn a_parent_enrolls_and_the_office_confirms() {
         "pupil": body["pupil"], "guardian": { "fiscal_code": guardian, "first_name": "Anna", "last_name": "Bianchi" },
         "declarations": { "privacy": true }
     });
-    let r = app
-        .post_auth("/v1/demo/applications", &token, first_step)
-        .await;
+    let r = app.save_draft(&token, first_step).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
     assert!(!r.body["missing"].as_array().expect("missing").is_empty());
-    let password = app
-        .mails_to(&email)
-        .await
-        .iter()
-        .rev()
-        .find_map(|m| m["text"].as_str().and_then(password_in))
-        .expect("the mailed password");
-    remember(&password);
+    let password = app.mailed_password(&email).await;
     remember("girasole-2025");
 
     // 3. Later, from another device: fiscal code and password, forced change.
+    let r = app.password_login(&pupil, &password).await;
+    let temporary = session_token(&r);
     let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
-    assert_eq!(r.status, 201);
-    let temporary = r.body["token"].as_str().expect("token").to_owned();
-    let r = app
-        .post_auth(
-            "/v1/demo/password",
-            &temporary,
-            json!({ "current": password, "new": "girasole-2025" }),
-        )
+        .change_password(&temporary, &password, "girasole-2025")
         .await;
     assert_eq!(r.status, 204);
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": "girasole-2025" }),
-        )
-        .await;
-    assert_eq!(r.status, 201);
-    let returning = r.body["token"].as_str().expect("token").to_owned();
+    let r = app.password_login(&pupil, "girasole-2025").await;
+    let returning = session_token(&r);
 
     // 4. The rest of the form ("Modifica iscrizione"), the summary, "Invia".
     let r = app
@@ -87,7 +62,7 @@ async fn a_parent_enrolls_and_the_office_confirms() {
     let etag = r.header("etag").expect("etag").to_owned();
     let r = send(
         client()
-            .post(format!("{}/v1/demo/applications/{id}/submit", app.base))
+            .post(app.url(&format!("/v1/demo/applications/{id}/submit")))
             .bearer_auth(&returning)
             .header("if-match", etag),
     )
@@ -107,23 +82,12 @@ async fn a_parent_enrolls_and_the_office_confirms() {
         .await;
     assert_eq!(r.status, 200);
     for d in r.body["documents"].as_array().expect("documents") {
-        let bytes = reqwest::get(d["url"].as_str().expect("url"))
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("bytes");
+        let bytes = download(d["url"].as_str().expect("url")).await;
         assert!(bytes.starts_with(b"%PDF-"));
     }
 
     // 6. The office finds it and confirms it.
-    let staff = app
-        .post("/_local/staff-token", json!({ "tenant": "demo" }))
-        .await
-        .body["token"]
-        .as_str()
-        .expect("staff token")
-        .to_owned();
+    let staff = app.staff_token("demo").await;
     let r = app
         .get_auth(
             &format!("/v1/demo/staff/applications?window_id={window}&status=submitted&limit=100"),
@@ -137,13 +101,7 @@ async fn a_parent_enrolls_and_the_office_confirms() {
             .iter()
             .any(|a| a["id"] == id.as_str())
     );
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{id}/confirm"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
     // 7. "Stato iscrizione: Confermata", by mail and on the portal.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::helpers::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 struct Outcome {
     email: String,
@@ -36,28 +36,15 @@ async fn family(window: String, pupil: String) -> Outcome {
     let app = shared_app();
     let mut steps = Vec::new();
     let email = unique_email("load");
-    let r = timed(
-        &mut steps,
-        "email code",
-        app.post("/v1/demo/email-codes", json!({ "email": email })),
-    )
-    .await;
+    let r = timed(&mut steps, "email code", app.request_code(&email)).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     let code = app.latest_code(&email).await;
-    let r = timed(
-        &mut steps,
-        "session",
-        app.post("/v1/demo/sessions", json!({ "email": email, "code": code })),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let token = r.body["token"].as_str().expect("token").to_owned();
-    remember(&token);
+    let r = timed(&mut steps, "session", app.email_login(None, &email, &code)).await;
+    let token = session_token(&r);
     let r = timed(
         &mut steps,
         "draft",
-        app.post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &token,
             application_body(&window, &pupil, &guardian_code(), &email),
         ),
@@ -75,14 +62,10 @@ async fn family(window: String, pupil: String) -> Outcome {
     }
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
-    let path = format!("/v1/demo/applications/{id}/submit");
     let started = Instant::now();
-    let (a, b) = tokio::join!(
-        app.post_auth(&path, &token, json!({})),
-        app.post_auth(&path, &token, json!({}))
-    );
+    let (a, b) = tokio::join!(app.submit(&token, &id), app.submit(&token, &id));
     steps.push(("submit (double click)", started.elapsed()));
-    let retry = app.post_auth(&path, &token, json!({})).await;
+    let retry = app.submit(&token, &id).await;
     for r in [&a, &b, &retry] {
         assert_eq!(r.status, 200, "{:?}", r.body);
     }

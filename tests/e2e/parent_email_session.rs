@@ -74,9 +74,7 @@ async fn unknown_routes_and_methods() {
 async fn the_email_code_journey() {
     let app = shared_app();
     let email = unique_email("journey");
-    let r = app
-        .post("/v1/demo/email-codes", json!({ "email": email }))
-        .await;
+    let r = app.request_code(&email).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body, json!({ "expires_in": 600, "resend_after": 60 }));
 
@@ -96,9 +94,7 @@ async fn the_email_code_journey() {
     assert!(mail["sent_at"].is_string());
     let code = app.latest_code(&email).await;
 
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": email, "code": code }))
-        .await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["expires_in"], 1800);
     assert!(
@@ -118,9 +114,7 @@ async fn the_email_code_journey() {
     );
 
     // A code opens one session only.
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": email, "code": code }))
-        .await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 }
 
@@ -129,17 +123,9 @@ async fn addresses_are_normalised() {
     let app = shared_app();
     let email = unique_email("case");
     let shouted = format!("  {}  ", email.to_uppercase());
-    let r = app
-        .post("/v1/demo/email-codes", json!({ "email": shouted }))
-        .await;
-    assert_eq!(r.status, 202);
+    assert_eq!(app.request_code(&shouted).await.status, 202);
     let code = app.latest_code(&email).await;
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "email": shouted, "code": code }),
-        )
-        .await;
+    let r = app.email_login(None, &shouted, &code).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["email"], email.as_str());
 }
@@ -148,20 +134,10 @@ async fn addresses_are_normalised() {
 async fn resend_cooldown_answers_429_with_retry_after() {
     let app = shared_app();
     let email = unique_email("cooldown");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let r = app
-        .post("/v1/demo/email-codes", json!({ "email": email }))
-        .await;
+    assert_eq!(app.request_code(&email).await.status, 202);
+    let r = app.request_code(&email).await;
     assert_eq!((r.status, r.code()), (429, "too_many_requests"));
-    let retry: u64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = r.retry_after().expect("Retry-After");
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(app.mails_to(&email).await.len(), 1, "nothing sent twice");
 }
@@ -170,27 +146,14 @@ async fn resend_cooldown_answers_429_with_retry_after() {
 async fn wrong_codes_count_down_then_the_code_is_dead() {
     let app = shared_app();
     let email = unique_email("wrong");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&email).await;
+    let code = app.code_for(&email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let r = app
-            .post(
-                "/v1/demo/sessions",
-                json!({ "email": email, "code": wrong }),
-            )
-            .await;
+        let r = app.email_login(None, &email, wrong).await;
         assert_eq!((r.status, r.code()), (401, "invalid_code"), "{:?}", r.body);
         assert_eq!(r.body["error"]["attempts_left"], left);
     }
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": email, "code": code }))
-        .await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
 }
 
@@ -199,24 +162,15 @@ async fn a_code_for_another_address_or_tenant_does_not_work() {
     let app = shared_app();
     let a = unique_email("owner");
     let b = unique_email("thief");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": a }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&a).await;
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": b, "code": code }))
-        .await;
+    let code = app.code_for(&a).await;
+    let r = app.email_login(None, &b, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 }
 
 #[tokio::test]
 async fn bad_bodies_get_the_contract_errors() {
     let app = shared_app();
-    let base = &app.base;
-    let url = format!("{base}/v1/demo/email-codes");
+    let url = app.url("/v1/demo/email-codes");
     for (body, status, code) in [
         (json!({ "email": "not-an-email" }), 400, "invalid_email"),
         (json!({ "email": 42 }), 400, "invalid_email"),
@@ -328,15 +282,9 @@ async fn ten_parallel_requests_send_one_code() {
 async fn parallel_use_of_one_code_opens_one_session() {
     let app = shared_app();
     let email = unique_email("race");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&email).await;
+    let code = app.code_for(&email).await;
     let replies = futures_join_all(
-        (0..6).map(|_| app.post("/v1/demo/sessions", json!({ "email": email, "code": code }))),
+        (0..6).map(|_| app.open_session(None, json!({ "email": email, "code": code }))),
     )
     .await;
     let opened = replies.iter().filter(|r| r.status == 201).count();
@@ -355,39 +303,13 @@ async fn a_bearer_session_is_merged_and_a_bad_one_ignored() {
     let first = unique_email("merge-a");
     let token = app.email_session(&first).await;
     let second = unique_email("merge-b");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": second }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&second).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/sessions",
-            &token,
-            json!({ "email": second, "code": code }),
-        )
-        .await;
+    let r = app.prove_email(Some(&token), &second).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["email"], second.as_str());
     assert_ne!(r.body["token"], token.as_str());
 
     let third = unique_email("merge-c");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": third }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&third).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/sessions",
-            "not.a.token",
-            json!({ "email": third, "code": code }),
-        )
-        .await;
+    let r = app.prove_email(Some("not.a.token"), &third).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
 

@@ -4,45 +4,25 @@
 use crate::helpers::*;
 use serde_json::json;
 
+/// A new family's draft: the pupil's fiscal code, the mailed temporary
+/// password and the application's id.
 async fn draft_with_password() -> (String, String, String) {
     let app = shared_app();
-    let email = unique_email("pw");
-    let token = app.email_session(&email).await;
-    let window = app.open_window_id().await;
-    let pupil = pupil_code();
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&window, &pupil, &guardian_code(), &email),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let id = r.body["id"].as_str().expect("id").to_owned();
-    let mails = app.mails_to(&email).await;
-    let password = mails
-        .last()
-        .and_then(|m| m["text"].as_str())
-        .and_then(password_in)
-        .expect("password line");
-    remember(&password);
-    (pupil, password, id)
+    let Family {
+        id, email, pupil, ..
+    } = app.complete_draft(&app.open_window_id().await, "pw").await;
+    (pupil, app.mailed_password(&email).await, id)
 }
 
 #[tokio::test]
 async fn the_mailed_password_opens_a_session_that_must_change_it() {
     let app = shared_app();
     let (pupil, password, id) = draft_with_password().await;
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
+    let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], true);
     assert_eq!(r.body["session"]["email"], serde_json::Value::Null);
-    let temp_token = r.body["token"].as_str().expect("token").to_owned();
+    let temp_token = session_token(&r);
 
     let r = app
         .get_auth(&format!("/v1/demo/applications/{id}"), &temp_token)
@@ -50,44 +30,24 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
     assert_eq!((r.status, r.code()), (403, "password_change_required"));
     // A second session with the same temporary password (another device,
     // or whoever else read the mail).
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let other_temp_token = r.body["token"].as_str().expect("token").to_owned();
+    let r = app.password_login(&pupil, &password).await;
+    let other_temp_token = session_token(&r);
 
     for weak in [
         "corta1",
         "solamentelettere",
         &format!("x{}1", pupil.to_lowercase()),
     ] {
-        let r = app
-            .post_auth(
-                "/v1/demo/password",
-                &temp_token,
-                json!({ "current": password, "new": weak }),
-            )
-            .await;
+        let r = app.change_password(&temp_token, &password, weak).await;
         assert_eq!((r.status, r.code()), (422, "weak_password"), "{weak}");
         assert_eq!(r.body["error"]["fields"][0]["field"], "new");
     }
     let r = app
-        .post_auth(
-            "/v1/demo/password",
-            &temp_token,
-            json!({ "current": "sbagliata-123", "new": "mela-verde-42" }),
-        )
+        .change_password(&temp_token, "sbagliata-123", "mela-verde-42")
         .await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     let r = app
-        .post_auth(
-            "/v1/demo/password",
-            &temp_token,
-            json!({ "current": password, "new": "mela-verde-42" }),
-        )
+        .change_password(&temp_token, &password, "mela-verde-42")
         .await;
     assert_eq!(r.status, 204, "{:?}", r.body);
 
@@ -103,39 +63,19 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
     assert_eq!((r.status, r.code()), (403, "password_change_required"));
     // Proving an email on top of it gives a session without the flag.
     let address = unique_email("pw-merge");
-    let r = app
-        .post("/v1/demo/email-codes", json!({ "email": address }))
-        .await;
-    assert_eq!(r.status, 202, "{:?}", r.body);
-    let code = app.latest_code(&address).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/sessions",
-            &temp_token,
-            json!({ "email": address, "code": code }),
-        )
-        .await;
+    let r = app.prove_email(Some(&temp_token), &address).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], false);
     assert_eq!(r.body["session"]["email"], json!(address));
 
     // The temporary password is gone; the personal one works.
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
+    let r = app.password_login(&pupil, &password).await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil.to_lowercase(), "password": "mela-verde-42" }),
-        )
+        .password_login(&pupil.to_lowercase(), "mela-verde-42")
         .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    let token = session_token(&r);
     assert_eq!(r.body["session"]["must_change_password"], false);
-    let token = r.body["token"].as_str().expect("token").to_owned();
     let r = app
         .get_auth(&format!("/v1/demo/applications/{id}"), &token)
         .await;
@@ -175,24 +115,9 @@ async fn the_mailed_password_opens_a_session_that_must_change_it() {
 async fn wrong_combinations_get_one_answer_and_lock_after_five() {
     let app = shared_app();
     let (pupil, password, _) = draft_with_password().await;
-    let unknown = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil_code(), "password": password }),
-        )
-        .await;
-    let malformed = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": "NOTACODE", "password": password }),
-        )
-        .await;
-    let wrong = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
-        )
-        .await;
+    let unknown = app.password_login(&pupil_code(), &password).await;
+    let malformed = app.password_login("NOTACODE", &password).await;
+    let wrong = app.password_login(&pupil, "sbagliata-000").await;
     for r in [&unknown, &malformed, &wrong] {
         assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     }
@@ -201,26 +126,13 @@ async fn wrong_combinations_get_one_answer_and_lock_after_five() {
         wrong.body["error"]["message"]
     );
     for _ in 0..4 {
-        let r = app
-            .post(
-                "/v1/demo/sessions",
-                json!({ "fiscal_code": pupil, "password": "sbagliata-000" }),
-            )
-            .await;
+        let r = app.password_login(&pupil, "sbagliata-000").await;
         assert_eq!(r.status, 401);
     }
     // Five failures: even the right password is refused for 15 minutes.
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
+    let r = app.password_login(&pupil, &password).await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
-    let retry: u64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = r.retry_after().expect("Retry-After");
     assert!(retry > 0 && retry <= 900, "{retry}");
 }
 
@@ -233,16 +145,9 @@ async fn someone_elses_draft_never_replaces_a_pupils_password() {
     let second = app.new_window(&app.staff_token("demo").await).await;
     // Someone who knows the fiscal code proves their own address and saves
     // a draft there: allowed, but no password for them.
-    let intruder = unique_email("intruder");
-    let token = app.email_session(&intruder).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&second, &pupil, &guardian_code(), &intruder),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    let Family {
+        email: intruder, ..
+    } = app.complete_draft_for(&second, &pupil, "intruder").await;
     let mails = app.mails_to(&intruder).await;
     assert!(
         mails
@@ -251,11 +156,6 @@ async fn someone_elses_draft_never_replaces_a_pupils_password() {
         "a password was mailed to the intruder"
     );
     // The family's password still works.
-    let r = app
-        .post(
-            "/v1/demo/sessions",
-            json!({ "fiscal_code": pupil, "password": password }),
-        )
-        .await;
+    let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }

@@ -82,8 +82,15 @@ fn broken(code: &str) -> String {
     format!("{}{other}", &code[..15])
 }
 
-fn renew_body(code: &str, window: &str) -> Value {
-    json!({ "user_code": code, "window_id": window })
+/// "Rinnova iscrizione" of the pupil with user code `code` in `window`.
+async fn renew(token: &str, code: &str, window: &str) -> Reply {
+    shared_app()
+        .post_auth(
+            "/v1/demo/renewals",
+            token,
+            json!({ "user_code": code, "window_id": window }),
+        )
+        .await
 }
 
 #[tokio::test]
@@ -248,7 +255,7 @@ async fn whole_file_errors_and_who_may_import() {
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{:?}", r.body);
     let r = send(
         client()
-            .post(format!("{}/v1/demo/staff/roster-imports", app.base))
+            .post(app.url("/v1/demo/staff/roster-imports"))
             .header("content-type", "text/csv")
             .body(file(&[line])),
     )
@@ -289,42 +296,18 @@ async fn renewals_follow_the_rules() {
     assert_eq!(blocked(&staying.code), Some(Value::Null));
     assert_eq!(blocked(&owing.code), Some(json!("payment_arrears")));
     assert_eq!(blocked(&other.code), None);
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &spid_only,
-            renew_body(&staying.code, &window),
-        )
-        .await;
+    let r = renew(&spid_only, &staying.code, &window).await;
     assert_eq!((r.status, r.code()), (403, "email_verification_required"));
 
     // The email first, then SPID on the same session: one token, both.
     let by_email = app.email_session(&email).await;
-    let r = app
-        .post(
-            "/_local/id-token",
-            json!({ "fiscal_number": format!("TINIT-{guardian}") }),
-        )
-        .await;
-    let r = app
-        .post_auth(
-            "/v1/demo/sessions",
-            &by_email,
-            json!({ "id_token": r.body["id_token"] }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id_token = app.id_token(&guardian).await;
+    let r = app.spid_login(Some(&by_email), &id_token).await;
+    let token = session_token(&r);
     assert_eq!(r.body["session"]["email"], email.as_str());
-    let token = r.body["token"].as_str().expect("token").to_owned();
 
     // Arrears block, with how to pay.
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &token,
-            renew_body(&owing.code, &window),
-        )
-        .await;
+    let r = renew(&token, &owing.code, &window).await;
     assert_eq!(
         (r.status, r.code()),
         (409, "payment_arrears"),
@@ -338,14 +321,10 @@ async fn renewals_follow_the_rules() {
 
     // Someone else's pupil, or no pupil at all: not found.
     for code in [other.code.clone(), user_code()] {
-        let r = app
-            .post_auth("/v1/demo/renewals", &token, renew_body(&code, &window))
-            .await;
+        let r = renew(&token, &code, &window).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{:?}", r.body);
     }
-    let r = app
-        .post_auth("/v1/demo/renewals", &token, renew_body("12ab", &window))
-        .await;
+    let r = renew(&token, "12ab", &window).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
     let r = app
         .post_auth(
@@ -357,23 +336,11 @@ async fn renewals_follow_the_rules() {
     assert_eq!((r.status, r.code()), (400, "unknown_field"));
 
     // A closed window.
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &token,
-            renew_body(&staying.code, "w-trasporto-2025"),
-        )
-        .await;
+    let r = renew(&token, &staying.code, "w-trasporto-2025").await;
     assert_eq!((r.status, r.code()), (409, "window_closed"));
 
     // The renewal: prefilled, one grade up, the same user code.
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &token,
-            renew_body(&staying.code, &window),
-        )
-        .await;
+    let r = renew(&token, &staying.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["kind"], "renewal");
     assert_eq!(r.body["status"], "draft");
@@ -386,17 +353,10 @@ async fn renewals_follow_the_rules() {
     assert!(!missing.contains(&json!("pupil.grade")));
 
     // Twice in one window, as a renewal or as a new enrollment.
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &token,
-            renew_body(&staying.code, &window),
-        )
-        .await;
+    let r = renew(&token, &staying.code, &window).await;
     assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
     let r = app
-        .post_auth(
-            "/v1/demo/applications",
+        .save_draft(
             &token,
             application_body(&window, &staying.pupil, &guardian, &email),
         )
@@ -406,17 +366,11 @@ async fn renewals_follow_the_rules() {
     // Drafts of renewals come only from /renewals.
     let mut body = application_body(&window, &pupil_code(), &guardian, &email);
     body["kind"] = json!("renewal");
-    let r = app.post_auth("/v1/demo/applications", &token, body).await;
+    let r = app.save_draft(&token, body).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
     // A pupil leaving the last grade: school and grade to fill in again.
-    let r = app
-        .post_auth(
-            "/v1/demo/renewals",
-            &token,
-            renew_body(&leaving.code, &window),
-        )
-        .await;
+    let r = renew(&token, &leaving.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["pupil"]["school"], Value::Null);
     assert_eq!(r.body["pupil"]["grade"], Value::Null);
@@ -448,9 +402,7 @@ async fn the_seeded_roster_renews_one_pupil_and_blocks_the_other() {
     assert_eq!(list[0]["pupil"]["first_name"], "Giulia");
     assert_eq!(list[0]["blocked"], Value::Null);
     let code = list[0]["user_code"].as_str().expect("code").to_owned();
-    let r = app
-        .post_auth("/v1/demo/renewals", &token, renew_body(&code, &window))
-        .await;
+    let r = renew(&token, &code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["pupil"]["grade"], "4");
 
@@ -463,9 +415,7 @@ async fn the_seeded_roster_renews_one_pupil_and_blocks_the_other() {
     assert_eq!(list.len(), 1, "{:?}", r.body);
     assert_eq!(list[0]["blocked"], "payment_arrears");
     let code = list[0]["user_code"].as_str().expect("code").to_owned();
-    let r = app
-        .post_auth("/v1/demo/renewals", &token, renew_body(&code, &window))
-        .await;
+    let r = renew(&token, &code, &window).await;
     assert_eq!((r.status, r.code()), (409, "payment_arrears"));
 }
 
@@ -485,9 +435,7 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
     // "Anagrafiche > Rinnova iscrizione".
     let r = app.get_auth("/v1/demo/renewals", &token).await;
     assert_eq!(r.body["renewable"][0]["user_code"], line.code.as_str());
-    let r = app
-        .post_auth("/v1/demo/renewals", &token, renew_body(&line.code, &window))
-        .await;
+    let r = renew(&token, &line.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
     let version = r.body["version"].as_u64().expect("version");
@@ -517,24 +465,12 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
     assert_eq!(r.body["missing"], json!([]));
 
     // "Invia iscrizione": the same user code as last year.
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/applications/{id}/submit"),
-            &token,
-            json!({}),
-        )
-        .await;
+    let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "submitted");
     assert_eq!(r.body["user_code"], line.code.as_str());
     // Repeating it changes nothing.
-    let again = app
-        .post_auth(
-            &format!("/v1/demo/applications/{id}/submit"),
-            &token,
-            json!({}),
-        )
-        .await;
+    let again = app.submit(&token, &id).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body["version"], r.body["version"]);
     let letters: Vec<Value> = app
@@ -552,13 +488,7 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
     );
 
     // The office confirms; the parent reads "Confermata".
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{id}/confirm"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let r = app
         .get_auth(&format!("/v1/demo/applications/{id}"), &token)

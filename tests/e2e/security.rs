@@ -7,8 +7,6 @@
 //! `make test` (`local/log_scan.py`).
 
 use crate::helpers::*;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
 use shared::domain::values::TenantSlug;
 use shared::http::auth::{self, SessionClaims};
@@ -44,8 +42,7 @@ fn id_routes(id: &str, window: &str, email: &str) -> Vec<(&'static str, String, 
 }
 
 async fn call(method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
-    let app = shared_app();
-    let url = format!("{}{path}", app.base);
+    let url = shared_app().url(path);
     let mut request = match method {
         "GET" => client().get(url),
         "PUT" => client().put(url),
@@ -74,21 +71,8 @@ async fn forged_and_misused_parent_sessions_are_refused() {
         f(&mut c);
         auth::issue(&app.ports.config, &c).expect("sign")
     };
-    let parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-    let mut payload: Value =
-        serde_json::from_slice(&B64.decode(&parts[1]).expect("b64")).expect("json");
-    payload["email"] = json!(unique_email("someone-else"));
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        B64.encode(payload.to_string()),
-        parts[2]
-    );
-    let none = format!(
-        "{}.{}.",
-        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        parts[1]
-    );
+    let tampered = jwt::tampered(&good, |c| c["email"] = json!(unique_email("someone-else")));
+    let none = jwt::unsigned(&good);
     // HS256 with a key of our own choosing (not the deployment's).
     let other_key = shared::config::Config::new("t", "b", "m@x.it", &[7u8; 32]).expect("config");
     let forged = auth::issue(
@@ -97,12 +81,7 @@ async fn forged_and_misused_parent_sessions_are_refused() {
     )
     .expect("sign");
     // An RS256 header on our HMAC signature (algorithm confusion).
-    let confused = format!(
-        "{}.{}.{}",
-        B64.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
-        parts[1],
-        parts[2]
-    );
+    let confused = jwt::with_header(&good, r#"{"alg":"RS256","typ":"JWT"}"#);
     let cases: Vec<(&str, String)> = vec![
         (
             "expired",
@@ -195,26 +174,12 @@ async fn no_parent_reaches_another_parents_application() {
     assert_eq!(r.body["applications"], json!([]));
 
     // The same through another tenant: its parents and its staff see nothing.
-    let other: shared::domain::tenant::Tenant = serde_json::from_value(json!({
-        "slug": "altro-ente", "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
-        "phone": "+39 06 1234567", "services": ["refezione"]
-    }))
-    .expect("tenant");
-    let mut other = other;
-    other.staff_auth = Some(app.staff.trust());
-    local::seed::seed_tenant(&app.ports, &other, &[])
-        .await
-        .expect("seed");
+    let foreign_staff = app.other_tenant("altro-ente").await;
     for (method, path, body) in id_routes(&id, &window, &owner_email) {
         // The owner's own token, on the other tenant's path.
         let r = call(method, &format!("/v1/altro-ente{path}"), &owner, body).await;
         assert_eq!(r.status, 404, "{method} {path}: {:?}", r.body);
     }
-    let foreign_staff = app
-        .staff
-        .token("altro-ente", app.ports.clock.now().unix_timestamp())
-        .expect("token");
-    remember(&foreign_staff);
     for path in [
         format!("/v1/demo/staff/applications/{id}"),
         format!("/v1/altro-ente/staff/applications/{id}"),
@@ -246,6 +211,7 @@ async fn presigned_links_are_short_lived_and_name_no_one() {
         token,
         email,
         pupil,
+        ..
     } = app
         .submitted_application(&app.open_window_id().await, "victim")
         .await;

@@ -26,43 +26,18 @@ async fn confirm_and_reject_with_mails_and_history() {
     assert_eq!(history[1]["from"], "draft");
     assert_eq!(history[1]["to"], "submitted");
 
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{id}/confirm"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "confirmed");
     assert!(r.body["decided_at"].is_string());
     assert_eq!(r.body["history"].as_array().map(Vec::len), Some(3));
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{id}/confirm"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{id}/reject"),
-            &staff,
-            json!({ "reason": "x" }),
-        )
-        .await;
+    let r = app.reject(&staff, &id, json!({ "reason": "x" })).await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
 
-    let mails = app.mails_to(&email).await;
-    let mail = mails
-        .iter()
-        .find(|m| {
-            m["subject"]
-                .as_str()
-                .is_some_and(|s| s.contains("Iscrizione confermata"))
-        })
-        .expect("confirmation mail");
+    let mails = app.mails_about(&email, "Iscrizione confermata").await;
+    let mail = mails.first().expect("confirmation mail");
     assert!(
         mail["text"]
             .as_str()
@@ -81,21 +56,13 @@ async fn confirm_and_reject_with_mails_and_history() {
         email: other_email,
         ..
     } = app.submitted_application(&window, "staffcase").await;
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{other}/reject"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let r = app.reject(&staff, &other, json!({})).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
     assert_eq!(r.body["error"]["fields"][0]["field"], "reason");
-    let r = app.post_auth(
-        &format!("/v1/demo/staff/applications/{other}/reject"),
-        &staff,
-        json!({ "reason": "Residenza fuori dal Comune: il servizio è riservato ai residenti." }),
-    )
-    .await;
+    let reason = "Residenza fuori dal Comune: il servizio è riservato ai residenti.";
+    let r = app
+        .reject(&staff, &other, json!({ "reason": reason }))
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "rejected");
     assert!(
@@ -103,15 +70,8 @@ async fn confirm_and_reject_with_mails_and_history() {
             .as_str()
             .is_some_and(|s| s.starts_with("Residenza"))
     );
-    let mails = app.mails_to(&other_email).await;
-    let mail = mails
-        .iter()
-        .find(|m| {
-            m["subject"]
-                .as_str()
-                .is_some_and(|s| s.contains("Iscrizione respinta"))
-        })
-        .expect("rejection mail");
+    let mails = app.mails_about(&other_email, "Iscrizione respinta").await;
+    let mail = mails.first().expect("rejection mail");
     assert!(
         mail["text"]
             .as_str()
@@ -119,23 +79,8 @@ async fn confirm_and_reject_with_mails_and_history() {
     );
 
     // Drafts are not decided.
-    let email = unique_email("draftonly");
-    let token = app.email_session(&email).await;
-    let r = app
-        .post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&window, &pupil_code(), &guardian_code(), &email),
-        )
-        .await;
-    let draft = r.body["id"].as_str().expect("id").to_owned();
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{draft}/confirm"),
-            &staff,
-            json!({}),
-        )
-        .await;
+    let draft = app.complete_draft(&window, "draftonly").await.id;
+    let r = app.confirm(&staff, &draft).await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
     let r = app
         .get_auth("/v1/demo/staff/applications/app-does-not-exist", &staff)
@@ -184,23 +129,14 @@ async fn staff_list_pages_newest_first_and_the_roster() {
         .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
+    let r = app.confirm(&staff, &ids[0]).await;
+    assert_eq!(r.status, 200);
     let r = app
-        .post_auth(
-            &format!("/v1/demo/staff/applications/{}/confirm", ids[0]),
+        .get_auth(
+            &format!("/v1/demo/staff/windows/{window}/roster.csv"),
             &staff,
-            json!({}),
         )
         .await;
-    assert_eq!(r.status, 200);
-    let r = send(
-        client()
-            .get(format!(
-                "{}/v1/demo/staff/windows/{window}/roster.csv",
-                app.base
-            ))
-            .bearer_auth(&staff),
-    )
-    .await;
     assert_eq!(r.status, 200);
     assert!(
         r.header("content-type")
@@ -231,13 +167,14 @@ async fn windows_are_created_and_changed() {
             .as_array()
             .is_some_and(|w| w.iter().any(|x| x["id"] == window.as_str()))
     );
-    let r = send(
-        client()
-            .patch(format!("{}/v1/demo/staff/windows/{window}", app.base))
-            .bearer_auth(&staff)
-            .json(&json!({ "closes_at": "2020-01-01T00:00:00Z" })),
-    )
-    .await;
+    let path = format!("/v1/demo/staff/windows/{window}");
+    let r = app
+        .patch_auth(
+            &path,
+            &staff,
+            json!({ "closes_at": "2020-01-01T00:00:00Z" }),
+        )
+        .await;
     assert_eq!(
         (r.status, r.code()),
         (422, "invalid_fields"),
@@ -248,13 +185,9 @@ async fn windows_are_created_and_changed() {
         .expect("ns")
         .format(&time::format_description::well_known::Rfc3339)
         .expect("fmt");
-    let r = send(
-        client()
-            .patch(format!("{}/v1/demo/staff/windows/{window}", app.base))
-            .bearer_auth(&staff)
-            .json(&json!({ "closes_at": closes })),
-    )
-    .await;
+    let r = app
+        .patch_auth(&path, &staff, json!({ "closes_at": closes }))
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["closes_at"], closes.as_str());
     for bad in [
@@ -268,13 +201,13 @@ async fn windows_are_created_and_changed() {
             .await;
         assert_eq!((r.status, r.code()), (422, "invalid_fields"), "{bad}");
     }
-    let r = send(
-        client()
-            .patch(format!("{}/v1/demo/staff/windows/w-none", app.base))
-            .bearer_auth(&staff)
-            .json(&json!({ "closes_at": closes })),
-    )
-    .await;
+    let r = app
+        .patch_auth(
+            "/v1/demo/staff/windows/w-none",
+            &staff,
+            json!({ "closes_at": closes }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
 }
 
@@ -290,20 +223,7 @@ async fn only_staff_of_the_tenant_get_in() {
     assert_eq!((r.status, r.code()), (403, "forbidden"));
 
     // Another tenant's staff, trusted by that tenant only.
-    let other: shared::domain::tenant::Tenant = serde_json::from_value(json!({
-        "slug": "altro-comune", "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
-        "phone": "+39 06 1234567", "services": ["refezione"]
-    }))
-    .expect("tenant");
-    let mut other = other;
-    other.staff_auth = Some(app.staff.trust());
-    local::seed::seed_tenant(&app.ports, &other, &[])
-        .await
-        .expect("seed");
-    let foreign = app
-        .staff
-        .token("altro-comune", app.ports.clock.now().unix_timestamp())
-        .expect("token");
+    let foreign = app.other_tenant("altro-comune").await;
     let r = app.get_auth(path, &foreign).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = app
@@ -314,29 +234,9 @@ async fn only_staff_of_the_tenant_get_in() {
 
     // Tampered, unsigned, expired.
     let good = app.staff_token("demo").await;
-    let parts: Vec<&str> = good.split('.').collect();
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&b64.decode(parts[1]).expect("b64")).expect("json");
-    claims["role"] = json!("admin");
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        b64.encode(claims.to_string()),
-        parts[2]
-    );
-    let none = format!(
-        "{}.{}.",
-        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        parts[1]
-    );
-    let hs = format!(
-        "{}.{}.{}",
-        b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
-        parts[1],
-        parts[2]
-    );
+    let tampered = jwt::tampered(&good, |c| c["role"] = json!("admin"));
+    let none = jwt::unsigned(&good);
+    let hs = jwt::with_header(&good, r#"{"alg":"HS256","typ":"JWT"}"#);
     for bad in [tampered, none, hs, "garbage".to_string()] {
         let r = app.get_auth(path, &bad).await;
         assert_eq!((r.status, r.code()), (401, "unauthorized"), "{bad}");

@@ -3,7 +3,6 @@
 //! by a month and closes its open window.
 
 use crate::helpers::*;
-use serde_json::json;
 
 #[tokio::test]
 async fn codes_expire_caps_hold_and_windows_close() {
@@ -11,71 +10,35 @@ async fn codes_expire_caps_hold_and_windows_close() {
 
     // A code is good for 10 minutes, to the second.
     let email = unique_email("expiry");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = app.latest_code(&email).await;
+    let code = app.code_for(&email).await;
     app.clock.advance(600);
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": email, "code": code }))
-        .await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 
     // At most 5 codes per address in an hour, even with the cooldown kept.
     let email = unique_email("hourly");
     for i in 0..5 {
-        let r = app
-            .post("/v1/demo/email-codes", json!({ "email": email }))
-            .await;
+        let r = app.request_code(&email).await;
         assert_eq!(r.status, 202, "code {i}: {:?}", r.body);
         app.clock.advance(61);
     }
-    let r = app
-        .post("/v1/demo/email-codes", json!({ "email": email }))
-        .await;
+    let r = app.request_code(&email).await;
     assert_eq!((r.status, r.code()), (429, "too_many_requests"));
-    let retry: i64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = r.retry_after().expect("Retry-After");
     assert!(retry > 3000 && retry <= 3600 - 5 * 61 + 1, "{retry}");
     app.clock.advance(retry);
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
+    assert_eq!(app.request_code(&email).await.status, 202);
 
     // A newly requested code replaces the old one, whose mail is now stale.
     let email = unique_email("replace");
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let old = app.latest_code(&email).await;
+    let old = app.code_for(&email).await;
     app.clock.advance(61);
-    assert_eq!(
-        app.post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let new = app.latest_code(&email).await;
+    let new = app.code_for(&email).await;
     if old != new {
-        let r = app
-            .post("/v1/demo/sessions", json!({ "email": email, "code": old }))
-            .await;
+        let r = app.email_login(None, &email, &old).await;
         assert_eq!((r.status, r.code()), (401, "invalid_code"));
     }
-    let r = app
-        .post("/v1/demo/sessions", json!({ "email": email, "code": new }))
-        .await;
+    let r = app.email_login(None, &email, &new).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 
     // Submissions racing the window's close: each one is either submitted
@@ -96,15 +59,13 @@ async fn codes_expire_caps_hold_and_windows_close() {
     let guardian = guardian_code();
     let mut ids = Vec::new();
     for _ in 0..6 {
-        let r = app
-            .post_auth(
-                "/v1/demo/applications",
+        ids.push(
+            app.new_draft(
                 &token,
                 application_body(&window_id, &pupil_code(), &guardian, &email),
             )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        ids.push(r.body["id"].as_str().expect("id").to_owned());
+            .await,
+        );
     }
     // Within 48 hours of the close: one reminder for the guardian, however
     // many drafts and however many runs.
@@ -120,10 +81,7 @@ async fn codes_expire_caps_hold_and_windows_close() {
     };
     let to_close = (closes_at - app.ports.clock.now()).whole_seconds();
     app.clock.advance(to_close - 47 * 3600);
-    let runs = [
-        app.post("/_local/run/close-windows", json!({})).await,
-        app.post("/_local/run/close-windows", json!({})).await,
-    ];
+    let runs = [app.run_close_windows().await, app.run_close_windows().await];
     assert!(runs.iter().all(|r| r.status == 200));
     let mails = app.mails_to(&email).await;
     assert_eq!(reminders(&mails), 1);
@@ -153,20 +111,14 @@ async fn codes_expire_caps_hold_and_windows_close() {
     let to_close = (closes_at - app.ports.clock.now()).whole_seconds();
     app.clock.advance(to_close - 2);
     let first = ids.remove(0);
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/applications/{first}/submit"),
-            &token,
-            json!({}),
-        )
-        .await;
+    let r = app.submit(&token, &first).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     // The rest race the close.
     let handles: Vec<_> = ids
         .iter()
         .map(|id| {
-            let (path, token) = (format!("/v1/demo/applications/{id}/submit"), token.clone());
-            tokio::spawn(async move { app.post_auth(&path, &token, json!({})).await })
+            let (id, token) = (id.clone(), token.clone());
+            tokio::spawn(async move { app.submit(&token, &id).await })
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
@@ -199,13 +151,7 @@ async fn codes_expire_caps_hold_and_windows_close() {
     }
     // After the close, to the second: refused, and drafts cannot change.
     let last = ids.last().expect("id");
-    let r = app
-        .post_auth(
-            &format!("/v1/demo/applications/{last}/submit"),
-            &token,
-            json!({}),
-        )
-        .await;
+    let r = app.submit(&token, last).await;
     assert!(
         r.status == 200 || (r.status, r.code()) == (409, "window_closed"),
         "{:?}",
@@ -220,10 +166,7 @@ async fn codes_expire_caps_hold_and_windows_close() {
         .and_then(|w| w.iter().find(|w| w["id"] == open["id"]).cloned())
         .expect("same window");
     assert_eq!(same["status"], "closed");
-    let runs = [
-        app.post("/_local/run/close-windows", json!({})).await,
-        app.post("/_local/run/close-windows", json!({})).await,
-    ];
+    let runs = [app.run_close_windows().await, app.run_close_windows().await];
     let total = |key: &str| -> u64 {
         runs.iter()
             .map(|r| r.body[key].as_u64().unwrap_or(99))
