@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use crate::helpers::*;
 use serde_json::Value;
 
-fn document() -> Value {
+/// `docs/openapi.json`, the document `GET /v1/openapi.json` serves.
+pub(crate) fn document() -> Value {
     let path = local::workspace_root().join("docs/openapi.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json")).expect("json")
 }
