@@ -8,8 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use e2e::*;
-use serde_json::{Value, json};
+use crate::helpers::*;
+use serde_json::Value;
 
 struct Outcome {
     email: String,
@@ -33,30 +33,18 @@ async fn timed<F: std::future::Future<Output = Reply>>(
 /// One family: code, session, draft, then "Invia iscrizione" clicked twice
 /// at once and retried once more.
 async fn family(window: String, pupil: String) -> Outcome {
+    let app = shared_app();
     let mut steps = Vec::new();
     let email = unique_email("load");
-    let r = timed(
-        &mut steps,
-        "email code",
-        post("/v1/demo/email-codes", json!({ "email": email })),
-    )
-    .await;
+    let r = timed(&mut steps, "email code", app.request_code(&email)).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
-    let code = latest_code(&email).await;
-    let r = timed(
-        &mut steps,
-        "session",
-        post("/v1/demo/sessions", json!({ "email": email, "code": code })),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let token = r.body["token"].as_str().expect("token").to_owned();
-    remember(&token);
+    let code = app.latest_code(&email).await;
+    let r = timed(&mut steps, "session", app.email_login(None, &email, &code)).await;
+    let token = session_token(&r);
     let r = timed(
         &mut steps,
         "draft",
-        post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &token,
             application_body(&window, &pupil, &guardian_code(), &email),
         ),
@@ -74,14 +62,10 @@ async fn family(window: String, pupil: String) -> Outcome {
     }
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
-    let path = format!("/v1/demo/applications/{id}/submit");
     let started = Instant::now();
-    let (a, b) = tokio::join!(
-        post_auth(&path, &token, json!({})),
-        post_auth(&path, &token, json!({}))
-    );
+    let (a, b) = tokio::join!(app.submit(&token, &id), app.submit(&token, &id));
     steps.push(("submit (double click)", started.elapsed()));
-    let retry = post_auth(&path, &token, json!({})).await;
+    let retry = app.submit(&token, &id).await;
     for r in [&a, &b, &retry] {
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
@@ -104,12 +88,12 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
 
 #[tokio::test]
 async fn many_parents_at_once_and_the_table_stays_whole() {
-    let s = stack();
+    let app = shared_app();
     let parents: usize = std::env::var("LOAD_PARENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
-    let window = open_window_id().await;
+    let window = app.open_window_id().await;
     // Every fifth pupil is contested: two families enroll the same child.
     let mut pupils: Vec<String> = (0..parents).map(|_| pupil_code()).collect();
     let contested = parents / 5;
@@ -154,12 +138,12 @@ async fn many_parents_at_once_and_the_table_stays_whole() {
 
     // The audit of the table.
     let clients =
-        shared::aws::Clients::from_sdk_config(&local::emulator::sdk_config(&s.emulator).await);
+        shared::aws::Clients::from_sdk_config(&local::emulator::sdk_config(&app.emulator).await);
     let mut items = Vec::new();
     let mut pages = clients
         .dynamodb
         .scan()
-        .table_name(&s.table)
+        .table_name(&app.table)
         .into_paginator()
         .items()
         .send();
@@ -184,16 +168,19 @@ async fn many_parents_at_once_and_the_table_stays_whole() {
     let mut pupils_in_window: HashSet<String> = HashSet::new();
     for o in &submitted {
         let id = o.id.as_deref().expect("id");
-        let app = apps
+        let stored = apps
             .get(id)
             .expect("no lost write: the application is stored");
-        assert_eq!(app["status"], "submitted", "{id}");
+        assert_eq!(stored["status"], "submitted", "{id}");
         assert_eq!(
-            app["version"], 2,
+            stored["version"], 2,
             "{id}: one submission, whatever the clicks"
         );
-        assert_eq!(app["pupil_fiscal_code"], o.pupil.as_str());
-        let code = app["user_code"].as_str().expect("a user code").to_owned();
+        assert_eq!(stored["pupil_fiscal_code"], o.pupil.as_str());
+        let code = stored["user_code"]
+            .as_str()
+            .expect("a user code")
+            .to_owned();
         assert!(
             user_codes.insert(code.clone()),
             "user code {code} given twice"
@@ -217,7 +204,7 @@ async fn many_parents_at_once_and_the_table_stays_whole() {
         assert_eq!(outbox, 0, "{id}: the letter is still owed");
     }
     // Exactly one credentials letter per submitted family.
-    let messages = get("/_local/outbox").await.body["messages"]
+    let messages = app.get("/_local/outbox").await.body["messages"]
         .as_array()
         .cloned()
         .unwrap_or_default();

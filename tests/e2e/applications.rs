@@ -2,20 +2,21 @@
 //! one application per pupil and window, one guardian per session, the
 //! temporary password mail.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
+    let app = shared_app();
     let email = unique_email("draft");
-    let token = email_session(&email).await;
-    let window = open_window_id().await;
+    let token = app.email_session(&email).await;
+    let window = app.open_window_id().await;
     let body = application_body(&window, &pupil_code(), &guardian_code(), &email);
 
-    let r = post("/v1/demo/applications", body.clone()).await;
+    let r = app.post("/v1/demo/applications", body.clone()).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
 
-    let r = post_auth("/v1/demo/applications", &token, body.clone()).await;
+    let r = app.save_draft(&token, body.clone()).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.header("etag"), Some("\"1\""));
     let a = &r.body;
@@ -34,7 +35,7 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
             .is_some_and(|t| t.ends_with('Z'))
     );
 
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     let password_mail = mails.last().expect("password mail");
     let subject = password_mail["subject"].as_str().unwrap_or("");
     assert!(subject.contains("password"), "{subject}");
@@ -44,12 +45,14 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
     remember(&password);
     assert!(password.len() >= 10);
 
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["id"], id.as_str());
     assert_eq!(r.header("etag"), Some("\"1\""));
 
-    let r = get_auth("/v1/demo/applications", &token).await;
+    let r = app.get_auth("/v1/demo/applications", &token).await;
     assert_eq!(r.status, 200);
     let ids: Vec<&str> = r.body["applications"]
         .as_array()
@@ -60,82 +63,82 @@ async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
     assert_eq!(ids, vec![id.as_str()]);
 
     // Someone else's application does not exist for another parent.
-    let other = email_session(&unique_email("other")).await;
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &other).await;
+    let other = app.email_session(&unique_email("other")).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &other)
+        .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = put_auth(&format!("/v1/demo/applications/{id}"), &other, None, body).await;
+    let r = app
+        .put_auth(&format!("/v1/demo/applications/{id}"), &other, None, body)
+        .await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = get_auth("/v1/demo/applications", &other).await;
+    let r = app.get_auth("/v1/demo/applications", &other).await;
     assert_eq!(r.body["applications"], json!([]));
 }
 
 #[tokio::test]
 async fn updates_follow_the_version() {
+    let app = shared_app();
     let email = unique_email("update");
-    let token = email_session(&email).await;
-    let window = open_window_id().await;
+    let token = app.email_session(&email).await;
+    let window = app.open_window_id().await;
     let mut body = application_body(&window, &pupil_code(), &guardian_code(), &email);
-    let r = post_auth("/v1/demo/applications", &token, body.clone()).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let path = format!(
-        "/v1/demo/applications/{}",
-        r.body["id"].as_str().expect("id")
-    );
+    let id = app.new_draft(&token, body.clone()).await;
+    let path = format!("/v1/demo/applications/{id}");
 
     body["guardian"]["phone"] = json!("080 1234567");
-    let r = put_auth(&path, &token, Some("\"1\""), body.clone()).await;
+    let r = app
+        .put_auth(&path, &token, Some("\"1\""), body.clone())
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["version"], 2);
     assert_eq!(r.header("etag"), Some("\"2\""));
     assert_eq!(r.body["guardian"]["phone"], "080 1234567");
 
-    let r = put_auth(&path, &token, Some("\"1\""), body.clone()).await;
+    let r = app
+        .put_auth(&path, &token, Some("\"1\""), body.clone())
+        .await;
     assert_eq!((r.status, r.code()), (412, "version_conflict"));
 
     // Two tabs with the same version: one wins, the other is told.
     let (a, b) = tokio::join!(
-        put_auth(&path, &token, Some("\"2\""), body.clone()),
-        put_auth(&path, &token, Some("\"2\""), body.clone())
+        app.put_auth(&path, &token, Some("\"2\""), body.clone()),
+        app.put_auth(&path, &token, Some("\"2\""), body.clone())
     );
     let mut statuses = vec![a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 412]);
-    let r = get_auth(&path, &token).await;
+    let r = app.get_auth(&path, &token).await;
     assert_eq!(r.body["version"], 3);
 
     // Bad values change nothing.
     body["guardian"]["address"]["postal_code"] = json!("7003");
-    let r = put_auth(&path, &token, Some("\"3\""), body.clone()).await;
+    let r = app
+        .put_auth(&path, &token, Some("\"3\""), body.clone())
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
     assert_eq!(
         r.body["error"]["fields"][0]["field"],
         "guardian.address.postal_code"
     );
-    assert_eq!(get_auth(&path, &token).await.body["version"], 3);
+    assert_eq!(app.get_auth(&path, &token).await.body["version"], 3);
 }
 
 #[tokio::test]
 async fn one_application_per_pupil_and_window() {
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     let pupil = pupil_code();
-    let first = unique_email("first");
-    let token = email_session(&first).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil, &guardian_code(), &first),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    app.complete_draft_for(&window, &pupil, "first").await;
 
     let second = unique_email("second");
-    let token2 = email_session(&second).await;
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token2,
-        application_body(&window, &pupil, &guardian_code(), &second),
-    )
-    .await;
+    let token2 = app.email_session(&second).await;
+    let r = app
+        .save_draft(
+            &token2,
+            application_body(&window, &pupil, &guardian_code(), &second),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
     let message = r.body["error"]["message"].as_str().unwrap_or("");
     assert!(
@@ -146,18 +149,17 @@ async fn one_application_per_pupil_and_window() {
 
 #[tokio::test]
 async fn two_parallel_first_drafts_for_one_pupil() {
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     let pupil = pupil_code();
     let (e1, e2) = (unique_email("race-a"), unique_email("race-b"));
-    let (t1, t2) = tokio::join!(email_session(&e1), email_session(&e2));
+    let (t1, t2) = tokio::join!(app.email_session(&e1), app.email_session(&e2));
     let (a, b) = tokio::join!(
-        post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &t1,
             application_body(&window, &pupil, &guardian_code(), &e1)
         ),
-        post_auth(
-            "/v1/demo/applications",
+        app.save_draft(
             &t2,
             application_body(&window, &pupil, &guardian_code(), &e2)
         )
@@ -169,54 +171,44 @@ async fn two_parallel_first_drafts_for_one_pupil() {
 
 #[tokio::test]
 async fn siblings_from_one_session_name_one_guardian() {
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     let email = unique_email("siblings");
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
     let guardian = guardian_code();
-    let r = post_auth(
-        "/v1/demo/applications",
+    app.new_draft(
         &token,
         application_body(&window, &pupil_code(), &guardian, &email),
     )
     .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil_code(), &guardian, &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &token,
+            application_body(&window, &pupil_code(), &guardian, &email),
+        )
+        .await;
     assert_eq!(r.status, 201, "same guardian, second child: {:?}", r.body);
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &token,
+            application_body(&window, &pupil_code(), &guardian_code(), &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "guardian_mismatch"));
-    let r = get_auth("/v1/demo/applications", &token).await;
+    let r = app.get_auth("/v1/demo/applications", &token).await;
     assert_eq!(r.body["applications"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
 async fn drafts_need_the_minimum_and_valid_values() {
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     let email = unique_email("minimum");
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
 
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        json!({ "window_id": window }),
-    )
-    .await;
+    let r = app.save_draft(&token, json!({ "window_id": window })).await;
     assert_eq!((r.status, r.code()), (422, "incomplete"));
-    let fields: Vec<&str> = r.body["error"]["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .filter_map(|f| f["field"].as_str())
-        .collect();
+    let fields = r.fields();
     assert!(fields.contains(&"pupil.fiscal_code"));
     assert!(fields.contains(&"declarations.privacy"));
 
@@ -227,7 +219,7 @@ async fn drafts_need_the_minimum_and_valid_values() {
         "guardian": { "fiscal_code": guardian_code(), "first_name": "Anna", "last_name": "Verdi" },
         "declarations": { "privacy": true }
     });
-    let r = post_auth("/v1/demo/applications", &token, partial).await;
+    let r = app.save_draft(&token, partial).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let missing: Vec<&str> = r.body["missing"]
         .as_array()
@@ -247,44 +239,45 @@ async fn drafts_need_the_minimum_and_valid_values() {
     let mut bad = application_body(&window, &pupil_code(), &guardian_code(), &email);
     bad["pupil"]["fiscal_code"] = json!("RSSMRA15E41A662X");
     bad["guardian"]["email"] = json!("anna@");
-    let r = post_auth("/v1/demo/applications", &token, bad).await;
+    let r = app.save_draft(&token, bad).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
     let mut unknown = application_body(&window, &pupil_code(), &guardian_code(), &email);
     unknown["pupil"]["nickname"] = json!("Mari");
-    let r = post_auth("/v1/demo/applications", &token, unknown).await;
+    let r = app.save_draft(&token, unknown).await;
     assert_eq!((r.status, r.code()), (400, "unknown_field"));
     assert_eq!(r.body["error"]["fields"][0]["field"], "pupil.nickname");
 
     let mut renewal = application_body(&window, &pupil_code(), &guardian_code(), &email);
     renewal["kind"] = json!("renewal");
-    let r = post_auth("/v1/demo/applications", &token, renewal).await;
+    let r = app.save_draft(&token, renewal).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 }
 
 #[tokio::test]
 async fn closed_and_unknown_windows() {
+    let app = shared_app();
     let email = unique_email("closed");
-    let token = email_session(&email).await;
-    let windows = get("/v1/demo/windows").await;
+    let token = app.email_session(&email).await;
+    let windows = app.get("/v1/demo/windows").await;
     let closed = windows.body["windows"]
         .as_array()
         .and_then(|w| w.iter().find(|w| w["status"] == "closed"))
         .and_then(|w| w["id"].as_str())
         .expect("a closed window")
         .to_owned();
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&closed, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &token,
+            application_body(&closed, &pupil_code(), &guardian_code(), &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "window_closed"));
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body("w-nope", &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &token,
+            application_body("w-nope", &pupil_code(), &guardian_code(), &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 }

@@ -4,7 +4,7 @@
 //! school), the seeded roster of `make dev`, and a renewal walked from the
 //! SPID login to the office's confirmation.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::{Value, json};
 
 const HEADER: &str = "user_code,service,pupil_fiscal_code,pupil_first_name,pupil_last_name,pupil_birth_date,school,grade,section,guardian_fiscal_code,guardian_first_name,guardian_last_name,guardian_email,guardian_phone,balance_cents";
@@ -64,7 +64,9 @@ fn file(lines: &[String]) -> Vec<u8> {
 }
 
 async fn import(staff: &str, body: Vec<u8>) -> Reply {
-    post_csv("/v1/demo/staff/roster-imports", staff, "text/csv", body).await
+    let app = shared_app();
+    app.post_csv("/v1/demo/staff/roster-imports", staff, "text/csv", body)
+        .await
 }
 
 async fn import_ok(staff: &str, lines: &[String]) {
@@ -80,13 +82,21 @@ fn broken(code: &str) -> String {
     format!("{}{other}", &code[..15])
 }
 
-fn renew_body(code: &str, window: &str) -> Value {
-    json!({ "user_code": code, "window_id": window })
+/// "Rinnova iscrizione" of the pupil with user code `code` in `window`.
+async fn renew(token: &str, code: &str, window: &str) -> Reply {
+    shared_app()
+        .post_auth(
+            "/v1/demo/renewals",
+            token,
+            json!({ "user_code": code, "window_id": window }),
+        )
+        .await
 }
 
 #[tokio::test]
 async fn a_roster_import_reports_every_bad_line_and_changes_nothing_twice() {
-    let staff = staff_token("demo").await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
     let email = unique_email("roster");
     let guardian = guardian_code();
     let good = Line::new(&guardian, &email);
@@ -172,8 +182,8 @@ async fn a_roster_import_reports_every_bad_line_and_changes_nothing_twice() {
     assert_eq!(again.body["rejected"], r.body["rejected"]);
 
     // The parent named by the good lines sees both pupils, quotes intact.
-    let token = email_session(&email).await;
-    let r = get_auth("/v1/demo/renewals", &token).await;
+    let token = app.email_session(&email).await;
+    let r = app.get_auth("/v1/demo/renewals", &token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let list = r.body["renewable"].as_array().expect("list");
     assert_eq!(list.len(), 2, "{:?}", r.body);
@@ -193,7 +203,7 @@ async fn a_roster_import_reports_every_bad_line_and_changes_nothing_twice() {
         (r.body["imported"].as_u64(), r.body["unchanged"].as_u64()),
         (Some(1), Some(0))
     );
-    let r = get_auth("/v1/demo/renewals", &token).await;
+    let r = app.get_auth("/v1/demo/renewals", &token).await;
     let list = r.body["renewable"].as_array().expect("list");
     assert_eq!(list.len(), 2);
     let entry = list
@@ -205,16 +215,18 @@ async fn a_roster_import_reports_every_bad_line_and_changes_nothing_twice() {
 
 #[tokio::test]
 async fn whole_file_errors_and_who_may_import() {
-    let staff = staff_token("demo").await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
     let line = Line::new(&guardian_code(), &unique_email("whole")).csv();
 
-    let r = post_csv(
-        "/v1/demo/staff/roster-imports",
-        &staff,
-        "application/json",
-        file(std::slice::from_ref(&line)),
-    )
-    .await;
+    let r = app
+        .post_csv(
+            "/v1/demo/staff/roster-imports",
+            &staff,
+            "application/json",
+            file(std::slice::from_ref(&line)),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (415, "unsupported_media_type"));
 
     let r = import(&staff, b"codice,servizio\n1,2\n".to_vec()).await;
@@ -238,12 +250,12 @@ async fn whole_file_errors_and_who_may_import() {
     assert_eq!((r.status, r.code()), (413, "payload_too_large"));
 
     // A parent's token is not a staff token; no token is no access.
-    let parent = email_session(&unique_email("notstaff")).await;
+    let parent = app.email_session(&unique_email("notstaff")).await;
     let r = import(&parent, file(std::slice::from_ref(&line))).await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{:?}", r.body);
     let r = send(
         client()
-            .post(format!("{}/v1/demo/staff/roster-imports", stack().base))
+            .post(app.url("/v1/demo/staff/roster-imports"))
             .header("content-type", "text/csv")
             .body(file(&[line])),
     )
@@ -253,8 +265,9 @@ async fn whole_file_errors_and_who_may_import() {
 
 #[tokio::test]
 async fn renewals_follow_the_rules() {
-    let staff = staff_token("demo").await;
-    let window = open_window_id().await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
     let email = unique_email("renewer");
     let guardian = guardian_code();
     let staying = Line::new(&guardian, &email);
@@ -270,8 +283,8 @@ async fn renewals_follow_the_rules() {
     .await;
 
     // SPID alone lists the pupils, but renewing needs a verified email.
-    let spid_only = spid_session(&guardian, None).await;
-    let r = get_auth("/v1/demo/renewals", &spid_only).await;
+    let spid_only = app.spid_session(&guardian, None).await;
+    let r = app.get_auth("/v1/demo/renewals", &spid_only).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let list = r.body["renewable"].as_array().expect("list").clone();
     assert_eq!(list.len(), 3, "{:?}", r.body);
@@ -283,38 +296,18 @@ async fn renewals_follow_the_rules() {
     assert_eq!(blocked(&staying.code), Some(Value::Null));
     assert_eq!(blocked(&owing.code), Some(json!("payment_arrears")));
     assert_eq!(blocked(&other.code), None);
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &spid_only,
-        renew_body(&staying.code, &window),
-    )
-    .await;
+    let r = renew(&spid_only, &staying.code, &window).await;
     assert_eq!((r.status, r.code()), (403, "email_verification_required"));
 
     // The email first, then SPID on the same session: one token, both.
-    let by_email = email_session(&email).await;
-    let r = post(
-        "/_local/id-token",
-        json!({ "fiscal_number": format!("TINIT-{guardian}") }),
-    )
-    .await;
-    let r = post_auth(
-        "/v1/demo/sessions",
-        &by_email,
-        json!({ "id_token": r.body["id_token"] }),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
+    let by_email = app.email_session(&email).await;
+    let id_token = app.id_token(&guardian).await;
+    let r = app.spid_login(Some(&by_email), &id_token).await;
+    let token = session_token(&r);
     assert_eq!(r.body["session"]["email"], email.as_str());
-    let token = r.body["token"].as_str().expect("token").to_owned();
 
     // Arrears block, with how to pay.
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        renew_body(&owing.code, &window),
-    )
-    .await;
+    let r = renew(&token, &owing.code, &window).await;
     assert_eq!(
         (r.status, r.code()),
         (409, "payment_arrears"),
@@ -328,35 +321,26 @@ async fn renewals_follow_the_rules() {
 
     // Someone else's pupil, or no pupil at all: not found.
     for code in [other.code.clone(), user_code()] {
-        let r = post_auth("/v1/demo/renewals", &token, renew_body(&code, &window)).await;
+        let r = renew(&token, &code, &window).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{:?}", r.body);
     }
-    let r = post_auth("/v1/demo/renewals", &token, renew_body("12ab", &window)).await;
+    let r = renew(&token, "12ab", &window).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        json!({ "user_code": staying.code, "window_id": window, "extra": 1 }),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            "/v1/demo/renewals",
+            &token,
+            json!({ "user_code": staying.code, "window_id": window, "extra": 1 }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "unknown_field"));
 
     // A closed window.
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        renew_body(&staying.code, "w-trasporto-2025"),
-    )
-    .await;
+    let r = renew(&token, &staying.code, "w-trasporto-2025").await;
     assert_eq!((r.status, r.code()), (409, "window_closed"));
 
     // The renewal: prefilled, one grade up, the same user code.
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        renew_body(&staying.code, &window),
-    )
-    .await;
+    let r = renew(&token, &staying.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["kind"], "renewal");
     assert_eq!(r.body["status"], "draft");
@@ -369,34 +353,24 @@ async fn renewals_follow_the_rules() {
     assert!(!missing.contains(&json!("pupil.grade")));
 
     // Twice in one window, as a renewal or as a new enrollment.
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        renew_body(&staying.code, &window),
-    )
-    .await;
+    let r = renew(&token, &staying.code, &window).await;
     assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
-    let r = post_auth(
-        "/v1/demo/applications",
-        &token,
-        application_body(&window, &staying.pupil, &guardian, &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &token,
+            application_body(&window, &staying.pupil, &guardian, &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
 
     // Drafts of renewals come only from /renewals.
     let mut body = application_body(&window, &pupil_code(), &guardian, &email);
     body["kind"] = json!("renewal");
-    let r = post_auth("/v1/demo/applications", &token, body).await;
+    let r = app.save_draft(&token, body).await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
 
     // A pupil leaving the last grade: school and grade to fill in again.
-    let r = post_auth(
-        "/v1/demo/renewals",
-        &token,
-        renew_body(&leaving.code, &window),
-    )
-    .await;
+    let r = renew(&token, &leaving.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["pupil"]["school"], Value::Null);
     assert_eq!(r.body["pupil"]["grade"], Value::Null);
@@ -405,57 +379,63 @@ async fn renewals_follow_the_rules() {
     assert!(missing.contains(&json!("pupil.grade")), "{missing:?}");
 
     // By email alone (no SPID) the same guardian finds the same pupils.
-    let r = get_auth("/v1/demo/renewals", &by_email).await;
+    let r = app.get_auth("/v1/demo/renewals", &by_email).await;
     assert_eq!(r.body["renewable"].as_array().map(Vec::len), Some(3));
     // Another parent sees none of them.
-    let stranger = email_session(&unique_email("stranger")).await;
-    let r = get_auth("/v1/demo/renewals", &stranger).await;
+    let stranger = app.email_session(&unique_email("stranger")).await;
+    let r = app.get_auth("/v1/demo/renewals", &stranger).await;
     assert_eq!(r.body["renewable"], json!([]));
 }
 
 #[tokio::test]
 async fn the_seeded_roster_renews_one_pupil_and_blocks_the_other() {
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     // Marco Esposito, Giulia's father, in good standing.
-    let token = spid_session("SPSMRC82L09A662D", Some(&unique_email("marco"))).await;
-    let r = get_auth("/v1/demo/renewals", &token).await;
+    let token = app
+        .spid_session("SPSMRC82L09A662D", Some(&unique_email("marco")))
+        .await;
+    let r = app.get_auth("/v1/demo/renewals", &token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let list = r.body["renewable"].as_array().expect("list");
     assert_eq!(list.len(), 1, "{:?}", r.body);
     assert_eq!(list[0]["pupil"]["first_name"], "Giulia");
     assert_eq!(list[0]["blocked"], Value::Null);
     let code = list[0]["user_code"].as_str().expect("code").to_owned();
-    let r = post_auth("/v1/demo/renewals", &token, renew_body(&code, &window)).await;
+    let r = renew(&token, &code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["pupil"]["grade"], "4");
 
     // Paola Ferri, Luca's mother, owes 42 euro.
-    let token = spid_session("FRRPLA85T60A662Y", Some(&unique_email("paola"))).await;
-    let r = get_auth("/v1/demo/renewals", &token).await;
+    let token = app
+        .spid_session("FRRPLA85T60A662Y", Some(&unique_email("paola")))
+        .await;
+    let r = app.get_auth("/v1/demo/renewals", &token).await;
     let list = r.body["renewable"].as_array().expect("list");
     assert_eq!(list.len(), 1, "{:?}", r.body);
     assert_eq!(list[0]["blocked"], "payment_arrears");
     let code = list[0]["user_code"].as_str().expect("code").to_owned();
-    let r = post_auth("/v1/demo/renewals", &token, renew_body(&code, &window)).await;
+    let r = renew(&token, &code, &window).await;
     assert_eq!((r.status, r.code()), (409, "payment_arrears"));
 }
 
 #[tokio::test]
 async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
-    let staff = staff_token("demo").await;
-    let window = open_window_id().await;
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
     let email = unique_email("spidrenewal");
     let guardian = guardian_code();
     let line = Line::new(&guardian, &email);
     import_ok(&staff, &[line.csv()]).await;
 
     // "Entra con SPID", then the email code on the same session.
-    let token = spid_session(&guardian, Some(&email)).await;
+    let token = app.spid_session(&guardian, Some(&email)).await;
 
     // "Anagrafiche > Rinnova iscrizione".
-    let r = get_auth("/v1/demo/renewals", &token).await;
+    let r = app.get_auth("/v1/demo/renewals", &token).await;
     assert_eq!(r.body["renewable"][0]["user_code"], line.code.as_str());
-    let r = post_auth("/v1/demo/renewals", &token, renew_body(&line.code, &window)).await;
+    let r = renew(&token, &line.code, &window).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
     let version = r.body["version"].as_u64().expect("version");
@@ -473,36 +453,28 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
         "isee": null,
         "declarations": { "privacy": true, "regulation": true, "truthfulness": true }
     });
-    let r = put_auth(
-        &format!("/v1/demo/applications/{id}"),
-        &token,
-        Some(&format!("\"{version}\"")),
-        body,
-    )
-    .await;
+    let r = app
+        .put_auth(
+            &format!("/v1/demo/applications/{id}"),
+            &token,
+            Some(&format!("\"{version}\"")),
+            body,
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["missing"], json!([]));
 
     // "Invia iscrizione": the same user code as last year.
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "submitted");
     assert_eq!(r.body["user_code"], line.code.as_str());
     // Repeating it changes nothing.
-    let again = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let again = app.submit(&token, &id).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body["version"], r.body["version"]);
-    let letters: Vec<Value> = mails_to(&email)
+    let letters: Vec<Value> = app
+        .mails_to(&email)
         .await
         .into_iter()
         .filter(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
@@ -516,14 +488,11 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
     );
 
     // The office confirms; the parent reads "Confermata".
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
     assert_eq!(r.body["status"], "confirmed");
     assert_eq!(r.body["kind"], "renewal");
     assert_eq!(r.body["user_code"], line.code.as_str());

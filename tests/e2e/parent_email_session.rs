@@ -1,12 +1,13 @@
 //! The first parent step over HTTP against the dev server: windows, the
 //! security code by mail, the session, and every error of these endpoints.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn windows_of_the_demo_tenant() {
-    let r = get("/v1/demo/windows").await;
+    let app = shared_app();
+    let r = app.get("/v1/demo/windows").await;
     assert_eq!(r.status, 200);
     assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
     assert!(
@@ -37,8 +38,9 @@ async fn windows_of_the_demo_tenant() {
 
 #[tokio::test]
 async fn unknown_tenants_are_404_everywhere() {
+    let app = shared_app();
     for path in ["/v1/nowhere/windows", "/v1/NOPE/windows", "/v1/x/windows"] {
-        let r = get(path).await;
+        let r = app.get(path).await;
         assert_eq!((r.status, r.code()), (404, "tenant_not_found"), "{path}");
         assert!(
             r.body["error"]["message"]
@@ -46,32 +48,37 @@ async fn unknown_tenants_are_404_everywhere() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
-    let r = post("/v1/nowhere/email-codes", json!({ "email": "a@b.it" })).await;
+    let r = app
+        .post("/v1/nowhere/email-codes", json!({ "email": "a@b.it" }))
+        .await;
     assert_eq!((r.status, r.code()), (404, "tenant_not_found"));
-    let r = post(
-        "/v1/nowhere/sessions",
-        json!({ "email": "a@b.it", "code": "123456" }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/nowhere/sessions",
+            json!({ "email": "a@b.it", "code": "123456" }),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (404, "tenant_not_found"));
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods() {
-    let r = get("/v1/demo/nothing-here").await;
+    let app = shared_app();
+    let r = app.get("/v1/demo/nothing-here").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = get("/v1/demo/email-codes").await;
+    let r = app.get("/v1/demo/email-codes").await;
     assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
 }
 
 #[tokio::test]
 async fn the_email_code_journey() {
+    let app = shared_app();
     let email = unique_email("journey");
-    let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+    let r = app.request_code(&email).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body, json!({ "expires_in": 600, "resend_after": 60 }));
 
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
     let subject = mail["subject"].as_str().unwrap_or("");
@@ -85,9 +92,9 @@ async fn the_email_code_journey() {
             .is_some_and(|h| h.contains("Comune di Esempio"))
     );
     assert!(mail["sent_at"].is_string());
-    let code = latest_code(&email).await;
+    let code = app.latest_code(&email).await;
 
-    let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["expires_in"], 1800);
     assert!(
@@ -107,88 +114,63 @@ async fn the_email_code_journey() {
     );
 
     // A code opens one session only.
-    let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 }
 
 #[tokio::test]
 async fn addresses_are_normalised() {
+    let app = shared_app();
     let email = unique_email("case");
     let shouted = format!("  {}  ", email.to_uppercase());
-    let r = post("/v1/demo/email-codes", json!({ "email": shouted })).await;
-    assert_eq!(r.status, 202);
-    let code = latest_code(&email).await;
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "email": shouted, "code": code }),
-    )
-    .await;
+    assert_eq!(app.request_code(&shouted).await.status, 202);
+    let code = app.latest_code(&email).await;
+    let r = app.email_login(None, &shouted, &code).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["email"], email.as_str());
 }
 
 #[tokio::test]
 async fn resend_cooldown_answers_429_with_retry_after() {
+    let app = shared_app();
     let email = unique_email("cooldown");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+    assert_eq!(app.request_code(&email).await.status, 202);
+    let r = app.request_code(&email).await;
     assert_eq!((r.status, r.code()), (429, "too_many_requests"));
-    let retry: u64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = r.retry_after().expect("Retry-After");
     assert!((1..=60).contains(&retry), "{retry}");
-    assert_eq!(mails_to(&email).await.len(), 1, "nothing sent twice");
+    assert_eq!(app.mails_to(&email).await.len(), 1, "nothing sent twice");
 }
 
 #[tokio::test]
 async fn wrong_codes_count_down_then_the_code_is_dead() {
+    let app = shared_app();
     let email = unique_email("wrong");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&email).await;
+    let code = app.code_for(&email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let r = post(
-            "/v1/demo/sessions",
-            json!({ "email": email, "code": wrong }),
-        )
-        .await;
+        let r = app.email_login(None, &email, wrong).await;
         assert_eq!((r.status, r.code()), (401, "invalid_code"), "{:?}", r.body);
         assert_eq!(r.body["error"]["attempts_left"], left);
     }
-    let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
 }
 
 #[tokio::test]
 async fn a_code_for_another_address_or_tenant_does_not_work() {
+    let app = shared_app();
     let a = unique_email("owner");
     let b = unique_email("thief");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": a }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&a).await;
-    let r = post("/v1/demo/sessions", json!({ "email": b, "code": code })).await;
+    let code = app.code_for(&a).await;
+    let r = app.email_login(None, &b, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 }
 
 #[tokio::test]
 async fn bad_bodies_get_the_contract_errors() {
-    let base = &stack().base;
-    let url = format!("{base}/v1/demo/email-codes");
+    let app = shared_app();
+    let url = app.url("/v1/demo/email-codes");
     for (body, status, code) in [
         (json!({ "email": "not-an-email" }), 400, "invalid_email"),
         (json!({ "email": 42 }), 400, "invalid_email"),
@@ -199,7 +181,7 @@ async fn bad_bodies_get_the_contract_errors() {
             "unknown_field",
         ),
     ] {
-        let r = post("/v1/demo/email-codes", body.clone()).await;
+        let r = app.post("/v1/demo/email-codes", body.clone()).await;
         assert_eq!((r.status, r.code()), (status, code), "{body}");
         assert!(
             r.body["error"]["message"]
@@ -207,13 +189,16 @@ async fn bad_bodies_get_the_contract_errors() {
                 .is_some_and(|m| !m.is_empty())
         );
     }
-    let r = post(
-        "/v1/demo/email-codes",
-        json!({ "email": "a@b.it", "extra": 1 }),
-    )
-    .await;
+    let r = app
+        .post(
+            "/v1/demo/email-codes",
+            json!({ "email": "a@b.it", "extra": 1 }),
+        )
+        .await;
     assert_eq!(r.body["error"]["fields"][0]["field"], "extra");
-    let r = post("/v1/demo/email-codes", json!({ "email": "nope" })).await;
+    let r = app
+        .post("/v1/demo/email-codes", json!({ "email": "nope" }))
+        .await;
     assert_eq!(r.body["error"]["fields"][0]["field"], "email");
 
     let r = send(
@@ -239,6 +224,7 @@ async fn bad_bodies_get_the_contract_errors() {
 
 #[tokio::test]
 async fn session_bodies_get_the_contract_errors() {
+    let app = shared_app();
     for (body, status, code) in [
         (
             json!({ "email": "a@b.it", "code": "12ab56" }),
@@ -270,15 +256,16 @@ async fn session_bodies_get_the_contract_errors() {
         ),
         (json!({ "id_token": "a.b.c" }), 401, "invalid_id_token"),
     ] {
-        let r = post("/v1/demo/sessions", body.clone()).await;
+        let r = app.post("/v1/demo/sessions", body.clone()).await;
         assert_eq!((r.status, r.code()), (status, code), "{body}: {:?}", r.body);
     }
 }
 
 #[tokio::test]
 async fn ten_parallel_requests_send_one_code() {
+    let app = shared_app();
     let email = unique_email("burst");
-    let requests = (0..10).map(|_| post("/v1/demo/email-codes", json!({ "email": email })));
+    let requests = (0..10).map(|_| app.post("/v1/demo/email-codes", json!({ "email": email })));
     let replies = futures_join_all(requests).await;
     let accepted = replies.iter().filter(|r| r.status == 202).count();
     let limited = replies.iter().filter(|r| r.status == 429).count();
@@ -288,21 +275,16 @@ async fn ten_parallel_requests_send_one_code() {
         "{:?}",
         replies.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    assert_eq!(mails_to(&email).await.len(), 1);
+    assert_eq!(app.mails_to(&email).await.len(), 1);
 }
 
 #[tokio::test]
 async fn parallel_use_of_one_code_opens_one_session() {
+    let app = shared_app();
     let email = unique_email("race");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&email).await;
+    let code = app.code_for(&email).await;
     let replies = futures_join_all(
-        (0..6).map(|_| post("/v1/demo/sessions", json!({ "email": email, "code": code }))),
+        (0..6).map(|_| app.open_session(None, json!({ "email": email, "code": code }))),
     )
     .await;
     let opened = replies.iter().filter(|r| r.status == 201).count();
@@ -317,40 +299,17 @@ async fn parallel_use_of_one_code_opens_one_session() {
 
 #[tokio::test]
 async fn a_bearer_session_is_merged_and_a_bad_one_ignored() {
+    let app = shared_app();
     let first = unique_email("merge-a");
-    let token = email_session(&first).await;
+    let token = app.email_session(&first).await;
     let second = unique_email("merge-b");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": second }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&second).await;
-    let r = post_auth(
-        "/v1/demo/sessions",
-        &token,
-        json!({ "email": second, "code": code }),
-    )
-    .await;
+    let r = app.prove_email(Some(&token), &second).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["email"], second.as_str());
     assert_ne!(r.body["token"], token.as_str());
 
     let third = unique_email("merge-c");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": third }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&third).await;
-    let r = post_auth(
-        "/v1/demo/sessions",
-        "not.a.token",
-        json!({ "email": third, "code": code }),
-    )
-    .await;
+    let r = app.prove_email(Some("not.a.token"), &third).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
 

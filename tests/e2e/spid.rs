@@ -3,22 +3,22 @@
 //! token: all `401 invalid_id_token`. And the browser login against the
 //! stand-in: the authorization code flow with PKCE.
 
+use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use e2e::*;
 use serde_json::{Value, json};
 
 fn provider() -> (String, String) {
-    let base = &stack().base;
     (
-        format!("{base}/_local/oidc"),
+        shared_app().url("/_local/oidc"),
         local::server::OIDC_CLIENT_ID.to_owned(),
     )
 }
 
 fn claims(fiscal: &str) -> Value {
+    let app = shared_app();
     let (iss, aud) = provider();
-    let now = stack().app.clock.now().unix_timestamp();
+    let now = app.ports.clock.now().unix_timestamp();
     json!({
         "iss": iss, "aud": aud, "sub": "spid-user", "iat": now, "exp": now + 300,
         "jti": shared::ops::random_id("jti").expect("id"),
@@ -27,78 +27,59 @@ fn claims(fiscal: &str) -> Value {
 }
 
 async fn login(token: &str) -> Reply {
-    post("/v1/demo/sessions", json!({ "id_token": token })).await
+    shared_app().spid_login(None, token).await
 }
 
 #[tokio::test]
 async fn a_spid_login_gives_the_guardians_fiscal_code_once() {
+    let app = shared_app();
     let guardian = guardian_code();
-    let r = post(
-        "/_local/id-token",
-        json!({ "fiscal_number": format!("TINIT-{guardian}"), "given_name": "Anna", "family_name": "Bianchi" }),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    let id_token = r.body["id_token"].as_str().expect("token").to_owned();
+    let id_token = app.id_token(&guardian).await;
     let r = login(&id_token).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["guardian_fiscal_code"], guardian.as_str());
     assert_eq!(r.body["session"]["email"], Value::Null);
-    let spid = r.body["token"].as_str().expect("token").to_owned();
+    let spid = session_token(&r);
 
     // Once only.
     let r = login(&id_token).await;
     assert_eq!((r.status, r.code()), (401, "invalid_id_token"));
 
     // SPID alone cannot create applications: a verified email is needed.
-    let window = open_window_id().await;
+    let window = app.open_window_id().await;
     let email = unique_email("spid");
-    let r = post_auth(
-        "/v1/demo/applications",
-        &spid,
-        application_body(&window, &pupil_code(), &guardian, &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &spid,
+            application_body(&window, &pupil_code(), &guardian, &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (403, "email_verification_required"));
 
     // Merge: the SPID session proves the email too; one token carries both.
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&email).await;
-    let r = post_auth(
-        "/v1/demo/sessions",
-        &spid,
-        json!({ "email": email, "code": code }),
-    )
-    .await;
+    let r = app.prove_email(Some(&spid), &email).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["guardian_fiscal_code"], guardian.as_str());
     assert_eq!(r.body["session"]["email"], email.as_str());
-    let both = r.body["token"].as_str().expect("token").to_owned();
+    let both = session_token(&r);
 
     // The guardian on the application must be the person who logged in.
-    let r = post_auth(
-        "/v1/demo/applications",
-        &both,
-        application_body(&window, &pupil_code(), &guardian_code(), &email),
-    )
-    .await;
+    let r = app
+        .save_draft(
+            &both,
+            application_body(&window, &pupil_code(), &guardian_code(), &email),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (422, "invalid_fields"));
     assert_eq!(
         r.body["error"]["fields"][0]["field"],
         "guardian.fiscal_code"
     );
-    let r = post_auth(
-        "/v1/demo/applications",
+    app.new_draft(
         &both,
         application_body(&window, &pupil_code(), &guardian, &email),
     )
     .await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
 
     // The broker's renamed claim works as well.
     let mut c = claims(&guardian_code());
@@ -107,16 +88,16 @@ async fn a_spid_login_gives_the_guardians_fiscal_code_once() {
         .expect("object")
         .remove("https://attributes.eid.gov.it/fiscal_number");
     c["fiscal_number"] = fiscal;
-    let r = login(&stack().oidc.sign(&c).expect("sign")).await;
+    let r = login(&app.oidc.sign(&c).expect("sign")).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
 
 #[tokio::test]
 async fn every_forged_token_is_refused() {
-    let s = stack();
+    let app = shared_app();
     let good = claims(&guardian_code());
-    let sign = |c: &Value| s.oidc.sign(c).expect("sign");
-    let now = s.app.clock.now().unix_timestamp();
+    let sign = |c: &Value| app.oidc.sign(c).expect("sign");
+    let now = app.ports.clock.now().unix_timestamp();
     let mut cases: Vec<(&str, String)> = Vec::new();
 
     let other_key = local::server::LocalIdp::generate("local-spid-1").expect("key");
@@ -149,37 +130,26 @@ async fn every_forged_token_is_refused() {
     cases.push(("no exp", sign(&c)));
 
     let valid = sign(&good);
-    let parts: Vec<&str> = valid.split('.').collect();
-    cases.push((
-        "alg none",
-        format!(
-            "{}.{}.",
-            B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-            parts[1]
-        ),
-    ));
+    cases.push(("alg none", jwt::unsigned(&valid)));
     // HS256 "signed" with the provider's public key (key confusion).
-    let header = B64.encode(r#"{"alg":"HS256","typ":"JWT","kid":"local-spid-1"}"#);
-    let signing_input = format!("{header}.{}", parts[1]);
-    let public = s.oidc.jwks.to_string();
+    let confused = jwt::with_header(
+        &valid,
+        r#"{"alg":"HS256","typ":"JWT","kid":"local-spid-1"}"#,
+    );
+    let signing_input = confused.rsplit_once('.').expect("a JWT").0;
+    let public = app.oidc.jwks.to_string();
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, public.as_bytes());
     let mac = aws_lc_rs::hmac::sign(&key, signing_input.as_bytes());
     cases.push((
         "HS256 with the public key",
         format!("{signing_input}.{}", B64.encode(mac.as_ref())),
     ));
-    let mut tampered: Value =
-        serde_json::from_slice(&B64.decode(parts[1]).expect("b64")).expect("json");
-    tampered["https://attributes.eid.gov.it/fiscal_number"] =
-        json!(format!("TINIT-{}", guardian_code()));
     cases.push((
         "tampered",
-        format!(
-            "{}.{}.{}",
-            parts[0],
-            B64.encode(tampered.to_string()),
-            parts[2]
-        ),
+        jwt::tampered(&valid, |c| {
+            c["https://attributes.eid.gov.it/fiscal_number"] =
+                json!(format!("TINIT-{}", guardian_code()));
+        }),
     ));
     cases.push(("garbage", "not.a.token".into()));
 
@@ -229,10 +199,17 @@ fn encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The stand-in's login page for the authorization request `query`.
+async fn authorize(query: &str) -> Reply {
+    let app = shared_app();
+    send(no_redirects().get(app.url(&format!("/_local/oidc/authorize?{query}")))).await
+}
+
 async fn post_form(path: &str, pairs: &[(&str, &str)]) -> Reply {
+    let app = shared_app();
     send(
         no_redirects()
-            .post(format!("{}{path}", stack().base))
+            .post(app.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(encode(pairs)),
     )
@@ -265,7 +242,8 @@ fn pkce() -> (String, String) {
 }
 
 fn redirect_uri() -> String {
-    format!("{}/demo/", stack().base)
+    let app = shared_app();
+    app.url("/demo/")
 }
 
 /// The authorization request's parameters.
@@ -335,8 +313,7 @@ async fn the_browser_login_with_pkce_gives_a_token_once() {
         state,
         &challenge,
     )));
-    let r =
-        send(no_redirects().get(format!("{}/_local/oidc/authorize?{query}", stack().base))).await;
+    let r = authorize(&query).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     let page = r.body.as_str().expect("html");
@@ -363,8 +340,7 @@ async fn the_browser_login_with_pkce_gives_a_token_once() {
     assert_eq!(r.body["expires_in"], 300);
     let id_token = r.body["id_token"].as_str().expect("id_token").to_owned();
     remember(&id_token);
-    let payload = id_token.split('.').nth(1).expect("payload");
-    let claims: Value = serde_json::from_slice(&B64.decode(payload).expect("b64")).expect("json");
+    let claims = jwt::claims(&id_token);
     assert_eq!(
         claims["https://attributes.eid.gov.it/fiscal_number"],
         format!("TINIT-{guardian}")
@@ -386,6 +362,7 @@ async fn the_browser_login_with_pkce_gives_a_token_once() {
 
 #[tokio::test]
 async fn a_wrong_verifier_uses_the_code_up() {
+    let app = shared_app();
     let (verifier, challenge) = pkce();
     let (code, _) = sign_in(&guardian_code(), "s-1", &challenge).await;
     let (other, _) = pkce();
@@ -410,7 +387,7 @@ async fn a_wrong_verifier_uses_the_code_up() {
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
-            ("redirect_uri", &format!("{}/altro/", stack().base)),
+            ("redirect_uri", &app.url("/altro/")),
             ("client_id", local::server::OIDC_CLIENT_ID),
             ("code_verifier", &verifier),
         ],
@@ -435,8 +412,9 @@ async fn a_wrong_verifier_uses_the_code_up() {
 
 #[tokio::test]
 async fn a_bad_authorization_request_never_redirects() {
+    let app = shared_app();
     let (_, challenge) = pkce();
-    let port = stack().base.rsplit(':').next().expect("port").to_owned();
+    let port = app.base.rsplit(':').next().expect("port").to_owned();
     let foreign = [
         "https://evil.example/cb".to_owned(),
         format!("http://127.0.0.1:{port}.evil.example/"),
@@ -445,8 +423,7 @@ async fn a_bad_authorization_request_never_redirects() {
     for uri in &foreign {
         let params = authorize_params(uri, "s-1", &challenge);
         let query = encode(&borrowed(&params));
-        let r = send(no_redirects().get(format!("{}/_local/oidc/authorize?{query}", stack().base)))
-            .await;
+        let r = authorize(&query).await;
         assert_eq!(r.status, 400, "{uri}");
         assert_eq!(r.header("location"), None, "{uri}");
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
@@ -468,8 +445,7 @@ async fn a_bad_authorization_request_never_redirects() {
         params.retain(|(k, _)| *k != name);
         params.push((name, value.into()));
         let query = encode(&borrowed(&params));
-        let r = send(no_redirects().get(format!("{}/_local/oidc/authorize?{query}", stack().base)))
-            .await;
+        let r = authorize(&query).await;
         assert_eq!((r.status, r.header("location")), (400, None), "{name}");
     }
 }

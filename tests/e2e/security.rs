@@ -6,9 +6,7 @@
 //! passwords in `passwords.rs`; the log scan runs after all tests in
 //! `make test` (`local/log_scan.py`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use e2e::*;
+use crate::helpers::*;
 use serde_json::{Value, json};
 use shared::domain::values::TenantSlug;
 use shared::ops::sessions::{self as auth, SessionClaims};
@@ -44,7 +42,7 @@ fn id_routes(id: &str, window: &str, email: &str) -> Vec<(&'static str, String, 
 }
 
 async fn call(method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
-    let url = format!("{}{path}", stack().base);
+    let url = shared_app().url(path);
     let mut request = match method {
         "GET" => client().get(url),
         "PUT" => client().put(url),
@@ -59,35 +57,22 @@ async fn call(method: &str, path: &str, token: &str, body: Option<Value>) -> Rep
 
 #[tokio::test]
 async fn forged_and_misused_parent_sessions_are_refused() {
-    let s = stack();
+    let app = shared_app();
     let email = unique_email("tokens");
-    let good = email_session(&email).await;
+    let good = app.email_session(&email).await;
     let path = "/v1/demo/applications";
-    assert_eq!(get_auth(path, &good).await.status, 200);
+    assert_eq!(app.get_auth(path, &good).await.status, 200);
 
     let demo = TenantSlug::parse("demo").expect("slug");
-    let now = s.app.clock.now();
+    let now = app.ports.clock.now();
     let claims = |f: &dyn Fn(&mut SessionClaims)| {
-        let mut c = SessionClaims::new(&s.app.config, &demo, now, "s-attack".into());
+        let mut c = SessionClaims::new(&app.ports.config, &demo, now, "s-attack".into());
         c.email = Some(email.clone());
         f(&mut c);
-        auth::issue(&s.app.config, &c).expect("sign")
+        auth::issue(&app.ports.config, &c).expect("sign")
     };
-    let parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-    let mut payload: Value =
-        serde_json::from_slice(&B64.decode(&parts[1]).expect("b64")).expect("json");
-    payload["email"] = json!(unique_email("someone-else"));
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        B64.encode(payload.to_string()),
-        parts[2]
-    );
-    let none = format!(
-        "{}.{}.",
-        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        parts[1]
-    );
+    let tampered = jwt::tampered(&good, |c| c["email"] = json!(unique_email("someone-else")));
+    let none = jwt::unsigned(&good);
     // HS256 with a key of our own choosing (not the deployment's).
     let other_key = shared::config::Config::new("t", "b", "m@x.it", &[7u8; 32]).expect("config");
     let forged = auth::issue(
@@ -96,12 +81,7 @@ async fn forged_and_misused_parent_sessions_are_refused() {
     )
     .expect("sign");
     // An RS256 header on our HMAC signature (algorithm confusion).
-    let confused = format!(
-        "{}.{}.{}",
-        B64.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
-        parts[1],
-        parts[2]
-    );
+    let confused = jwt::with_header(&good, r#"{"alg":"RS256","typ":"JWT"}"#);
     let cases: Vec<(&str, String)> = vec![
         (
             "expired",
@@ -123,7 +103,7 @@ async fn forged_and_misused_parent_sessions_are_refused() {
     ];
     for (what, token) in &cases {
         remember(token);
-        let r = get_auth(path, token).await;
+        let r = app.get_auth(path, token).await;
         assert_eq!(
             (r.status, r.code()),
             (401, "unauthorized"),
@@ -133,7 +113,7 @@ async fn forged_and_misused_parent_sessions_are_refused() {
     }
 
     // A valid session of this tenant on another tenant: nothing is found.
-    let r = get_auth("/v1/altro-ente/applications", &good).await;
+    let r = app.get_auth("/v1/altro-ente/applications", &good).await;
     assert_eq!(r.status, 404, "{:?}", r.body);
 
     // A parent token on every staff route: forbidden.
@@ -165,21 +145,22 @@ async fn forged_and_misused_parent_sessions_are_refused() {
 
 #[tokio::test]
 async fn no_parent_reaches_another_parents_application() {
-    let s = stack();
-    let window = open_window_id().await;
+    let app = shared_app();
+    let window = app.open_window_id().await;
     let Family {
         id,
         token: owner,
         email: owner_email,
         ..
-    } = submitted_application(&window, "victim").await;
-    let before = get_auth(&format!("/v1/demo/applications/{id}"), &owner)
+    } = app.submitted_application(&window, "victim").await;
+    let before = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &owner)
         .await
         .body;
 
     // Another parent of the same tenant: 404 on every route, nothing changed.
     let intruder_email = unique_email("intruder");
-    let intruder = email_session(&intruder_email).await;
+    let intruder = app.email_session(&intruder_email).await;
     for (method, path, body) in id_routes(&id, &window, &intruder_email) {
         let r = call(method, &format!("/v1/demo{path}"), &intruder, body).await;
         assert_eq!(
@@ -189,46 +170,34 @@ async fn no_parent_reaches_another_parents_application() {
             r.body
         );
     }
-    let r = get_auth("/v1/demo/applications", &intruder).await;
+    let r = app.get_auth("/v1/demo/applications", &intruder).await;
     assert_eq!(r.body["applications"], json!([]));
 
     // The same through another tenant: its parents and its staff see nothing.
-    let other: shared::domain::tenant::Tenant = serde_json::from_value(json!({
-        "slug": "altro-ente", "name": "Comune di Altrove", "contact_email": "ufficio@altrove.example.it",
-        "phone": "+39 06 1234567", "services": ["refezione"]
-    }))
-    .expect("tenant");
-    let mut other = other;
-    other.staff_auth = Some(s.staff.trust());
-    local::seed::seed_tenant(&s.app, &other, &[])
-        .await
-        .expect("seed");
+    let foreign_staff = app.other_tenant("altro-ente").await;
     for (method, path, body) in id_routes(&id, &window, &owner_email) {
         // The owner's own token, on the other tenant's path.
         let r = call(method, &format!("/v1/altro-ente{path}"), &owner, body).await;
         assert_eq!(r.status, 404, "{method} {path}: {:?}", r.body);
     }
-    let foreign_staff = s
-        .staff
-        .token("altro-ente", s.app.clock.now().unix_timestamp())
-        .expect("token");
-    remember(&foreign_staff);
     for path in [
         format!("/v1/demo/staff/applications/{id}"),
         format!("/v1/altro-ente/staff/applications/{id}"),
     ] {
-        let r = get_auth(&path, &foreign_staff).await;
+        let r = app.get_auth(&path, &foreign_staff).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{path}");
     }
-    let r = post_auth(
-        &format!("/v1/altro-ente/staff/applications/{id}/confirm"),
-        &foreign_staff,
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post_auth(
+            &format!("/v1/altro-ente/staff/applications/{id}/confirm"),
+            &foreign_staff,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 404);
 
-    let after = get_auth(&format!("/v1/demo/applications/{id}"), &owner)
+    let after = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &owner)
         .await
         .body;
     assert_eq!(before, after, "the application changed");
@@ -236,21 +205,28 @@ async fn no_parent_reaches_another_parents_application() {
 
 #[tokio::test]
 async fn presigned_links_are_short_lived_and_name_no_one() {
+    let app = shared_app();
     let Family {
         id,
         token,
         email,
         pupil,
-    } = submitted_application(&open_window_id().await, "victim").await;
-    let r = get_auth(&format!("/v1/demo/applications/{id}/documents"), &token).await;
+        ..
+    } = app
+        .submitted_application(&app.open_window_id().await, "victim")
+        .await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &token)
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let r2 = post_auth(
-        &format!("/v1/demo/applications/{id}/attachments"),
-        &token,
-        json!({ "kind": "isee", "filename": "isee Rossi Maria.pdf",
+    let r2 = app
+        .post_auth(
+            &format!("/v1/demo/applications/{id}/attachments"),
+            &token,
+            json!({ "kind": "isee", "filename": "isee Rossi Maria.pdf",
                 "content_type": "application/pdf", "size": 1000 }),
-    )
-    .await;
+        )
+        .await;
     // A submitted application still takes attachments while the window is open.
     assert_eq!(r2.status, 201, "{:?}", r2.body);
     let mut urls: Vec<(String, u64)> = r.body["documents"]

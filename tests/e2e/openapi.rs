@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::Value;
 
-fn document() -> Value {
+/// `docs/openapi.json`, the document `GET /v1/openapi.json` serves.
+pub(crate) fn document() -> Value {
     let path = local::workspace_root().join("docs/openapi.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json")).expect("json")
 }
@@ -51,7 +52,8 @@ fn the_document_covers_exactly_the_templates_routes() {
 
 #[tokio::test]
 async fn the_api_serves_its_document() {
-    let r = get("/v1/openapi.json").await;
+    let app = shared_app();
+    let r = app.get("/v1/openapi.json").await;
     assert_eq!(r.status, 200);
     assert!(r.header("x-request-id").is_some());
     assert!(

@@ -1,75 +1,49 @@
 //! Rules about time, driven over HTTP with the stack's clock moved forward.
-//! One test function: the clock of this process's stack is shared.
+//! One test function, on a stack of its own: it moves that stack's clock
+//! by a month and closes its open window.
 
-use e2e::*;
-use serde_json::json;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn codes_expire_caps_hold_and_windows_close() {
-    let s = stack();
+    let app = spawn_app();
 
     // A code is good for 10 minutes, to the second.
     let email = unique_email("expiry");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let code = latest_code(&email).await;
-    s.clock.advance(600);
-    let r = post("/v1/demo/sessions", json!({ "email": email, "code": code })).await;
+    let code = app.code_for(&email).await;
+    app.clock.advance(600);
+    let r = app.email_login(None, &email, &code).await;
     assert_eq!((r.status, r.code()), (410, "code_expired"));
 
     // At most 5 codes per address in an hour, even with the cooldown kept.
     let email = unique_email("hourly");
     for i in 0..5 {
-        let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+        let r = app.request_code(&email).await;
         assert_eq!(r.status, 202, "code {i}: {:?}", r.body);
-        s.clock.advance(61);
+        app.clock.advance(61);
     }
-    let r = post("/v1/demo/email-codes", json!({ "email": email })).await;
+    let r = app.request_code(&email).await;
     assert_eq!((r.status, r.code()), (429, "too_many_requests"));
-    let retry: i64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry = r.retry_after().expect("Retry-After");
     assert!(retry > 3000 && retry <= 3600 - 5 * 61 + 1, "{retry}");
-    s.clock.advance(retry);
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
+    app.clock.advance(retry);
+    assert_eq!(app.request_code(&email).await.status, 202);
 
     // A newly requested code replaces the old one, whose mail is now stale.
     let email = unique_email("replace");
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let old = latest_code(&email).await;
-    s.clock.advance(61);
-    assert_eq!(
-        post("/v1/demo/email-codes", json!({ "email": email }))
-            .await
-            .status,
-        202
-    );
-    let new = latest_code(&email).await;
+    let old = app.code_for(&email).await;
+    app.clock.advance(61);
+    let new = app.code_for(&email).await;
     if old != new {
-        let r = post("/v1/demo/sessions", json!({ "email": email, "code": old })).await;
+        let r = app.email_login(None, &email, &old).await;
         assert_eq!((r.status, r.code()), (401, "invalid_code"));
     }
-    let r = post("/v1/demo/sessions", json!({ "email": email, "code": new })).await;
+    let r = app.email_login(None, &email, &new).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 
     // Submissions racing the window's close: each one is either submitted
     // before the close or refused and left a draft, never half-written.
-    let r = get("/v1/demo/windows").await;
+    let r = app.get("/v1/demo/windows").await;
     let open = r.body["windows"]
         .as_array()
         .and_then(|w| w.iter().find(|w| w["status"] == "open").cloned())
@@ -81,18 +55,17 @@ async fn codes_expire_caps_hold_and_windows_close() {
     )
     .expect("rfc3339");
     let email = unique_email("closing");
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
     let guardian = guardian_code();
     let mut ids = Vec::new();
     for _ in 0..6 {
-        let r = post_auth(
-            "/v1/demo/applications",
-            &token,
-            application_body(&window_id, &pupil_code(), &guardian, &email),
-        )
-        .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        ids.push(r.body["id"].as_str().expect("id").to_owned());
+        ids.push(
+            app.new_draft(
+                &token,
+                application_body(&window_id, &pupil_code(), &guardian, &email),
+            )
+            .await,
+        );
     }
     // Within 48 hours of the close: one reminder for the guardian, however
     // many drafts and however many runs.
@@ -106,14 +79,11 @@ async fn codes_expire_caps_hold_and_windows_close() {
             })
             .count()
     };
-    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
-    s.clock.advance(to_close - 47 * 3600);
-    let runs = [
-        post("/_local/run/close-windows", json!({})).await,
-        post("/_local/run/close-windows", json!({})).await,
-    ];
+    let to_close = (closes_at - app.ports.clock.now()).whole_seconds();
+    app.clock.advance(to_close - 47 * 3600);
+    let runs = [app.run_close_windows().await, app.run_close_windows().await];
     assert!(runs.iter().all(|r| r.status == 200));
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     assert_eq!(reminders(&mails), 1);
     let reminder = mails
         .iter()
@@ -130,35 +100,33 @@ async fn codes_expire_caps_hold_and_windows_close() {
             .is_some_and(|t| t.contains("Invia iscrizione"))
     );
     // A month later the old session has expired: log in again.
-    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
-    s.clock.advance(to_close - 60);
-    let r = get_auth(&format!("/v1/demo/applications/{}", ids[0]), &token).await;
+    let to_close = (closes_at - app.ports.clock.now()).whole_seconds();
+    app.clock.advance(to_close - 60);
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{}", ids[0]), &token)
+        .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
     // Two seconds before the close (real time runs on): accepted.
-    let to_close = (closes_at - s.app.clock.now()).whole_seconds();
-    s.clock.advance(to_close - 2);
+    let to_close = (closes_at - app.ports.clock.now()).whole_seconds();
+    app.clock.advance(to_close - 2);
     let first = ids.remove(0);
-    let r = post_auth(
-        &format!("/v1/demo/applications/{first}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let r = app.submit(&token, &first).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     // The rest race the close.
     let handles: Vec<_> = ids
         .iter()
         .map(|id| {
-            let (path, token) = (format!("/v1/demo/applications/{id}/submit"), token.clone());
-            tokio::spawn(async move { post_auth(&path, &token, json!({})).await })
+            let (id, token) = (id.clone(), token.clone());
+            tokio::spawn(async move { app.submit(&token, &id).await })
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    s.clock.advance(2);
+    app.clock.advance(2);
     for (h, id) in handles.into_iter().zip(&ids) {
         let r = h.await.expect("task");
-        let stored = get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        let stored = app
+            .get_auth(&format!("/v1/demo/applications/{id}"), &token)
             .await
             .body;
         match r.status {
@@ -183,12 +151,7 @@ async fn codes_expire_caps_hold_and_windows_close() {
     }
     // After the close, to the second: refused, and drafts cannot change.
     let last = ids.last().expect("id");
-    let r = post_auth(
-        &format!("/v1/demo/applications/{last}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let r = app.submit(&token, last).await;
     assert!(
         r.status == 200 || (r.status, r.code()) == (409, "window_closed"),
         "{:?}",
@@ -197,16 +160,13 @@ async fn codes_expire_caps_hold_and_windows_close() {
 
     // The windows follow the clock; the scheduled function records the
     // close once, however often it runs.
-    let r = get("/v1/demo/windows").await;
+    let r = app.get("/v1/demo/windows").await;
     let same = r.body["windows"]
         .as_array()
         .and_then(|w| w.iter().find(|w| w["id"] == open["id"]).cloned())
         .expect("same window");
     assert_eq!(same["status"], "closed");
-    let runs = [
-        post("/_local/run/close-windows", json!({})).await,
-        post("/_local/run/close-windows", json!({})).await,
-    ];
+    let runs = [app.run_close_windows().await, app.run_close_windows().await];
     let total = |key: &str| -> u64 {
         runs.iter()
             .map(|r| r.body[key].as_u64().unwrap_or(99))
@@ -215,9 +175,9 @@ async fn codes_expire_caps_hold_and_windows_close() {
     assert_eq!(total("windows_closed"), 1);
     // The drafts left behind are expired, never deleted; submitted ones
     // stay as they are. (A new code for the address only after the cooldown.)
-    s.clock.advance(61);
-    let token = email_session(&email).await;
-    let mine = get_auth("/v1/demo/applications", &token).await.body["applications"]
+    app.clock.advance(61);
+    let token = app.email_session(&email).await;
+    let mine = app.get_auth("/v1/demo/applications", &token).await.body["applications"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -228,5 +188,5 @@ async fn codes_expire_caps_hold_and_windows_close() {
             .all(|a| a["status"] == "expired" || a["status"] == "submitted")
     );
     assert!(mine.iter().any(|a| a["status"] == "submitted"));
-    assert_eq!(reminders(&mails_to(&email).await), 1);
+    assert_eq!(reminders(&app.mails_to(&email).await), 1);
 }

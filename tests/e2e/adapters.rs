@@ -2,14 +2,14 @@
 //! tests reach: private document storage and presigned links, the store's
 //! conditional writes.
 
-use e2e::stack;
+use crate::helpers::shared_app;
 use shared::domain::email_code;
 use shared::domain::values::TenantSlug;
 use shared::ports::StoreError;
 
 #[tokio::test]
 async fn documents_are_private_and_served_by_short_presigned_links() {
-    let docs = stack().app.documents.clone();
+    let docs = shared_app().ports.documents.clone();
     let key = "docs/app-3f9c/summary-v1.pdf";
     let body = b"%PDF-1.7 test".to_vec();
     assert!(!docs.exists(key).await.expect("head"));
@@ -46,7 +46,7 @@ async fn documents_are_private_and_served_by_short_presigned_links() {
 
 #[tokio::test]
 async fn code_records_are_written_only_on_the_version_read() {
-    let store = stack().app.store.clone();
+    let store = shared_app().ports.store.clone();
     let tenant = TenantSlug::parse("demo").expect("slug");
     let key = "adapter-test-address-key";
     let first = email_code::issue(None, "h1".into(), 1_000).expect("issue");

@@ -4,17 +4,18 @@
 //! "Invia iscrizione", the credentials letter and the PDFs, the office's
 //! confirmation, "Stato iscrizione: Confermata".
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_parent_enrolls_and_the_office_confirms() {
+    let app = shared_app();
     // 1. The windows, then the email code and the session.
-    let windows = get("/v1/demo/windows").await;
+    let windows = app.get("/v1/demo/windows").await;
     assert_eq!(windows.status, 200);
-    let window = open_window_id().await;
+    let window = app.open_window_id().await;
     let email = unique_email("journey");
-    let token = email_session(&email).await;
+    let token = app.email_session(&email).await;
 
     // 2. "Salva bozza" with the first step only.
     let pupil = pupil_code();
@@ -25,59 +26,43 @@ async fn a_parent_enrolls_and_the_office_confirms() {
         "pupil": body["pupil"], "guardian": { "fiscal_code": guardian, "first_name": "Anna", "last_name": "Bianchi" },
         "declarations": { "privacy": true }
     });
-    let r = post_auth("/v1/demo/applications", &token, first_step).await;
+    let r = app.save_draft(&token, first_step).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
     assert!(!r.body["missing"].as_array().expect("missing").is_empty());
-    let password = mails_to(&email)
-        .await
-        .iter()
-        .rev()
-        .find_map(|m| m["text"].as_str().and_then(password_in))
-        .expect("the mailed password");
-    remember(&password);
+    let password = app.mailed_password(&email).await;
     remember("girasole-2025");
 
     // 3. Later, from another device: fiscal code and password, forced change.
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": password }),
-    )
-    .await;
-    assert_eq!(r.status, 201);
-    let temporary = r.body["token"].as_str().expect("token").to_owned();
-    let r = post_auth(
-        "/v1/demo/password",
-        &temporary,
-        json!({ "current": password, "new": "girasole-2025" }),
-    )
-    .await;
+    let r = app.password_login(&pupil, &password).await;
+    let temporary = session_token(&r);
+    let r = app
+        .change_password(&temporary, &password, "girasole-2025")
+        .await;
     assert_eq!(r.status, 204);
-    let r = post(
-        "/v1/demo/sessions",
-        json!({ "fiscal_code": pupil, "password": "girasole-2025" }),
-    )
-    .await;
-    assert_eq!(r.status, 201);
-    let returning = r.body["token"].as_str().expect("token").to_owned();
+    let r = app.password_login(&pupil, "girasole-2025").await;
+    let returning = session_token(&r);
 
     // 4. The rest of the form ("Modifica iscrizione"), the summary, "Invia".
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &returning).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &returning)
+        .await;
     let etag = r.header("etag").expect("etag").to_owned();
     body["pupil"]["section"] = json!("A");
-    let r = put_auth(
-        &format!("/v1/demo/applications/{id}"),
-        &returning,
-        Some(&etag),
-        body.clone(),
-    )
-    .await;
+    let r = app
+        .put_auth(
+            &format!("/v1/demo/applications/{id}"),
+            &returning,
+            Some(&etag),
+            body.clone(),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["missing"], json!([]));
     let etag = r.header("etag").expect("etag").to_owned();
     let r = send(
         client()
-            .post(format!("{}/v1/demo/applications/{id}/submit", stack().base))
+            .post(app.url(&format!("/v1/demo/applications/{id}/submit")))
             .bearer_auth(&returning)
             .header("if-match", etag),
     )
@@ -87,35 +72,28 @@ async fn a_parent_enrolls_and_the_office_confirms() {
     let user_code = r.body["user_code"].as_str().expect("user code").to_owned();
 
     // 5. The credentials letter by mail; the PDFs through short links.
-    let mails = mails_to(&email).await;
+    let mails = app.mails_to(&email).await;
     assert!(mails.iter().any(
         |m| m["attachments"][0]["filename"] == "lettera-credenziali.pdf"
             && m["text"].as_str().is_some_and(|t| t.contains(&user_code))
     ));
-    let r = get_auth(&format!("/v1/demo/applications/{id}/documents"), &returning).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &returning)
+        .await;
     assert_eq!(r.status, 200);
     for d in r.body["documents"].as_array().expect("documents") {
-        let bytes = reqwest::get(d["url"].as_str().expect("url"))
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("bytes");
+        let bytes = download(d["url"].as_str().expect("url")).await;
         assert!(bytes.starts_with(b"%PDF-"));
     }
 
     // 6. The office finds it and confirms it.
-    let staff = post("/_local/staff-token", json!({ "tenant": "demo" }))
-        .await
-        .body["token"]
-        .as_str()
-        .expect("staff token")
-        .to_owned();
-    let r = get_auth(
-        &format!("/v1/demo/staff/applications?window_id={window}&status=submitted&limit=100"),
-        &staff,
-    )
-    .await;
+    let staff = app.staff_token("demo").await;
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/staff/applications?window_id={window}&status=submitted&limit=100"),
+            &staff,
+        )
+        .await;
     assert!(
         r.body["items"]
             .as_array()
@@ -123,21 +101,18 @@ async fn a_parent_enrolls_and_the_office_confirms() {
             .iter()
             .any(|a| a["id"] == id.as_str())
     );
-    let r = post_auth(
-        &format!("/v1/demo/staff/applications/{id}/confirm"),
-        &staff,
-        json!({}),
-    )
-    .await;
+    let r = app.confirm(&staff, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
     // 7. "Stato iscrizione: Confermata", by mail and on the portal.
-    assert!(mails_to(&email).await.iter().any(|m| {
+    assert!(app.mails_to(&email).await.iter().any(|m| {
         m["text"]
             .as_str()
             .is_some_and(|t| t.contains("Stato iscrizione: Confermata"))
     }));
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &returning).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &returning)
+        .await;
     assert_eq!(r.body["status"], "confirmed");
     for key in ["first_saved_at", "updated_at", "submitted_at", "decided_at"] {
         assert!(r.body[key].is_string(), "{key}");

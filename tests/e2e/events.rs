@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use e2e::stack;
+use crate::helpers::shared_app;
 use lambda_http::Body;
 
 fn events_dir() -> std::path::PathBuf {
@@ -13,7 +13,7 @@ fn events_dir() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn every_http_event_goes_through_its_handler() {
-    let app = stack().app.clone();
+    let ports = shared_app().ports.clone();
     let declared = local::template::load(&local::workspace_root().join("infra/template.yaml"))
         .expect("template");
     let mut covered = BTreeSet::new();
@@ -40,7 +40,7 @@ async fn every_http_event_goes_through_its_handler() {
                 function.binary
             );
             covered.insert(route.clone());
-            let response = (function.handler)(app.clone(), request).await;
+            let response = (function.handler)(ports.clone(), request).await;
             let status = response.status().as_u16();
             assert!(status < 500, "{}: answered {status}", file.display());
             assert!(
@@ -80,15 +80,14 @@ async fn every_http_event_goes_through_its_handler() {
 
 #[tokio::test]
 async fn the_scheduled_event_runs_the_close() {
+    let app = shared_app();
     let file = events_dir().join("close-windows/schedule.json");
     let text = std::fs::read_to_string(&file).expect("schedule event");
     let event: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(event["detail-type"], "Scheduled Event");
-    let report = fn_close_windows::run(&stack().app).await.expect("runs");
+    let report = fn_close_windows::run(&app.ports).await.expect("runs");
     // Whatever was due is closed; a second run finds nothing left.
-    let again = fn_close_windows::run(&stack().app)
-        .await
-        .expect("runs again");
+    let again = fn_close_windows::run(&app.ports).await.expect("runs again");
     assert_eq!(
         again.close.windows_closed, 0,
         "first run closed {}",

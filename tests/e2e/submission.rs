@@ -2,26 +2,18 @@
 //! fee band, the documents behind presigned links, the credentials letter,
 //! and nothing twice under retries and races.
 
-use e2e::*;
+use crate::helpers::*;
 use serde_json::json;
 
-async fn draft(email: &str, token: &str) -> (String, serde_json::Value) {
-    let window = open_window_id().await;
-    let body = application_body(&window, &pupil_code(), &guardian_code(), email);
-    let r = post_auth("/v1/demo/applications", token, body.clone()).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    (r.body["id"].as_str().expect("id").to_owned(), body)
+/// A new parent's complete draft in the open window.
+async fn draft(tag: &str) -> Family {
+    let app = shared_app();
+    app.complete_draft(&app.open_window_id().await, tag).await
 }
 
-fn credentials_mails(mails: &[serde_json::Value]) -> Vec<&serde_json::Value> {
-    mails
-        .iter()
-        .filter(|m| {
-            m["subject"]
-                .as_str()
-                .is_some_and(|s| s.contains("lettera credenziali"))
-        })
-        .collect()
+/// The credentials letters mailed to `email`.
+async fn credentials_mails(email: &str) -> Vec<serde_json::Value> {
+    shared_app().mails_about(email, "lettera credenziali").await
 }
 
 fn pdf_text(bytes: &[u8]) -> String {
@@ -41,15 +33,20 @@ fn pdf_text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn submit_enrolls_once_and_documents_follow() {
-    let email = unique_email("submit");
-    let token = email_session(&email).await;
-    let (id, body) = draft(&email, &token).await;
+    let app = shared_app();
+    let Family {
+        id,
+        token,
+        email,
+        body,
+        ..
+    } = draft("submit").await;
     let path = format!("/v1/demo/applications/{id}");
 
-    let r = get_auth(&format!("{path}/documents"), &token).await;
+    let r = app.get_auth(&format!("{path}/documents"), &token).await;
     assert_eq!((r.status, r.code()), (409, "not_submitted"));
 
-    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let submitted = r.body.clone();
     assert_eq!(submitted["status"], "submitted");
@@ -72,10 +69,9 @@ async fn submit_enrolls_once_and_documents_follow() {
     assert_eq!(submitted["missing"], json!([]));
 
     // The credentials letter, with the PDF attached.
-    let mails = mails_to(&email).await;
-    let letters = credentials_mails(&mails);
+    let letters = credentials_mails(&email).await;
     assert_eq!(letters.len(), 1);
-    let letter = letters[0];
+    let letter = &letters[0];
     assert!(
         letter["text"]
             .as_str()
@@ -89,14 +85,14 @@ async fn submit_enrolls_once_and_documents_follow() {
     assert!(!subject.contains(body["pupil"]["fiscal_code"].as_str().unwrap_or("-")));
 
     // Again: the same application, nothing sent twice.
-    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["user_code"], user_code.as_str());
     assert_eq!(r.body["version"], 2);
-    assert_eq!(credentials_mails(&mails_to(&email).await).len(), 1);
+    assert_eq!(credentials_mails(&email).await.len(), 1);
 
     // Documents: three private PDFs behind 300-second links.
-    let r = get_auth(&format!("{path}/documents"), &token).await;
+    let r = app.get_auth(&format!("{path}/documents"), &token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let docs = r.body["documents"].as_array().expect("documents").clone();
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
@@ -116,12 +112,7 @@ async fn submit_enrolls_once_and_documents_follow() {
             assert!(!url.contains(secret), "{url} names {secret}");
         }
         assert!(d["filename"].as_str().is_some_and(|f| f.ends_with(".pdf")));
-        let bytes = reqwest::get(url)
-            .await
-            .expect("download")
-            .bytes()
-            .await
-            .expect("bytes");
+        let bytes = download(url).await;
         assert!(bytes.starts_with(b"%PDF-"));
         let text = pdf_text(&bytes);
         assert!(text.contains("Comune di Esempio"), "{text}");
@@ -154,28 +145,21 @@ async fn submit_enrolls_once_and_documents_follow() {
     // must stay complete.
     let mut incomplete = body.clone();
     incomplete["guardian"]["phone"] = serde_json::Value::Null;
-    let r = put_auth(&path, &token, Some("\"2\""), incomplete).await;
+    let r = app.put_auth(&path, &token, Some("\"2\""), incomplete).await;
     assert_eq!((r.status, r.code()), (422, "incomplete"));
     let mut changed = body.clone();
     changed["pupil"]["section"] = json!("D");
-    let r = put_auth(&path, &token, Some("\"2\""), changed).await;
+    let r = app.put_auth(&path, &token, Some("\"2\""), changed).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "submitted");
     assert_eq!(r.body["version"], 3);
     assert_eq!(r.body["user_code"], user_code.as_str());
-    let r = get_auth(&format!("{path}/documents"), &token).await;
+    let r = app.get_auth(&format!("{path}/documents"), &token).await;
     let summary = r.body["documents"][0]["url"]
         .as_str()
         .expect("url")
         .to_owned();
-    let text = pdf_text(
-        &reqwest::get(&summary)
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("bytes"),
-    );
+    let text = pdf_text(&download(&summary).await);
     let section = text
         .split("Sezione")
         .nth(1)
@@ -189,57 +173,44 @@ async fn submit_enrolls_once_and_documents_follow() {
 
 #[tokio::test]
 async fn incomplete_applications_are_not_submitted() {
+    let app = shared_app();
     let email = unique_email("incomplete");
-    let token = email_session(&email).await;
-    let window = open_window_id().await;
+    let token = app.email_session(&email).await;
+    let window = app.open_window_id().await;
     let partial = json!({
         "window_id": window,
         "pupil": { "fiscal_code": pupil_code(), "first_name": "Luca", "last_name": "Verdi" },
         "guardian": { "fiscal_code": guardian_code(), "first_name": "Anna", "last_name": "Verdi" },
         "declarations": { "privacy": true }
     });
-    let r = post_auth("/v1/demo/applications", &token, partial).await;
-    let id = r.body["id"].as_str().expect("id").to_owned();
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &token,
-        json!({}),
-    )
-    .await;
+    let id = app.new_draft(&token, partial).await;
+    let r = app.submit(&token, &id).await;
     assert_eq!((r.status, r.code()), (422, "incomplete"));
-    let fields: Vec<&str> = r.body["error"]["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .filter_map(|f| f["field"].as_str())
-        .collect();
+    let fields = r.fields();
     assert!(fields.contains(&"guardian.phone") && fields.contains(&"declarations.truthfulness"));
-    let r = get_auth(&format!("/v1/demo/applications/{id}"), &token).await;
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
     assert_eq!(
         (r.body["status"].as_str(), r.body["version"].as_u64()),
         (Some("draft"), Some(1))
     );
 
-    let other = email_session(&unique_email("intruder")).await;
-    let r = post_auth(
-        &format!("/v1/demo/applications/{id}/submit"),
-        &other,
-        json!({}),
-    )
-    .await;
+    let other = app.email_session(&unique_email("intruder")).await;
+    let r = app.submit(&other, &id).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
 }
 
 #[tokio::test]
 async fn ten_parallel_submits_give_one_user_code_and_one_mail() {
-    let email = unique_email("tenfold");
-    let token = email_session(&email).await;
-    let (id, _) = draft(&email, &token).await;
-    let path = format!("/v1/demo/applications/{id}/submit");
+    let app = shared_app();
+    let Family {
+        id, token, email, ..
+    } = draft("tenfold").await;
     let handles: Vec<_> = (0..10)
         .map(|_| {
-            let (path, token) = (path.clone(), token.clone());
-            tokio::spawn(async move { post_auth(&path, &token, json!({})).await })
+            let (id, token) = (id.clone(), token.clone());
+            tokio::spawn(async move { app.submit(&token, &id).await })
         })
         .collect();
     let mut codes = Vec::new();
@@ -250,18 +221,22 @@ async fn ten_parallel_submits_give_one_user_code_and_one_mail() {
     }
     codes.dedup();
     assert_eq!(codes.len(), 1, "{codes:?}");
-    assert_eq!(credentials_mails(&mails_to(&email).await).len(), 1);
+    assert_eq!(credentials_mails(&email).await.len(), 1);
 }
 
 #[tokio::test]
 async fn attachments_are_uploaded_privately_and_checked_at_submission() {
-    let email = unique_email("attach");
-    let token = email_session(&email).await;
-    let (id, mut body) = draft(&email, &token).await;
+    let app = shared_app();
+    let Family {
+        id,
+        token,
+        mut body,
+        ..
+    } = draft("attach").await;
     let path = format!("/v1/demo/applications/{id}");
     body["service"]["diet"] = json!({ "kind": "medical", "notes": "Celiachia" });
     body["isee"] = json!({ "isee_cents": 1_250_000 });
-    let r = put_auth(&path, &token, None, body.clone()).await;
+    let r = app.put_auth(&path, &token, None, body.clone()).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let missing = r.body["missing"].as_array().cloned().unwrap_or_default();
     assert!(
@@ -287,7 +262,9 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
             "kind",
         ),
     ] {
-        let r = post_auth(&format!("{path}/attachments"), &token, bad).await;
+        let r = app
+            .post_auth(&format!("{path}/attachments"), &token, bad)
+            .await;
         assert_eq!((r.status, r.code()), (422, "invalid_fields"));
         assert_eq!(r.body["error"]["fields"][0]["field"], field);
     }
@@ -295,13 +272,14 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     let pdf = b"%PDF-1.4 attestazione ISEE di prova".to_vec();
     let mut ids = Vec::new();
     for kind in ["isee", "medical_certificate"] {
-        let r = post_auth(
-            &format!("{path}/attachments"),
-            &token,
-            json!({ "kind": kind, "filename": "Certificato Maria Rossi.pdf",
+        let r = app
+            .post_auth(
+                &format!("{path}/attachments"),
+                &token,
+                json!({ "kind": kind, "filename": "Certificato Maria Rossi.pdf",
                     "content_type": "application/pdf", "size": pdf.len() }),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(r.body["expires_in"], 300);
         let url = r.body["upload_url"].as_str().expect("url").to_owned();
@@ -326,13 +304,13 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     }
     // Declared but not uploaded yet: still missing.
     body["isee"]["attachment_id"] = json!(ids[0].1);
-    let r = put_auth(&path, &token, None, body.clone()).await;
+    let r = app.put_auth(&path, &token, None, body.clone()).await;
     assert!(
         r.body["missing"]
             .as_array()
             .is_some_and(|m| m.contains(&json!("isee.attachment_id")))
     );
-    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    let r = app.submit(&token, &id).await;
     assert_eq!((r.status, r.code()), (422, "incomplete"));
 
     for (_, _, url) in &ids {
@@ -345,9 +323,9 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
             .expect("upload");
         assert!(r.status().is_success(), "upload answered {}", r.status());
     }
-    let r = get_auth(&path, &token).await;
+    let r = app.get_auth(&path, &token).await;
     assert_eq!(r.body["missing"], json!([]), "{:?}", r.body);
-    let r = post_auth(&format!("{path}/submit"), &token, json!({})).await;
+    let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["fee_band"]["code"], "B");
 }

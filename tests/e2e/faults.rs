@@ -1,0 +1,157 @@
+//! Nothing is lost when AWS fails. The stack runs behind the fault proxy
+//! (`local/src/faults.rs`), which makes DynamoDB, SES or S3 answer as AWS
+//! does under pressure while the production adapters and the SDK's own
+//! retries run unchanged. The scenarios share a stack of their own, whose
+//! switches and clock no other test sees, and take turns on it.
+
+use crate::helpers::*;
+use local::faults::Fault;
+use serde_json::{Value, json};
+
+/// The stack of these scenarios, and the turn on it: hold the turn while
+/// the scenario runs.
+async fn turn() -> (tokio::sync::MutexGuard<'static, ()>, &'static TestApp) {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    static APP: std::sync::OnceLock<&'static TestApp> = std::sync::OnceLock::new();
+    let turn = TURN.lock().await;
+    (turn, APP.get_or_init(spawn_app))
+}
+
+/// A new family's complete draft on `app`.
+async fn draft(app: &TestApp) -> Family {
+    app.complete_draft(&app.open_window_id().await, "faults")
+        .await
+}
+
+async fn scheduled_run(app: &TestApp) -> Value {
+    let r = app.run_close_windows().await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn mails_refused_by_ses_go_out_later_exactly_once() {
+    let (_turn, app) = turn().await;
+    let Family {
+        id, token, email, ..
+    } = draft(app).await;
+    let letters_before = app.mails_to(&email).await.len();
+
+    // "Invia iscrizione" while SES throttles: still a stored, valid
+    // submission with its user code; the letter waits in the outbox.
+    app.faults.set(Fault::Ses, true);
+    let r = app.submit(&token, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "submitted");
+    let user_code = r.body["user_code"].as_str().expect("user code").to_owned();
+    let staff = app.staff_token("demo").await;
+    let r = app.confirm(&staff, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // A scheduled run while SES still fails sends nothing, loses nothing.
+    app.clock.advance(61);
+    let report = scheduled_run(app).await;
+    assert_eq!(report["mails"]["sent"], 0, "{report}");
+    app.faults.clear();
+    assert_eq!(app.mails_to(&email).await.len(), letters_before);
+
+    // SES is back; the next run after the backoff sends both, once.
+    app.clock.advance(121);
+    let report = scheduled_run(app).await;
+    assert!(report["mails"]["sent"].as_u64() >= Some(2), "{report}");
+    let report = scheduled_run(app).await;
+    assert_eq!(report["mails"]["sent"], 0, "{report}");
+    let mails = app.mails_to(&email).await;
+    assert_eq!(mails.len(), letters_before + 2);
+    let letter = mails
+        .iter()
+        .find(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+        .expect("the credentials letter");
+    assert!(letter["text"].as_str().unwrap_or("").contains(&user_code));
+    assert_eq!(
+        app.mails_about(&email, "Iscrizione confermata").await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn documents_that_s3_refused_are_made_on_the_next_request() {
+    let (_turn, app) = turn().await;
+    let Family {
+        id, token, email, ..
+    } = draft(app).await;
+
+    app.faults.set(Fault::S3, true);
+    let r = app.submit(&token, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let version = r.body["version"].as_u64().expect("version");
+    // The letter's PDF is made in memory: it went out anyway.
+    assert!(
+        app.mails_to(&email)
+            .await
+            .iter()
+            .any(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+    );
+    // While S3 fails the documents answer 503 with Retry-After.
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &token)
+        .await;
+    r.assert_unavailable();
+    app.faults.clear();
+
+    let key = format!("documents/demo/{id}/v{version}/summary.pdf");
+    assert!(!app.ports.documents.exists(&key).await.expect("head"));
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}/documents"), &token)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["documents"].as_array().map(Vec::len), Some(3));
+    assert!(app.ports.documents.exists(&key).await.expect("head"));
+}
+
+#[tokio::test]
+async fn a_throttled_database_write_is_503_and_leaves_nothing_behind() {
+    let (_turn, app) = turn().await;
+    let window = app.open_window_id().await;
+    let email = unique_email("throttled");
+    let token = app.email_session(&email).await;
+    let body = application_body(&window, &pupil_code(), &guardian_code(), &email);
+
+    // A draft: 503 with Retry-After, and no trace of it (no guard either).
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app.save_draft(&token, body.clone()).await;
+    app.faults.clear();
+    r.assert_unavailable();
+    let r = app.get_auth("/v1/demo/applications", &token).await;
+    assert_eq!(r.body["applications"], json!([]));
+    let id = app.new_draft(&token, body).await;
+
+    // A submit: 503, still a draft at the same version, no user code.
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app.submit(&token, &id).await;
+    app.faults.clear();
+    r.assert_unavailable();
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &token)
+        .await;
+    assert_eq!(r.body["status"], "draft");
+    assert_eq!(r.body["version"], 1);
+    assert_eq!(r.body["user_code"], Value::Null);
+    let r = app.submit(&token, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+
+    // An email code: 503 and no mail (nothing stored, nothing sent).
+    let other = unique_email("throttled-code");
+    app.faults.set(Fault::DynamoDbWrites, true);
+    let r = app.request_code(&other).await;
+    app.faults.clear();
+    r.assert_unavailable();
+    assert!(app.mails_to(&other).await.is_empty());
+    let r = app.request_code(&other).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+
+    // Reads failing too: 503, never 500.
+    app.faults.set(Fault::DynamoDb, true);
+    let r = app.get("/v1/demo/windows").await;
+    app.faults.clear();
+    r.assert_unavailable();
+}

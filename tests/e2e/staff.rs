@@ -1,0 +1,250 @@
+//! The office's side over HTTP: staff tokens (and every way to fake one),
+//! the list with paging, decisions and their mails, windows, the roster.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn confirm_and_reject_with_mails_and_history() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
+    let Family {
+        id,
+        token: parent,
+        email,
+        ..
+    } = app.submitted_application(&window, "staffcase").await;
+
+    let r = app
+        .get_auth(&format!("/v1/demo/staff/applications/{id}"), &staff)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "submitted");
+    let history = r.body["history"].as_array().expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["from"], "draft");
+    assert_eq!(history[1]["to"], "submitted");
+
+    let r = app.confirm(&staff, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "confirmed");
+    assert!(r.body["decided_at"].is_string());
+    assert_eq!(r.body["history"].as_array().map(Vec::len), Some(3));
+    let r = app.confirm(&staff, &id).await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let r = app.reject(&staff, &id, json!({ "reason": "x" })).await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+
+    let mails = app.mails_about(&email, "Iscrizione confermata").await;
+    let mail = mails.first().expect("confirmation mail");
+    assert!(
+        mail["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Stato iscrizione: Confermata"))
+    );
+
+    // The parent sees it; a confirmed application cannot be changed.
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{id}"), &parent)
+        .await;
+    assert_eq!(r.body["status"], "confirmed");
+    assert!(r.body["decided_at"].is_string());
+
+    let Family {
+        id: other,
+        email: other_email,
+        ..
+    } = app.submitted_application(&window, "staffcase").await;
+    let r = app.reject(&staff, &other, json!({})).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    assert_eq!(r.body["error"]["fields"][0]["field"], "reason");
+    let reason = "Residenza fuori dal Comune: il servizio è riservato ai residenti.";
+    let r = app
+        .reject(&staff, &other, json!({ "reason": reason }))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "rejected");
+    assert!(
+        r.body["decision_reason"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Residenza"))
+    );
+    let mails = app.mails_about(&other_email, "Iscrizione respinta").await;
+    let mail = mails.first().expect("rejection mail");
+    assert!(
+        mail["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Residenza fuori dal Comune"))
+    );
+
+    // Drafts are not decided.
+    let draft = app.complete_draft(&window, "draftonly").await.id;
+    let r = app.confirm(&staff, &draft).await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let r = app
+        .get_auth("/v1/demo/staff/applications/app-does-not-exist", &staff)
+        .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn staff_list_pages_newest_first_and_the_roster() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(app.submitted_application(&window, "staffcase").await.id);
+        app.clock.advance(1);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path =
+            format!("/v1/demo/staff/applications?window_id={window}&status=submitted&limit=2");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let r = app.get_auth(&path, &staff).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        for item in r.body["items"].as_array().expect("items") {
+            seen.push(item["id"].as_str().expect("id").to_owned());
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first);
+
+    let r = app
+        .get_auth("/v1/demo/staff/applications?cursor=rubbish", &staff)
+        .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    let r = app
+        .get_auth("/v1/demo/staff/applications?status=maybe", &staff)
+        .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+
+    let r = app.confirm(&staff, &ids[0]).await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/staff/windows/{window}/roster.csv"),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/csv"))
+    );
+    let csv = r.body.as_str().expect("csv text").to_owned();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "user_code,pupil_last_name,pupil_first_name,pupil_fiscal_code,school,grade,section,diet,diet_notes,status"
+        )
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows.iter().filter(|r| r.ends_with(",confirmed")).count(), 1);
+    assert!(rows.iter().all(|r| r.contains("Primaria G. Mazzini")));
+}
+
+#[tokio::test]
+async fn windows_are_created_and_changed() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
+    let r = app.get("/v1/demo/windows").await;
+    assert!(
+        r.body["windows"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|x| x["id"] == window.as_str()))
+    );
+    let path = format!("/v1/demo/staff/windows/{window}");
+    let r = app
+        .patch_auth(
+            &path,
+            &staff,
+            json!({ "closes_at": "2020-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "invalid_fields"),
+        "before the opening"
+    );
+    let closes = (app.ports.clock.now() + time::Duration::days(40))
+        .replace_nanosecond(0)
+        .expect("ns")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("fmt");
+    let r = app
+        .patch_auth(&path, &staff, json!({ "closes_at": closes }))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["closes_at"], closes.as_str());
+    for bad in [
+        json!({ "service": "piscina", "school_year": "2026/2027", "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2028", "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "2026-03-01T00:00:00Z", "closes_at": "2026-02-01T00:00:00Z" }),
+        json!({ "service": "refezione", "school_year": "2026/2027", "opens_at": "ieri", "closes_at": "2026-02-01T00:00:00Z" }),
+    ] {
+        let r = app
+            .post_auth("/v1/demo/staff/windows", &staff, bad.clone())
+            .await;
+        assert_eq!((r.status, r.code()), (422, "invalid_fields"), "{bad}");
+    }
+    let r = app
+        .patch_auth(
+            "/v1/demo/staff/windows/w-none",
+            &staff,
+            json!({ "closes_at": closes }),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn only_staff_of_the_tenant_get_in() {
+    let app = shared_app();
+    let path = "/v1/demo/staff/applications";
+    let r = app.get(path).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+
+    let parent = app.email_session(&unique_email("notstaff")).await;
+    let r = app.get_auth(path, &parent).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+
+    // Another tenant's staff, trusted by that tenant only.
+    let foreign = app.other_tenant("altro-comune").await;
+    let r = app.get_auth(path, &foreign).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = app
+        .get_auth("/v1/altro-comune/staff/applications", &foreign)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["items"], json!([]));
+
+    // Tampered, unsigned, expired.
+    let good = app.staff_token("demo").await;
+    let tampered = jwt::tampered(&good, |c| c["role"] = json!("admin"));
+    let none = jwt::unsigned(&good);
+    let hs = jwt::with_header(&good, r#"{"alg":"HS256","typ":"JWT"}"#);
+    for bad in [tampered, none, hs, "garbage".to_string()] {
+        let r = app.get_auth(path, &bad).await;
+        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{bad}");
+    }
+    let expired = app
+        .staff
+        .token("demo", app.ports.clock.now().unix_timestamp() - 9 * 3600)
+        .expect("token");
+    let r = app.get_auth(path, &expired).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+}
