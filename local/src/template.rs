@@ -88,9 +88,98 @@ pub fn parse(text: &str) -> Result<Declared, String> {
     Ok(declared)
 }
 
+/// For each function (by its binary), the S3 actions its inline policies
+/// allow and whether a `s3:ListBucket` grant carries an `s3:prefix`
+/// condition.
+pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String> {
+    let doc: Value =
+        serde_norway::from_str(text).map_err(|e| format!("template is not valid YAML: {e}"))?;
+    let resources = doc
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .ok_or("template has no Resources")?;
+    let mut out = Vec::new();
+    for (_, resource) in resources {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource
+            .get("Metadata")
+            .and_then(|m| m.get("BuildProperties"))
+            .and_then(|b| b.get("Binary"))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let mut actions = Vec::new();
+        let mut scoped_list = false;
+        let policies = resource
+            .get("Properties")
+            .and_then(|p| p.get("Policies"))
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        for statement in policies
+            .iter()
+            .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
+            .flatten()
+        {
+            let listed: Vec<String> = match statement.get("Action") {
+                Some(Value::String(a)) => vec![a.clone()],
+                Some(Value::Sequence(list)) => list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let s3: Vec<String> = listed
+                .into_iter()
+                .filter(|a| a.starts_with("s3:"))
+                .collect();
+            if s3.iter().any(|a| a == "s3:ListBucket") {
+                scoped_list |= statement
+                    .get("Condition")
+                    .and_then(|c| c.get("StringLike"))
+                    .and_then(|c| c.get("s3:prefix"))
+                    .is_some();
+            }
+            actions.extend(s3);
+        }
+        out.push((binary, actions, scoped_list));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In AWS, a HEAD or GET of a missing key answers 403, not 404, unless
+    /// the caller may list the bucket; the emulator has no IAM, so only this
+    /// check sees it. Every function that reads objects may list their
+    /// prefixes, and no more.
+    #[test]
+    fn functions_that_read_objects_may_list_their_prefixes() {
+        let text = std::fs::read_to_string(crate::workspace_root().join("infra/template.yaml"))
+            .expect("template");
+        let grants = s3_grants(&text).expect("parses");
+        assert!(
+            grants
+                .iter()
+                .any(|(_, a, _)| a.iter().any(|x| x == "s3:GetObject"))
+        );
+        for (binary, actions, scoped_list) in &grants {
+            if actions.iter().any(|a| a == "s3:GetObject") {
+                assert!(
+                    *scoped_list,
+                    "{binary} reads objects without a scoped s3:ListBucket"
+                );
+            }
+            if actions.iter().any(|a| a == "s3:ListBucket") {
+                assert!(*scoped_list, "{binary} may list the whole bucket");
+            }
+        }
+    }
 
     #[test]
     fn reads_routes_and_scheduled_functions() {

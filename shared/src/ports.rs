@@ -58,6 +58,9 @@ pub enum SubmitError {
     /// The application changed since it was read.
     #[error("version conflict")]
     Conflict,
+    /// Another application holds the pupil for this service and year.
+    #[error("pupil held")]
+    Held,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -130,11 +133,32 @@ impl OutboxMessage {
 /// data in clear).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationKeys {
-    /// The pupil (uniqueness per window, and fiscal-code logins).
+    /// The pupil (a pupil's applications, for fiscal-code logins).
     pub pupil: String,
     /// The guardian named in the application.
     pub guardian: String,
-    /// The identities of the creating session (email, SPID).
+    /// The identities of the creating session (email, SPID): the family.
+    /// Each holds one live application per pupil and window.
+    pub owners: Vec<String>,
+}
+
+/// What holds a pupil: one submitted (or later) application per pupil,
+/// service and school year, whichever family it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The pupil's keyed hash.
+    pub pupil: String,
+    /// The service's code and the school year, e.g. `refezione`, `2025/2026`.
+    pub service: String,
+    pub school_year: String,
+}
+
+/// What a rejection (or a withdrawal) lets go of: the pupil's hold, and
+/// the family's own guards on the pupil in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub hold: Hold,
+    /// The family's identities (as `ApplicationKeys::owners`).
     pub owners: Vec<String>,
 }
 
@@ -151,6 +175,14 @@ pub struct Credentials {
     /// that session, opened with the temporary one, may go on with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_in: Option<String>,
+    /// The verified address the password was mailed to: a session opened
+    /// with it holds that address as verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// When a temporary password was issued (unix seconds): it expires
+    /// after 30 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<i64>,
 }
 
 /// A municipality's configuration.
@@ -238,8 +270,9 @@ pub trait ApplicationStore: Send + Sync {
         expected: u64,
     ) -> Result<(), StoreError>;
     /// Record a submission: reserve `reserve` (a newly drawn user code) in
-    /// the tenant and replace the application (if still at `expected`), in
-    /// one transaction. A renewal keeps last year's code, which the roster
+    /// the tenant, take the pupil's `hold` (`Held` when another application
+    /// has it) and replace the application (if still at `expected`), in one
+    /// transaction. A renewal keeps last year's code, which the roster
     /// already holds: it passes `None`.
     async fn submit_application(
         &self,
@@ -248,15 +281,21 @@ pub trait ApplicationStore: Send + Sync {
         expected: u64,
         reserve: Option<&str>,
         message: &OutboxMessage,
+        hold: &Hold,
     ) -> Result<(), SubmitError>;
+    /// The id of the application that holds the pupil, if any.
+    async fn holder(&self, tenant: &TenantSlug, hold: &Hold) -> Result<Option<String>, StoreError>;
     /// Replace the application if its stored version is still `expected`
-    /// and queue `message`, in one transaction (`Conflict` otherwise).
+    /// and queue `message`, in one transaction (`Conflict` otherwise); with
+    /// `release`, the application's hold and its family's guards go in the
+    /// same transaction.
     async fn put_application_with_message(
         &self,
         tenant: &TenantSlug,
         application: &Application,
         expected: u64,
         message: &OutboxMessage,
+        release: Option<&Release>,
     ) -> Result<(), StoreError>;
     /// A page of a window's applications in one status, newest submission
     /// first. `after` is the position returned by the previous page.
@@ -317,18 +356,28 @@ pub trait EmailCodeStore: Send + Sync {
 /// A pupil's login credentials (the fiscal-code sessions' password).
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
+    /// The credentials a family received for a pupil (`family` is the
+    /// keyed hash of the address the password was mailed to).
     async fn get_credentials(
         &self,
         tenant: &TenantSlug,
         pupil: &str,
+        family: &str,
     ) -> Result<Option<Versioned<Credentials>>, StoreError>;
-    /// Write credentials if the stored version is still `expected`; with
-    /// `None` only if the pupil has none yet (`Conflict` otherwise): a
-    /// password, once issued, is never replaced by someone else's draft.
+    /// Every family's credentials for a pupil (a login tries each).
+    async fn pupil_credentials(
+        &self,
+        tenant: &TenantSlug,
+        pupil: &str,
+    ) -> Result<Vec<(String, Versioned<Credentials>)>, StoreError>;
+    /// Write a family's credentials if the stored version is still
+    /// `expected`; with `None` only if that family has none yet (`Conflict`
+    /// otherwise): a password, once issued, is never replaced by a draft.
     async fn put_credentials(
         &self,
         tenant: &TenantSlug,
         pupil: &str,
+        family: &str,
         credentials: &Credentials,
         expected: Option<u64>,
     ) -> Result<(), StoreError>;

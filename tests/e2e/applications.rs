@@ -3,7 +3,7 @@
 //! temporary password mail.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_draft_is_saved_read_listed_and_the_password_mailed() {
@@ -125,48 +125,62 @@ async fn updates_follow_the_version() {
 }
 
 #[tokio::test]
-async fn one_application_per_pupil_and_window() {
+async fn one_live_application_per_family_pupil_and_window() {
     let app = shared_app();
     let window = app.open_window_id().await;
-    let pupil = pupil_code();
-    app.complete_draft_for(&window, &pupil, "first").await;
-
-    let second = unique_email("second");
-    let token2 = app.email_session(&second).await;
-    let r = app
-        .save_draft(
-            &token2,
-            application_body(&window, &pupil, &guardian_code(), &second),
-        )
-        .await;
+    let first = app.complete_draft(&window, "first").await;
+    // The same family again, same pupil and window: its own duplicate.
+    let r = app.save_draft(&first.token, first.body.clone()).await;
     assert_eq!((r.status, r.code()), (409, "duplicate_pupil"));
     let message = r.body["error"]["message"].as_str().unwrap_or("");
     assert!(
-        message.contains("codice fiscale") && message.contains("password"),
-        "{message}"
+        message.contains("codice fiscale")
+            && message.contains("password")
+            && message.contains("scuola@comune.example.it"),
+        "the message names the password login and the office: {message}"
     );
 }
 
 #[tokio::test]
-async fn two_parallel_first_drafts_for_one_pupil() {
+async fn two_families_submitting_one_pupil_at_once() {
     let app = shared_app();
     let window = app.open_window_id().await;
     let pupil = pupil_code();
-    let (e1, e2) = (unique_email("race-a"), unique_email("race-b"));
-    let (t1, t2) = tokio::join!(app.email_session(&e1), app.email_session(&e2));
+    // A draft reserves nothing: both families save theirs.
     let (a, b) = tokio::join!(
-        app.save_draft(
-            &t1,
-            application_body(&window, &pupil, &guardian_code(), &e1)
-        ),
-        app.save_draft(
-            &t2,
-            application_body(&window, &pupil, &guardian_code(), &e2)
-        )
+        app.complete_draft_for(&window, &pupil, "race-a"),
+        app.complete_draft_for(&window, &pupil, "race-b")
     );
-    let mut statuses = vec![a.status, b.status];
-    statuses.sort_unstable();
-    assert_eq!(statuses, vec![201, 409], "{:?} {:?}", a.body, b.body);
+    let (ra, rb) = tokio::join!(app.submit(&a.token, &a.id), app.submit(&b.token, &b.id));
+    let mut statuses = vec![
+        (ra.status, ra.code().to_owned()),
+        (rb.status, rb.code().to_owned()),
+    ];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![(200, String::new()), (409, "duplicate_pupil".into())],
+        "{:?} {:?}",
+        ra.body,
+        rb.body
+    );
+    // The winner is marked contested for the office; the loser stays a draft.
+    let (winner, loser) = if ra.status == 200 { (&a, &b) } else { (&b, &a) };
+    let staff = app.staff_token("demo").await;
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/staff/applications/{}", winner.id),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["contested"], true, "{:?}", r.body);
+    assert_eq!(r.body["verification"]["email"], true);
+    assert_eq!(r.body["verification"]["spid"], false);
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{}", loser.id), &loser.token)
+        .await;
+    assert_eq!(r.body["status"], "draft");
+    assert_eq!(r.body["user_code"], Value::Null);
 }
 
 #[tokio::test]

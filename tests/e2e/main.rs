@@ -23,3 +23,4 @@ mod spid;
 mod staff;
 mod submission;
 mod time_rules;
+mod trust;

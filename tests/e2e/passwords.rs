@@ -7,21 +7,28 @@ use serde_json::json;
 /// A new family's draft: the pupil's fiscal code, the mailed temporary
 /// password and the application's id.
 async fn draft_with_password() -> (String, String, String) {
+    let (pupil, password, id, _) = draft_with_password_to().await;
+    (pupil, password, id)
+}
+
+/// The same, with the address the password was mailed to.
+async fn draft_with_password_to() -> (String, String, String, String) {
     let app = shared_app();
     let Family {
         id, email, pupil, ..
     } = app.complete_draft(&app.open_window_id().await, "pw").await;
-    (pupil, app.mailed_password(&email).await, id)
+    (pupil, app.mailed_password(&email).await, id, email)
 }
 
 #[tokio::test]
 async fn the_mailed_password_opens_a_session_that_must_change_it() {
     let app = shared_app();
-    let (pupil, password, id) = draft_with_password().await;
+    let (pupil, password, id, email) = draft_with_password_to().await;
     let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["session"]["must_change_password"], true);
-    assert_eq!(r.body["session"]["email"], serde_json::Value::Null);
+    // The session holds, as verified, the address the password went to.
+    assert_eq!(r.body["session"]["email"], email.as_str());
     let temp_token = session_token(&r);
 
     let r = app
@@ -137,25 +144,42 @@ async fn wrong_combinations_get_one_answer_and_lock_after_five() {
 }
 
 #[tokio::test]
-async fn someone_elses_draft_never_replaces_a_pupils_password() {
+async fn each_family_has_its_own_password_which_opens_only_its_own_applications() {
     let app = shared_app();
-    let (pupil, password, _) = draft_with_password().await;
-    // A second window of the same service (a later phase), where the
-    // pupil has no application yet.
+    let (pupil, password, family_app, _) = draft_with_password_to().await;
+    // A second window of the same service (a later phase).
     let second = app.new_window(&app.staff_token("demo").await).await;
-    // Someone who knows the fiscal code proves their own address and saves
-    // a draft there: allowed, but no password for them.
+    // A stranger who computed the fiscal code proves their own address and
+    // saves a draft for the same pupil: allowed (a draft reserves nothing),
+    // with a password of their own, mailed to their own address.
     let Family {
-        email: intruder, ..
+        email: intruder,
+        id: intruder_app,
+        ..
     } = app.complete_draft_for(&second, &pupil, "intruder").await;
-    let mails = app.mails_to(&intruder).await;
-    assert!(
-        mails
-            .iter()
-            .all(|m| !m["text"].as_str().unwrap_or("").contains("Password: ")),
-        "a password was mailed to the intruder"
-    );
-    // The family's password still works.
+    let intruder_password = app.mailed_password(&intruder).await;
+    assert_ne!(intruder_password, password);
+    // The stranger's password opens the stranger's draft only.
+    let r = app.password_login(&pupil, &intruder_password).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let token = session_token(&r);
+    let token = {
+        let r = app
+            .change_password(&token, &intruder_password, "Intruso-Segreto-2026")
+            .await;
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        remember("Intruso-Segreto-2026");
+        session_token(&app.password_login(&pupil, "Intruso-Segreto-2026").await)
+    };
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{family_app}"), &token)
+        .await;
+    assert_eq!(r.status, 404, "another family's application: {:?}", r.body);
+    let r = app
+        .get_auth(&format!("/v1/demo/applications/{intruder_app}"), &token)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // The family's password still works, and opens the family's own only.
     let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }

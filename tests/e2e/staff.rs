@@ -147,12 +147,18 @@ async fn staff_list_pages_newest_first_and_the_roster() {
     assert_eq!(
         lines.next(),
         Some(
-            "user_code,pupil_last_name,pupil_first_name,pupil_fiscal_code,school,grade,section,diet,diet_notes,status"
-        )
+            "\"user_code\",\"pupil_last_name\",\"pupil_first_name\",\"pupil_fiscal_code\",\"school\",\"grade\",\"section\",\"diet\",\"status\""
+        ),
+        "every field quoted; the diet only as its kind"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3, "{csv}");
-    assert_eq!(rows.iter().filter(|r| r.ends_with(",confirmed")).count(), 1);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.ends_with(",\"confirmed\""))
+            .count(),
+        1
+    );
     assert!(rows.iter().all(|r| r.contains("Primaria G. Mazzini")));
 }
 

@@ -3,7 +3,7 @@
 //! and nothing twice under retries and races.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A new parent's complete draft in the open window.
 async fn draft(tag: &str) -> Family {
@@ -328,4 +328,41 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["fee_band"]["code"], "B");
+    let version = r.body["version"].as_u64().expect("version");
+
+    // The band follows every change: without the ISEE, the highest band.
+    body["isee"] = Value::Null;
+    let r = app.put_auth(&path, &token, None, body.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "submitted");
+    assert_eq!(r.body["fee_band"]["code"], "D", "{:?}", r.body);
+
+    // The office decides only on the version it saw: 412 on the older one,
+    // and nothing changes.
+    let staff = app.staff_token("demo").await;
+    let confirm = |v: u64| {
+        let staff = staff.clone();
+        let id = id.clone();
+        async move {
+            send(
+                client()
+                    .post(app.url(&format!("/v1/demo/staff/applications/{id}/confirm")))
+                    .bearer_auth(staff)
+                    .header("if-match", format!("\"{v}\"")),
+            )
+            .await
+        }
+    };
+    let r = confirm(version).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (412, "version_conflict"),
+        "{:?}",
+        r.body
+    );
+    let r = app.get_auth(&path, &token).await;
+    assert_eq!(r.body["status"], "submitted");
+    let r = confirm(r.body["version"].as_u64().expect("version")).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["status"], "confirmed");
 }

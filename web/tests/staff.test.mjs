@@ -260,11 +260,12 @@ describe("staff back-office", () => {
     assert.equal(download.suggestedFilename(), "elenco-refezione-2026-2027.csv");
     const csv = readFileSync(await download.path(), "utf8").replace(/^\uFEFF/, "");
     const lines = csv.split(/\r?\n/);
-    assert.equal(lines[0], "user_code,pupil_last_name,pupil_first_name,pupil_fiscal_code,school,grade,section,diet,diet_notes,status");
-    const line = lines.find((l) => l.startsWith(`${first.userCode},`));
+    // Every field quoted; the diet only as its kind (notes are for the caterer's list).
+    assert.equal(lines[0], '"user_code","pupil_last_name","pupil_first_name","pupil_fiscal_code","school","grade","section","diet","status"');
+    const line = lines.find((l) => l.startsWith(`"${first.userCode}",`));
     assert.ok(line, "the confirmed pupil is in the roster");
     assert.ok(line.includes(first.fiscalCode));
-    assert.ok(!lines.some((l) => l.startsWith(`${second.userCode},`)), "the rejected pupil is not");
+    assert.ok(!lines.some((l) => l.startsWith(`"${second.userCode}",`)), "the rejected pupil is not");
     await page.locator(".staff-feedback .alert-success", { hasText: "scaricato" }).waitFor();
     await noViolations(page, "staff roster downloaded");
   });

@@ -89,6 +89,7 @@ fn sample() -> (Tenant, Application, Window) {
         pupil_fiscal_code: pupil(),
         guardian_fiscal_code: guardian(),
         history: Vec::new(),
+        contested: false,
     };
     let window: Window = serde_json::from_value(json!({
         "id": "w-refezione-2026", "service": "refezione", "school_year": "2026/2027",

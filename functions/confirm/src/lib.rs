@@ -59,21 +59,15 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     }
 }
 
-/// The staff view: the parent's view plus the history.
+/// The staff view: the parent's view plus the history, `contested` and
+/// what the family proved.
 async fn staff_view(
     app: &App,
     tenant: &Tenant,
     a: &Application,
 ) -> Result<serde_json::Value, Error> {
     let missing = applications::missing(app, tenant, a).await?;
-    let mut view = views::application(a, &missing);
-    if let Some(map) = view.as_object_mut() {
-        map.insert(
-            "history".into(),
-            serde_json::to_value(&a.history).unwrap_or_default(),
-        );
-    }
-    Ok(view)
+    Ok(views::staff_application(a, &missing))
 }
 
 fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -131,7 +125,8 @@ async fn decide(
     } else {
         parse_json::<Reject>(req)?.reason
     };
-    let a = staff::decide(app, tenant, &id, &who.sub, confirm, reason).await?;
+    let if_match = http::if_match(req)?;
+    let a = staff::decide(app, tenant, &id, &who.sub, confirm, reason, if_match).await?;
     Ok(json_with_etag(
         200,
         &staff_view(app, tenant, &a).await?,

@@ -78,6 +78,10 @@ struct SessionRequest {
     password: Option<Value>,
     #[serde(default)]
     id_token: Option<Value>,
+    /// The OpenID Connect `nonce` of the authorization request, checked
+    /// against the ID token's when given.
+    #[serde(default)]
+    nonce: Option<Value>,
 }
 
 fn required(field: &str, message: &str) -> FieldError {
@@ -97,6 +101,7 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
             fiscal_code: None,
             password: None,
             id_token: None,
+            nonce: None,
         } => {
             let email = parse_email(Some(email))?;
             let code = code
@@ -117,6 +122,7 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
             email: None,
             code: None,
             id_token: None,
+            nonce: None,
         } => {
             let (Some(fiscal_code), Some(password)) = (fiscal_code.as_str(), password.as_str())
             else {
@@ -130,9 +136,14 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
             code: None,
             fiscal_code: None,
             password: None,
+            nonce,
         } => {
             let token = token.as_str().ok_or(Error::InvalidIdToken)?;
-            spid::login(&app, &tenant, token, existing).await?
+            let nonce = match nonce {
+                None => None,
+                Some(n) => Some(n.as_str().ok_or(Error::InvalidIdToken)?),
+            };
+            spid::login(&app, &tenant, token, nonce, existing).await?
         }
         SessionRequest {
             email: Some(_),

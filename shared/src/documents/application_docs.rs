@@ -490,6 +490,7 @@ mod tests {
             pupil_fiscal_code: "RSSMRA15E41A662S".into(),
             guardian_fiscal_code: "BNCNNA80A41A662C".into(),
             history: Vec::new(),
+            contested: false,
         };
         let window: Window = serde_json::from_value(serde_json::json!({
             "id": "w-1", "service": "refezione", "school_year": "2025/2026",

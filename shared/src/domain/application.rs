@@ -815,6 +815,10 @@ pub struct Application {
     pub guardian_fiscal_code: String,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// Another family tried to enroll the same pupil while this application
+    /// held it: the office should look (shown to staff only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub contested: bool,
 }
 
 impl Application {

@@ -69,8 +69,9 @@ pub enum Error {
     TooManyAttempts { retry_after_secs: Option<u64> },
     #[error("window closed")]
     WindowClosed,
+    /// The office's contacts, for the message.
     #[error("duplicate pupil")]
-    DuplicatePupil,
+    DuplicatePupil(String),
     #[error("guardian mismatch")]
     GuardianMismatch,
     #[error("not editable")]
@@ -122,7 +123,7 @@ impl Error {
             Error::TooManyRequests { .. } | Error::TooManyAttempts { .. } => 429,
             Error::CodeExpired => 410,
             Error::WindowClosed
-            | Error::DuplicatePupil
+            | Error::DuplicatePupil(_)
             | Error::GuardianMismatch
             | Error::NotEditable
             | Error::NotSubmitted
@@ -157,7 +158,7 @@ impl Error {
             Error::InvalidIdToken => "invalid_id_token",
             Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::WindowClosed => "window_closed",
-            Error::DuplicatePupil => "duplicate_pupil",
+            Error::DuplicatePupil(_) => "duplicate_pupil",
             Error::GuardianMismatch => "guardian_mismatch",
             Error::NotEditable => "not_editable",
             Error::NotSubmitted => "not_submitted",
@@ -233,10 +234,11 @@ dividilo in più file e caricali uno alla volta."
                 "Il periodo di iscrizione è chiuso: non è più possibile inviare o modificare domande."
                     .into()
             }
-            Error::DuplicatePupil => "Esiste già una domanda per questo alunno in questo periodo di \
-iscrizione. Per riprenderla accedi con il codice fiscale dell'alunno e la password che ti abbiamo \
-inviato via email."
-                .into(),
+            Error::DuplicatePupil(office) => format!(
+                "Esiste già una domanda per questo alunno in questo periodo di iscrizione. Se \
+l'hai presentata tu, accedi con il codice fiscale dell'alunno e la password che ti abbiamo inviato \
+via email; altrimenti contatta l'ufficio scuola del {office}."
+            ),
             Error::GuardianMismatch => "Tutte le domande dei fratelli presentate in questa sessione \
 devono indicare lo stesso genitore o tutore."
                 .into(),

@@ -65,3 +65,26 @@ pub fn application(a: &Application, missing: &[String]) -> Value {
     }
     Value::Object(out)
 }
+
+/// The application as staff read it: the parent's view plus its history,
+/// `contested` (another family tried to enroll the same pupil) and
+/// `verification` (what the family proved).
+pub fn staff_application(a: &Application, missing: &[String]) -> Value {
+    let mut view = application(a, missing);
+    if let Some(map) = view.as_object_mut() {
+        map.insert(
+            "history".into(),
+            serde_json::to_value(&a.history).unwrap_or_default(),
+        );
+        map.insert("contested".into(), Value::Bool(a.contested));
+        map.insert(
+            "verification".into(),
+            json!({
+                "email": a.owner.email.is_some(),
+                "phone": false,
+                "spid": a.owner.spid_fiscal_code.is_some(),
+            }),
+        );
+    }
+    view
+}

@@ -4,7 +4,8 @@
 //! updates.
 
 use super::sessions::{
-    SessionClaims, guardian_key, load_own, owner_keys, pupil_key, require_email_or_password,
+    SessionClaims, check_guardian_email, email_identity, family_of, guardian_key, load_own,
+    owner_keys, pupil_key, require_email_or_password,
 };
 use crate::app::App;
 use crate::documents::mail;
@@ -16,7 +17,9 @@ use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::ports::{ApplicationKeys, CreateError, Credentials, StoreError};
+use crate::ports::{ApplicationKeys, CreateError, Credentials, Hold, StoreError};
+
+use super::retry::{self, Attempt};
 
 /// The facts validation needs besides the body: today, and which uploads
 /// of the application really reached the bucket.
@@ -102,6 +105,7 @@ pub async fn create_draft(
     }
     let report = application::validate(&body, &context(app, tenant, None, &body).await?);
     application::check_draft(&report)?;
+    check_guardian_email(&body, Some(&email))?;
     if body.kind.as_deref() != Some("new") {
         return Err(Error::InvalidFields(vec![FieldError::new(
             "kind",
@@ -120,7 +124,7 @@ pub async fn create_draft(
                 "Scegli il servizio e il periodo di iscrizione.",
             )])
         })?;
-    open_window(app, tenant, &window_id).await?;
+    let window = open_window(app, tenant, &window_id).await?;
     let (pupil, guardian) = Application::codes_of(&body)?;
     if let Some(spid) = &session.spid_fiscal_code
         && spid != guardian.as_str()
@@ -134,7 +138,7 @@ pub async fn create_draft(
     let application = fresh(
         app, session, &email, window_id, "new", body, &pupil, &guardian,
     )?;
-    store_new(app, tenant, session, &email, &application).await?;
+    store_new(app, tenant, session, &email, &application, &window).await?;
     Ok(application)
 }
 
@@ -177,31 +181,97 @@ pub(crate) fn fresh(
             from: None,
             to: Status::Draft,
         }],
+        contested: false,
     })
 }
 
-/// Store a new application with its guard (one per pupil and window), the
-/// session's guardian lock and owner links; then, for sessions from the
-/// email-code path, mail a password for fiscal-code logins.
+/// The contract's `duplicate_pupil`, naming the office to contact.
+pub(crate) fn duplicate_pupil(tenant: &Tenant) -> Error {
+    Error::DuplicatePupil(format!(
+        "{}: {}, {}",
+        tenant.name, tenant.contact_email, tenant.phone
+    ))
+}
+
+/// What would hold the pupil of `a` once submitted in `window`.
+pub(crate) fn hold_of(app: &App, tenant: &Tenant, a: &Application, window: &Window) -> Hold {
+    Hold {
+        pupil: pupil_key(app, tenant, &a.pupil_fiscal_code),
+        service: window.service.code().to_owned(),
+        school_year: window.school_year.to_string(),
+    }
+}
+
+/// Another family's application holds the pupil: mark it `contested` for
+/// the office (at most once; a lost race is harmless) and refuse.
+pub(crate) async fn refuse_held(app: &App, tenant: &Tenant, holder_id: &str) -> Error {
+    let result = retry::optimistic(retry::ATTEMPTS, move || async move {
+        let Some(holder) = app.store.get_application(&tenant.slug, holder_id).await? else {
+            return Ok(Attempt::Done(()));
+        };
+        if holder.contested {
+            return Ok(Attempt::Done(()));
+        }
+        let mut next = holder.clone();
+        next.contested = true;
+        next.version = holder.version + 1;
+        match app
+            .store
+            .put_application(&tenant.slug, &next, holder.version)
+            .await
+        {
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await;
+    match result {
+        Ok(()) => tracing::warn!(application = %holder_id, "pupil contested"),
+        Err(e) => tracing::error!(application = %holder_id, error = %e, "contest not recorded"),
+    }
+    duplicate_pupil(tenant)
+}
+
+/// Store a new application with the family's guard (one live application
+/// of its own per pupil and window), the session's guardian lock and owner
+/// links; then, for sessions from the email-code path, mail a password for
+/// fiscal-code logins. A draft reserves nothing: another family's draft
+/// never blocks it, but a pupil another family's application already holds
+/// (submitted or later, same service and year) is refused at once.
 pub(crate) async fn store_new(
     app: &App,
     tenant: &Tenant,
     session: &SessionClaims,
     email: &str,
     application: &Application,
+    window: &Window,
 ) -> Result<(), Error> {
     let keys = ApplicationKeys {
         pupil: pupil_key(app, tenant, &application.pupil_fiscal_code),
         guardian: guardian_key(app, tenant, &application.guardian_fiscal_code),
         owners: owner_keys(app, tenant, session),
     };
+    let hold = hold_of(app, tenant, application, window);
+    if let Some(holder_id) = app.store.holder(&tenant.slug, &hold).await? {
+        let holder = app.store.get_application(&tenant.slug, &holder_id).await?;
+        let ours = holder.as_ref().is_some_and(|h| {
+            family_of(app, tenant, h)
+                .iter()
+                .any(|k| keys.owners.contains(k))
+        });
+        if ours {
+            return Err(duplicate_pupil(tenant));
+        }
+        return Err(refuse_held(app, tenant, &holder_id).await);
+    }
     match app
         .store
         .create_application(&tenant.slug, application, &keys)
         .await
     {
         Ok(()) => {}
-        Err(CreateError::DuplicatePupil) => return Err(Error::DuplicatePupil),
+        Err(CreateError::DuplicatePupil) => return Err(duplicate_pupil(tenant)),
         Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
         Err(CreateError::Store(e)) => return Err(e.into()),
     }
@@ -212,9 +282,10 @@ pub(crate) async fn store_new(
     Ok(())
 }
 
-/// Store a temporary password for a pupil who has none yet and mail it. A
-/// failure here does not undo the draft: the parent still has the session,
-/// and the next draft of the pupil tries again.
+/// Store a temporary password for this family and pupil, unless the family
+/// has a live one, and mail it to the family's verified address. A failure
+/// here does not undo the draft: the parent still has the session, and the
+/// next draft of the pupil tries again.
 async fn mail_temporary_password(
     app: &App,
     tenant: &Tenant,
@@ -223,26 +294,46 @@ async fn mail_temporary_password(
     pupil: &str,
 ) {
     let result: Result<(), Error> = async {
+        let family = email_identity(app, tenant, email);
+        let now = app.clock.now().unix_timestamp();
+        let existing = app
+            .store
+            .get_credentials(&tenant.slug, pupil, &family)
+            .await?;
+        // A family's password, once issued, is never replaced from here
+        // (only a temporary one nobody used within 30 days).
+        let expected = match &existing {
+            None => None,
+            Some(c)
+                if c.value.temporary
+                    && c.value.issued_at.is_some_and(|at| {
+                        now - at >= super::passwords::TEMPORARY_PASSWORD_DAYS * 86_400
+                    }) =>
+            {
+                Some(c.version)
+            }
+            Some(_) => {
+                tracing::info!(application = %a.id, "family has credentials; none mailed");
+                return Ok(());
+            }
+        };
         let password = super::passwords::temporary()?;
         let credentials = Credentials {
             password_hash: super::passwords::hash(&password)?,
             temporary: true,
             failures: Vec::new(),
             changed_in: None,
+            email: Some(email.to_owned()),
+            issued_at: Some(now),
         };
         match app
             .store
-            .put_credentials(&tenant.slug, pupil, &credentials, None)
+            .put_credentials(&tenant.slug, pupil, &family, &credentials, expected)
             .await
         {
             Ok(()) => {}
-            // The pupil already has a password (mailed with an earlier
-            // draft, or chosen since): it is never replaced from here, or
-            // whoever knows a fiscal code could take the pupil's login.
-            Err(StoreError::Conflict) => {
-                tracing::info!(application = %a.id, "pupil has credentials; none mailed");
-                return Ok(());
-            }
+            // Another tab of the same family got there first.
+            Err(StoreError::Conflict) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
         let to = Email::parse(email).map_err(|_| Error::Internal("stored email".into()))?;
@@ -340,6 +431,14 @@ pub async fn update(
     if current.status == Status::Submitted {
         application::check_complete(&report)?;
     }
+    // A password session proved the address its password was mailed to:
+    // the application's own.
+    let proved = match (&session.email, &session.pupil) {
+        (Some(email), _) => Some(email.as_str()),
+        (None, Some(_)) => current.owner.email.as_deref(),
+        (None, None) => None,
+    };
+    check_guardian_email(&body, proved)?;
     if body.kind.as_deref() != Some(current.kind.as_str()) {
         return Err(unchanged("kind", "Il tipo di domanda non si può cambiare."));
     }
@@ -372,6 +471,10 @@ pub async fn update(
     next.body = body;
     next.version = current.version + 1;
     next.updated_at = app.clock.now();
+    if next.status == Status::Submitted {
+        // The band follows the ISEE the application has now.
+        next.fee_band = super::submission::fee_band(tenant, &next.body);
+    }
     match app
         .store
         .put_application(&tenant.slug, &next, current.version)

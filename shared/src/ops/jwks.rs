@@ -1,7 +1,8 @@
 //! Keys of external identity providers (SPID/CIE OpenID Connect): fetched
-//! from the provider's JWKS address and kept for the life of the process;
-//! fetched again (at most once a minute) when a token names a key the
-//! cached set lacks, so a key rotation needs no redeploy.
+//! from the provider's JWKS address and kept at most an hour, so that a
+//! key the provider withdrew stops opening sessions; fetched again (at most
+//! once a minute) when a token names a key the cached set lacks, so a key
+//! rotation needs no redeploy.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -12,7 +13,30 @@ use tokio::sync::Mutex;
 
 use crate::domain::error::Error;
 
+/// An unknown key is looked for again at most this often.
 const REFRESH_AFTER: Duration = Duration::from_secs(60);
+/// A fetched set is trusted this long, then fetched again.
+const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// What to do with a request for a key, given the cache.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// The cached set has the key and is fresh.
+    Use,
+    /// The cached set is fresh, lacks the key, and was fetched under a
+    /// minute ago: the provider has no such key.
+    Missing,
+    /// Fetch the set (none cached, stale, or an unknown key to look for).
+    Fetch,
+}
+
+fn step(age: Option<Duration>, has_key: bool) -> Step {
+    match age {
+        Some(age) if age < MAX_AGE && has_key => Step::Use,
+        Some(age) if age < REFRESH_AFTER && !has_key => Step::Missing,
+        _ => Step::Fetch,
+    }
+}
 
 struct Cached {
     set: JwkSet,
@@ -84,13 +108,12 @@ pub async fn key(uri: &str, kid: Option<&str>) -> Result<Option<Jwk>, Error> {
         return Err(Error::Internal("jwks address must be https".into()));
     }
     let mut cache = cache().lock().await;
-    if let Some(cached) = cache.get(uri) {
-        if let Some(k) = find(&cached.set, kid) {
-            return Ok(Some(k.clone()));
-        }
-        if cached.fetched.elapsed() < REFRESH_AFTER {
-            return Ok(None);
-        }
+    let cached = cache.get(uri);
+    let has_key = cached.is_some_and(|c| find(&c.set, kid).is_some());
+    match step(cached.map(|c| c.fetched.elapsed()), has_key) {
+        Step::Use => return Ok(cached.and_then(|c| find(&c.set, kid).cloned())),
+        Step::Missing => return Ok(None),
+        Step::Fetch => {}
     }
     let set = fetch(uri).await?;
     let found = find(&set, kid).cloned();
@@ -107,6 +130,19 @@ pub async fn key(uri: &str, kid: Option<&str>) -> Result<Option<Jwk>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_fetched_again_hourly_and_when_unknown() {
+        let secs = Duration::from_secs;
+        assert_eq!(step(None, false), Step::Fetch);
+        assert_eq!(step(Some(secs(10)), true), Step::Use);
+        assert_eq!(step(Some(secs(3599)), true), Step::Use);
+        // A known key is not trusted past the hour: a withdrawn key stops.
+        assert_eq!(step(Some(secs(3600)), true), Step::Fetch);
+        // An unknown key: looked for again, at most once a minute.
+        assert_eq!(step(Some(secs(10)), false), Step::Missing);
+        assert_eq!(step(Some(secs(60)), false), Step::Fetch);
+    }
 
     #[test]
     fn only_https_or_loopback() {

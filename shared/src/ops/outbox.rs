@@ -16,7 +16,6 @@ use crate::documents::{application_docs, mail};
 use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
-use crate::domain::values::Email;
 use crate::domain::window::Window;
 use crate::ports::{MessageKind, OutboxMessage};
 
@@ -168,13 +167,8 @@ async fn send(
             (&loaded.0, &loaded.1, None)
         }
     };
-    let to = a
-        .body
-        .guardian
-        .as_ref()
-        .and_then(|g| g.email.as_deref())
-        .and_then(|e| Email::parse(e).ok())
-        .ok_or_else(|| Failure::Permanent("application without email".into()))?;
+    let to = super::sessions::proved_address(a)
+        .ok_or_else(|| Failure::Permanent("application without a proved email".into()))?;
     let read_window;
     let window = match known_window {
         Some(w) => w,

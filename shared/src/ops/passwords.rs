@@ -97,6 +97,8 @@ mod tests {
 pub const MAX_FAILURES: usize = 5;
 /// The lock-out window, seconds.
 pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+/// A temporary password expires this many days after it was mailed.
+pub const TEMPORARY_PASSWORD_DAYS: i64 = 30;
 
 mod flows {
     use crate::app::App;
@@ -105,7 +107,7 @@ mod flows {
     use crate::domain::tenant::Tenant;
     use crate::ops::retry::{self, Attempt};
     use crate::ops::sessions::{self, Opened, SessionClaims};
-    use crate::ports::{Credentials, StoreError};
+    use crate::ports::{Credentials, StoreError, Versioned};
 
     use super::{FAILURE_WINDOW_SECS, MAX_FAILURES};
 
@@ -114,6 +116,14 @@ mod flows {
     fn decoy_hash() -> &'static str {
         static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         DECOY.get_or_init(|| super::hash("decoy-password-0").unwrap_or_default())
+    }
+
+    /// A temporary password not used within 30 days stops working; a new
+    /// draft's mail cannot replace it, the office can.
+    fn expired(c: &Credentials, now: i64) -> bool {
+        c.temporary
+            && c.issued_at
+                .is_some_and(|at| now - at >= super::TEMPORARY_PASSWORD_DAYS * 86_400)
     }
 
     fn recent(failures: &[i64], now: i64) -> Vec<i64> {
@@ -125,7 +135,10 @@ mod flows {
     }
 
     /// `POST /sessions {fiscal_code, password}`. One answer for every wrong
-    /// combination; 5 failures in 15 minutes lock the pupil's login.
+    /// combination; 5 failures in 15 minutes lock the pupil's login. Each
+    /// family that saved a draft for the pupil has its own password, which
+    /// opens only that family's applications; a temporary password expires
+    /// after 30 days.
     pub async fn login(
         app: &App,
         tenant: &Tenant,
@@ -139,47 +152,89 @@ mod flows {
         };
         let key = sessions::pupil_key(app, tenant, code.as_str());
         let pupil = &key;
-        let temporary = retry::optimistic(retry::ATTEMPTS, move || async move {
+        let (family, credentials) = retry::optimistic(retry::ATTEMPTS, move || async move {
             let now = app.clock.now().unix_timestamp();
-            let Some(stored) = app.store.get_credentials(&tenant.slug, pupil).await? else {
+            let candidates = app.store.pupil_credentials(&tenant.slug, pupil).await?;
+            if candidates.is_empty() {
                 let _ = super::verify(password, decoy_hash());
                 return Err(Error::InvalidCredentials);
-            };
-            let mut failures = recent(&stored.value.failures, now);
-            if failures.len() >= MAX_FAILURES {
-                let oldest = failures.first().copied().unwrap_or(now);
+            }
+            let open: Vec<&(String, Versioned<Credentials>)> = candidates
+                .iter()
+                .filter(|(_, c)| recent(&c.value.failures, now).len() < MAX_FAILURES)
+                .collect();
+            if open.is_empty() {
+                let soonest = candidates
+                    .iter()
+                    .filter_map(|(_, c)| recent(&c.value.failures, now).first().copied())
+                    .min()
+                    .unwrap_or(now);
                 return Err(Error::TooManyAttempts {
                     retry_after_secs: Some(
-                        (oldest + FAILURE_WINDOW_SECS - now).max(1).unsigned_abs(),
+                        (soonest + FAILURE_WINDOW_SECS - now).max(1).unsigned_abs(),
                     ),
                 });
             }
-            let ok = super::verify(password, &stored.value.password_hash);
-            if ok {
-                failures.clear();
-            } else {
-                failures.push(now);
-            }
-            let next = Credentials {
-                failures,
-                ..stored.value.clone()
+            let matched = open.iter().find(|(_, c)| {
+                !expired(&c.value, now) && super::verify(password, &c.value.password_hash)
+            });
+            // The failure counts for every family's login that could have
+            // matched; a success clears its own.
+            let writes: Vec<(&String, &Versioned<Credentials>, Credentials)> = match matched {
+                Some((family, c)) => vec![(
+                    family,
+                    c,
+                    Credentials {
+                        failures: Vec::new(),
+                        ..c.value.clone()
+                    },
+                )],
+                None => open
+                    .iter()
+                    .map(|(family, c)| {
+                        let mut failures = recent(&c.value.failures, now);
+                        failures.push(now);
+                        (
+                            family,
+                            c,
+                            Credentials {
+                                failures,
+                                ..c.value.clone()
+                            },
+                        )
+                    })
+                    .collect(),
             };
-            match app
-                .store
-                .put_credentials(&tenant.slug, pupil, &next, Some(stored.version))
-                .await
-            {
-                Ok(()) if ok => Ok(Attempt::Done(stored.value.temporary)),
-                Ok(()) => Err(Error::InvalidCredentials),
-                Err(StoreError::Conflict) => Ok(Attempt::Again),
-                Err(e) => Err(e.into()),
+            for (family, c, next) in writes {
+                match app
+                    .store
+                    .put_credentials(&tenant.slug, pupil, family, &next, Some(c.version))
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict) => return Ok(Attempt::Again),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match matched {
+                Some((family, c)) => Ok(Attempt::Done((family.clone(), c.value.clone()))),
+                None => Err(Error::InvalidCredentials),
             }
         })
         .await?;
         let mut claims = sessions::renew_or_new(app, tenant, existing)?;
         claims.pupil = Some(key);
-        claims.must_change_password = temporary;
-        tracing::info!(temporary, "session opened with a password");
+        claims.family = Some(family);
+        claims.must_change_password = credentials.temporary;
+        // The password was mailed there: the session holds that address as
+        // verified (a merge keeps an address the session proved itself).
+        if claims.email.is_none() {
+            claims.email = credentials.email.clone();
+        }
+        tracing::info!(
+            temporary = credentials.temporary,
+            "session opened with a password"
+        );
         sessions::open(app, claims)
     }
 
@@ -192,12 +247,12 @@ mod flows {
         current: &str,
         new: &str,
     ) -> Result<(), Error> {
-        let Some(key) = &session.pupil else {
+        let (Some(key), Some(family)) = (&session.pupil, &session.family) else {
             return Err(Error::Forbidden);
         };
         let stored = app
             .store
-            .get_credentials(&tenant.slug, key)
+            .get_credentials(&tenant.slug, key, family)
             .await?
             .ok_or(Error::InvalidCredentials)?;
         if !super::verify(current, &stored.value.password_hash) {
@@ -222,10 +277,12 @@ mod flows {
             temporary: false,
             failures: Vec::new(),
             changed_in: Some(session.sub.clone()),
+            issued_at: None,
+            ..stored.value.clone()
         };
         match app
             .store
-            .put_credentials(&tenant.slug, key, &next, Some(stored.version))
+            .put_credentials(&tenant.slug, key, family, &next, Some(stored.version))
             .await
         {
             Ok(()) => {

@@ -255,7 +255,12 @@ pub async fn create(
         .spid_fiscal_code
         .clone()
         .unwrap_or_else(|| entry.guardian_fiscal_code.clone());
-    let body = roster::renewal_body(&entry, &window.id, &guardian_code);
+    let mut body = roster::renewal_body(&entry, &window.id, &guardian_code);
+    // Last year's address is not proved: mail goes to the one this session
+    // verified.
+    if let Some(g) = body.guardian.as_mut() {
+        g.email = Some(email.clone());
+    }
     let stored = |raw: &str| {
         FiscalCode::parse(raw).map_err(|_| Error::Internal("roster fiscal code unreadable".into()))
     };
@@ -272,6 +277,6 @@ pub async fn create(
         &guardian,
     )?;
     application.user_code = Some(entry.user_code.clone());
-    store_new(app, tenant, session, &email, &application).await?;
+    store_new(app, tenant, session, &email, &application, &window).await?;
     Ok(application)
 }

@@ -44,6 +44,10 @@ pub struct SessionClaims {
     /// pupil's fiscal code and password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pupil: Option<String>,
+    /// For such a session, the family whose password it was: the keyed
+    /// hash of the address the password was mailed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
     /// Set for a session opened with a temporary password.
     #[serde(default)]
     pub must_change_password: bool,
@@ -62,6 +66,7 @@ impl SessionClaims {
             email: None,
             spid_fiscal_code: None,
             pupil: None,
+            family: None,
             must_change_password: false,
         }
     }
@@ -219,10 +224,13 @@ async fn changed_in_session(
     tenant: &Tenant,
     session: &SessionClaims,
 ) -> Result<bool, Error> {
-    let Some(key) = &session.pupil else {
+    let (Some(pupil), Some(family)) = (&session.pupil, &session.family) else {
         return Ok(false);
     };
-    let stored = app.store.get_credentials(&tenant.slug, key).await?;
+    let stored = app
+        .store
+        .get_credentials(&tenant.slug, pupil, family)
+        .await?;
     Ok(stored.is_some_and(|c| {
         !c.value.temporary && c.value.changed_in.as_deref() == Some(session.sub.as_str())
     }))
@@ -269,17 +277,39 @@ pub fn owner_keys(app: &App, tenant: &Tenant, session: &SessionClaims) -> Vec<St
 
 /// Whether this session may see and change `application`: it was created
 /// by the session's verified email or SPID identity, names the SPID
-/// identity as guardian, or is of the pupil whose password opened it.
+/// identity as guardian, or is of the pupil whose password opened it and
+/// was created by the family that password was mailed to.
 pub fn may_access(app: &App, tenant: &Tenant, session: &SessionClaims, a: &Application) -> bool {
     let by_email = session.email.is_some() && session.email == a.owner.email;
     let by_spid = session.spid_fiscal_code.as_ref().is_some_and(|fc| {
         a.owner.spid_fiscal_code.as_ref() == Some(fc) || &a.guardian_fiscal_code == fc
     });
+    // A password opens only the pupil's applications that its own family
+    // created (the family it was mailed to), never another family's.
     let by_pupil = session
         .pupil
         .as_ref()
-        .is_some_and(|k| *k == pupil_key(app, tenant, &a.pupil_fiscal_code));
+        .is_some_and(|k| *k == pupil_key(app, tenant, &a.pupil_fiscal_code))
+        && session.family.as_ref().is_some_and(|f| {
+            a.owner
+                .email
+                .as_deref()
+                .is_some_and(|e| *f == email_identity(app, tenant, e))
+        });
     by_email || by_spid || by_pupil
+}
+
+/// The identities of the family that created `a` (as `owner_keys` gave
+/// them when it was created).
+pub fn family_of(app: &App, tenant: &Tenant, a: &Application) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(email) = &a.owner.email {
+        keys.push(email_identity(app, tenant, email));
+    }
+    if let Some(fc) = &a.owner.spid_fiscal_code {
+        keys.push(spid_identity(app, tenant, fc));
+    }
+    keys
 }
 
 /// The application `id` if this session may access it; `404` otherwise,
@@ -299,6 +329,44 @@ pub async fn load_own(
         Ok(a)
     } else {
         Err(Error::NotFound)
+    }
+}
+
+/// The address mail about `a` goes to: the one its family proved, the
+/// verified email of the session that created it. `guardian.email` may
+/// only name that same address (see `check_guardian_email`), so a stranger
+/// can never have a letter sent elsewhere.
+pub fn proved_address(a: &Application) -> Option<crate::domain::values::Email> {
+    a.owner
+        .email
+        .as_deref()
+        .and_then(|e| crate::domain::values::Email::parse(e).ok())
+}
+
+/// `guardian.email`, when given, must be `proved` (the session's verified
+/// email; for a password session, the address its password was mailed
+/// to), compared case-insensitively: `422` with `not_verified` otherwise.
+pub fn check_guardian_email(
+    body: &crate::domain::application::ApplicationBody,
+    proved: Option<&str>,
+) -> Result<(), Error> {
+    let given = body
+        .guardian
+        .as_ref()
+        .and_then(|g| g.email.as_deref())
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    match (given, proved) {
+        (None, _) => Ok(()),
+        (Some(g), Some(p)) if g.eq_ignore_ascii_case(p.trim()) => Ok(()),
+        _ => Err(Error::InvalidFields(vec![
+            crate::domain::error::FieldError::new(
+                "guardian.email",
+                "not_verified",
+                "Indica l'indirizzo email che hai verificato con il codice di sicurezza: le \
+comunicazioni sulla domanda arrivano solo a un indirizzo verificato.",
+            ),
+        ])),
     }
 }
 

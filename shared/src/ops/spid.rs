@@ -51,7 +51,15 @@ pub fn fiscal_code_of(claims: &Value) -> Option<FiscalCode> {
 
 /// Verify an ID token and return its claims. Every failure is `401
 /// invalid_id_token` (a provider that cannot be reached is `503`).
-pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, FiscalCode), Error> {
+/// `nonce`, when the client sends the one it put in the authorization
+/// request, must be the token's; `azp`, when the token has one, must be our
+/// client id (OpenID Connect Core 3.1.3.7).
+pub async fn verify(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+    nonce: Option<&str>,
+) -> Result<(Value, FiscalCode), Error> {
     let provider = tenant.oidc.as_ref().ok_or(Error::InvalidIdToken)?;
     let alg = asymmetric(&provider.algorithm).ok_or(Error::InvalidIdToken)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| Error::InvalidIdToken)?;
@@ -83,6 +91,9 @@ pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, F
     if now >= exp || iat > now + IAT_SKEW_SECS {
         return Err(Error::InvalidIdToken);
     }
+    if !bound_to_us(&claims, &provider.client_id, nonce) {
+        return Err(Error::InvalidIdToken);
+    }
     let fiscal_code = fiscal_code_of(&claims).ok_or(Error::InvalidIdToken)?;
     // Accepted once: remember its jti (or the token itself) until it expires.
     let jti = claims
@@ -105,15 +116,30 @@ pub async fn verify(app: &App, tenant: &Tenant, token: &str) -> Result<(Value, F
     Ok((claims, fiscal_code))
 }
 
-/// `POST /sessions {id_token}`: a session with the SPID/CIE identity
+/// Whether the token was issued to us for this login: `azp` (when present)
+/// is our client id, and `nonce` (when the client sent one) is the token's.
+fn bound_to_us(claims: &Value, client_id: &str, nonce: Option<&str>) -> bool {
+    let azp_ok = match claims.get("azp") {
+        None => true,
+        Some(azp) => azp.as_str() == Some(client_id),
+    };
+    let nonce_ok = match nonce {
+        None => true,
+        Some(n) => !n.is_empty() && claims.get("nonce").and_then(Value::as_str) == Some(n),
+    };
+    azp_ok && nonce_ok
+}
+
+/// `POST /sessions {id_token, nonce?}`: a session with the SPID/CIE identity
 /// (merged into `existing`, if any).
 pub async fn login(
     app: &App,
     tenant: &Tenant,
     token: &str,
+    nonce: Option<&str>,
     existing: Option<SessionClaims>,
 ) -> Result<Opened, Error> {
-    let (_, fiscal_code) = verify(app, tenant, token).await?;
+    let (_, fiscal_code) = verify(app, tenant, token, nonce).await?;
     let mut claims = sessions::renew_or_new(app, tenant, existing)?;
     claims.spid_fiscal_code = Some(fiscal_code.to_string());
     tracing::info!("session opened with SPID/CIE");
@@ -136,6 +162,21 @@ mod tests {
         let c = serde_json::json!({ "fiscal_number": "TINIT-NOTACODE" });
         assert!(fiscal_code_of(&c).is_none());
         assert!(fiscal_code_of(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn tokens_are_bound_to_our_client_and_the_login_nonce() {
+        let c = serde_json::json!({ "aud": "portale", "nonce": "n-1" });
+        assert!(bound_to_us(&c, "portale", None));
+        assert!(bound_to_us(&c, "portale", Some("n-1")));
+        assert!(!bound_to_us(&c, "portale", Some("n-2")));
+        assert!(!bound_to_us(&c, "portale", Some("")));
+        let without = serde_json::json!({ "aud": "portale" });
+        assert!(!bound_to_us(&without, "portale", Some("n-1")));
+        let azp = serde_json::json!({ "azp": "portale" });
+        assert!(bound_to_us(&azp, "portale", None));
+        let other = serde_json::json!({ "azp": "altro-client" });
+        assert!(!bound_to_us(&other, "portale", None));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
-use crate::ports::{ApplicationStore, MessageKind, StoreError};
+use crate::ports::{ApplicationStore, MessageKind, Release, StoreError};
 
 use super::outbox;
 
@@ -134,6 +134,8 @@ pub async fn read(
 
 /// Confirm (`reason` is `None`) or reject an application: only from
 /// `submitted`, conditional on its version, then the guardian is mailed.
+/// With `if_match`, only the version the operator saw is decided: a family's
+/// later change is `412`, never confirmed unseen.
 pub async fn decide(
     app: &App,
     tenant: &Tenant,
@@ -141,6 +143,7 @@ pub async fn decide(
     staff: &str,
     confirm: bool,
     reason: Option<String>,
+    if_match: Option<u64>,
 ) -> Result<Application, Error> {
     let reason = match (confirm, reason.map(|r| r.trim().to_owned())) {
         (true, _) => None,
@@ -156,6 +159,9 @@ pub async fn decide(
     let reason = &reason;
     retry::optimistic(retry::ATTEMPTS, move || async move {
         let current = read(app.store.as_ref(), tenant, id).await?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(Error::VersionConflict);
+        }
         if current.status != Status::Submitted {
             return Err(Error::InvalidTransition);
         }
@@ -178,9 +184,25 @@ pub async fn decide(
             to,
         });
         let mail = outbox::owed(tenant, &next, MessageKind::Decision, now);
+        // A rejection frees the pupil, also for the family that applied.
+        let release = if confirm {
+            None
+        } else {
+            let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+            Some(Release {
+                hold: super::applications::hold_of(app, tenant, &current, &window),
+                owners: super::sessions::family_of(app, tenant, &current),
+            })
+        };
         match app
             .store
-            .put_application_with_message(&tenant.slug, &next, current.version, &mail)
+            .put_application_with_message(
+                &tenant.slug,
+                &next,
+                current.version,
+                &mail,
+                release.as_ref(),
+            )
             .await
         {
             Ok(()) => {
@@ -342,13 +364,27 @@ fn diet_label(kind: Option<&str>) -> &'static str {
 
 /// A cell a spreadsheet will not run as a formula: text that parents typed
 /// and that starts with `=`, `+`, `-`, `@` (or a tab or carriage return)
-/// gets a leading apostrophe (OWASP, "CSV injection").
-fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
-    }
+/// gets a leading apostrophe (OWASP, "CSV injection"); so does every part
+/// after a `;`, where Italian spreadsheets split a line into cells.
+fn spreadsheet_safe(cell: &str) -> String {
+    cell.split(';')
+        .map(|part| {
+            if part.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{part}")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A CSV writer for staff lists: every field quoted (RFC 4180), so that no
+/// spreadsheet guesses a type or splits a cell.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new())
 }
 
 /// `GET staff/windows/{id}/roster.csv`: one row per submitted or confirmed
@@ -383,7 +419,7 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
         };
         key(a).cmp(&key(b))
     });
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv_writer();
     let header = [
         "user_code",
         "pupil_last_name",
@@ -393,7 +429,6 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
         "grade",
         "section",
         "diet",
-        "diet_notes",
         "status",
     ];
     out.write_record(header)
@@ -416,11 +451,12 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
                 p.school.as_deref().unwrap_or("").trim(),
                 p.grade.as_deref().unwrap_or("").trim(),
                 p.section.as_deref().unwrap_or("").trim(),
+                // The kind only: notes and certificates are health data,
+                // for the caterer's list alone.
                 diet_label(diet.kind.as_deref()),
-                diet.notes.as_deref().unwrap_or("").trim(),
                 a.status.code(),
             ]
-            .map(|cell| spreadsheet_safe(cell).into_owned()),
+            .map(spreadsheet_safe),
         )
         .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     }
@@ -443,5 +479,19 @@ mod tests {
             spreadsheet_safe("Primaria G. Mazzini"),
             "Primaria G. Mazzini"
         );
+        // After a `;` too: Italian spreadsheets split cells there.
+        assert_eq!(
+            spreadsheet_safe("Rossi;=cmd|' /C calc'!A0"),
+            "Rossi;'=cmd|' /C calc'!A0"
+        );
+        assert_eq!(spreadsheet_safe("a; b;@x;+1"), "a; b;'@x;'+1");
+    }
+
+    #[test]
+    fn every_field_is_quoted() {
+        let mut out = csv_writer();
+        assert!(out.write_record(["48213977", "Rossi", ""]).is_ok());
+        let text = String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(text, "\"48213977\",\"Rossi\",\"\"\n");
     }
 }

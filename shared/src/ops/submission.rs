@@ -8,16 +8,29 @@
 
 use super::sessions::SessionClaims;
 use crate::app::App;
-use crate::domain::application::{self, Application, FeeBand, HistoryEntry, Status};
+use crate::domain::application::{
+    self, Application, ApplicationBody, FeeBand, HistoryEntry, Status,
+};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::ports::{MessageKind, SubmitError};
 
 use super::outbox;
 
-use super::applications::context;
+use super::applications::{context, hold_of, refuse_held};
 use super::retry::{self, Attempt};
 use super::sessions::{load_own, require_email_or_password};
+
+/// The fee band an application's body gives now: from its declared ISEE,
+/// the highest band without one. Computed on submission and on every
+/// later change, so that it always follows the ISEE the application has.
+pub fn fee_band(tenant: &Tenant, body: &ApplicationBody) -> Option<FeeBand> {
+    let isee = body.isee.as_ref().and_then(|i| i.isee_cents);
+    tenant.fee_band(isee).map(|b| FeeBand {
+        code: b.code.clone(),
+        fee_cents: b.fee_cents,
+    })
+}
 
 /// An 8-digit user code: random, never sequential, no leading zero.
 pub fn draw_user_code() -> Result<String, Error> {
@@ -59,11 +72,7 @@ pub async fn submit(
         let ctx = context(app, tenant, Some(&current.id), &current.body).await?;
         let report = application::validate(&current.body, &ctx);
         application::check_complete(&report)?;
-        let isee = current.body.isee.as_ref().and_then(|i| i.isee_cents);
-        let band = tenant.fee_band(isee).map(|b| FeeBand {
-            code: b.code.clone(),
-            fee_cents: b.fee_cents,
-        });
+        let band = fee_band(tenant, &current.body);
         // A renewal keeps last year's code, held since the roster import;
         // a new enrollment draws one and reserves it with the submission.
         let (user_code, reserve) = match (&current.kind[..], &current.user_code) {
@@ -85,6 +94,7 @@ pub async fn submit(
         });
         // The credentials letter is owed in the same transaction.
         let letter = outbox::owed(tenant, &next, MessageKind::Credentials, now);
+        let hold = hold_of(app, tenant, &next, &window);
         match app
             .store
             .submit_application(
@@ -93,6 +103,7 @@ pub async fn submit(
                 current.version,
                 reserve.then_some(user_code.as_str()),
                 &letter,
+                &hold,
             )
             .await
         {
@@ -114,6 +125,13 @@ pub async fn submit(
             // Another code, or another look at what is stored now (a racing
             // submit may have won: then its result is the answer).
             Err(SubmitError::UserCodeTaken) | Err(SubmitError::Conflict) => Ok(Attempt::Again),
+            // Another family's application holds the pupil: it is marked
+            // contested for the office, this one stays a draft.
+            Err(SubmitError::Held) => match app.store.holder(&tenant.slug, &hold).await? {
+                Some(holder) if holder != next.id => Err(refuse_held(app, tenant, &holder).await),
+                // Released meanwhile (a rejection): try again.
+                _ => Ok(Attempt::Again),
+            },
             Err(SubmitError::Store(e)) => Err(e.into()),
         }
     })

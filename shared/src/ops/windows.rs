@@ -142,13 +142,7 @@ async fn remind(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Er
     // One mail per guardian address, naming every pupil still in draft.
     let mut by_address: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for draft in drafts(app, tenant, window).await? {
-        let to = draft
-            .body
-            .guardian
-            .as_ref()
-            .and_then(|g| g.email.as_deref())
-            .or(draft.owner.email.as_deref())
-            .and_then(|e| Email::parse(e).ok());
+        let to = super::sessions::proved_address(&draft);
         let Some(to) = to else { continue };
         let pupil = draft.body.pupil.clone().unwrap_or_default();
         let name = format!(

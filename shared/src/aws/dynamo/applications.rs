@@ -4,11 +4,12 @@
 //! it owes.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use super::codec::{
-    APP_ID, decode_application, decode_attachment, encode_application, encode_attachment,
-    encode_outbox, encode_owner_link, encode_pupil_guard, encode_user_code_reservation,
+    APP_ID, PUPIL_APP, decode_application, decode_attachment, encode_application,
+    encode_attachment, encode_family_guard, encode_hold, encode_outbox, encode_owner_link,
+    encode_pupil_link, encode_user_code_reservation, family_guard_sk, hold_sk, link_target,
     staff_list_id, staff_list_pk,
 };
 use super::{
@@ -18,7 +19,8 @@ use super::{
 use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::values::TenantSlug;
 use crate::ports::{
-    ApplicationKeys, ApplicationStore, CreateError, OutboxMessage, StoreError, SubmitError,
+    ApplicationKeys, ApplicationStore, CreateError, Hold, OutboxMessage, Release, StoreError,
+    SubmitError,
 };
 
 /// The condition of a put that must create its item.
@@ -39,6 +41,50 @@ fn application_at_version(
             .expression_attribute_names("#v", VERSION)
             .expression_attribute_values(":v", n(expected)),
     )
+}
+
+/// A transaction's hold of the pupil for `application_id`: taken if free,
+/// kept if already its own.
+fn take_hold(
+    table: &str,
+    tenant: &TenantSlug,
+    hold: &Hold,
+    application_id: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    transaction_put(
+        Put::builder()
+            .table_name(table)
+            .set_item(Some(encode_hold(tenant, hold, application_id)))
+            .condition_expression("attribute_not_exists(#pk) OR #a = :a")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#a", APP_ID)
+            .expression_attribute_values(":a", s(application_id)),
+    )
+}
+
+/// A transaction's delete of one item, with an optional condition on its
+/// `app_id`.
+fn delete_item(
+    table: &str,
+    pk: String,
+    sk: String,
+    owned_by: Option<&str>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut delete = Delete::builder()
+        .table_name(table)
+        .key(PK, s(pk))
+        .key(SK, s(sk));
+    if let Some(id) = owned_by {
+        delete = delete
+            .condition_expression("attribute_not_exists(#pk) OR #a = :a")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#a", APP_ID)
+            .expression_attribute_values(":a", s(id));
+    }
+    let delete = delete
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction delete: {e}")))?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
 /// A transaction's lock of an owner identity on one guardian: siblings'
@@ -92,15 +138,23 @@ impl ApplicationStore for DynamoStore {
         keys: &ApplicationKeys,
     ) -> Result<(), CreateError> {
         let table = self.table.as_str();
+        // Action 0 is the application, 1 the pupil's link; then, per owner
+        // identity, its guard on the pupil in this window, its guardian
+        // lock and its link.
         let mut actions = vec![
             put_item(table, encode_application(tenant, application)?, NEW)?,
             put_item(
                 table,
-                encode_pupil_guard(tenant, &keys.pupil, application),
-                NEW,
+                encode_pupil_link(tenant, &keys.pupil, &application.id),
+                None,
             )?,
         ];
         for owner in &keys.owners {
+            actions.push(put_item(
+                table,
+                encode_family_guard(tenant, owner, &keys.pupil, application),
+                NEW,
+            )?);
             actions.push(guardian_lock(table, tenant, owner, &keys.guardian)?);
             actions.push(put_item(
                 table,
@@ -111,8 +165,7 @@ impl ApplicationStore for DynamoStore {
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
-        // Action 1 is the pupil's guard; from 2 on, owner locks and links.
-        if cancelled.failed_at(1) {
+        if cancelled.failed.iter().any(|i| *i >= 2 && (i - 2) % 3 == 0) {
             return Err(CreateError::DuplicatePupil);
         }
         if cancelled.failed.iter().any(|i| *i >= 2) {
@@ -150,13 +203,15 @@ impl ApplicationStore for DynamoStore {
         expected: u64,
         reserve: Option<&str>,
         message: &OutboxMessage,
+        hold: &Hold,
     ) -> Result<(), SubmitError> {
         let table = self.table.as_str();
         // Action 0 is the application, 1 the credentials letter owed, 2 the
-        // user code's reservation.
+        // pupil's hold, 3 the user code's reservation.
         let mut actions = vec![
             application_at_version(table, tenant, application, expected)?,
             put_item(table, encode_outbox(message), NEW)?,
+            take_hold(table, tenant, hold, &application.id)?,
         ];
         if let Some(user_code) = reserve {
             actions.push(put_item(
@@ -172,6 +227,9 @@ impl ApplicationStore for DynamoStore {
             return Err(SubmitError::Conflict);
         }
         if cancelled.failed_at(2) {
+            return Err(SubmitError::Held);
+        }
+        if cancelled.failed_at(3) {
             return Err(SubmitError::UserCodeTaken);
         }
         Err(SubmitError::Store(cancelled.into_error()))
@@ -183,12 +241,29 @@ impl ApplicationStore for DynamoStore {
         application: &Application,
         expected: u64,
         message: &OutboxMessage,
+        release: Option<&Release>,
     ) -> Result<(), StoreError> {
         let table = self.table.as_str();
-        let actions = vec![
+        let mut actions = vec![
             application_at_version(table, tenant, application, expected)?,
             put_item(table, encode_outbox(message), NEW)?,
         ];
+        if let Some(release) = release {
+            actions.push(delete_item(
+                table,
+                pupil_pk(tenant, &release.hold.pupil),
+                hold_sk(&release.hold),
+                Some(&application.id),
+            )?);
+            for owner in &release.owners {
+                actions.push(delete_item(
+                    table,
+                    owner_pk(tenant, owner),
+                    family_guard_sk(&release.hold.pupil, &application.window_id),
+                    Some(&application.id),
+                )?);
+            }
+        }
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
@@ -255,9 +330,16 @@ impl ApplicationStore for DynamoStore {
         pupil: &str,
     ) -> Result<Vec<Application>, StoreError> {
         let ids = self
-            .linked(pupil_pk(tenant, pupil), "WINDOW#", APP_ID)
+            .linked(pupil_pk(tenant, pupil), PUPIL_APP, APP_ID)
             .await?;
         self.applications(tenant, ids).await
+    }
+
+    async fn holder(&self, tenant: &TenantSlug, hold: &Hold) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(pupil_pk(tenant, &hold.pupil), &hold_sk(hold))
+            .await?
+            .and_then(|item| link_target(&item, APP_ID)))
     }
 
     async fn put_attachment(

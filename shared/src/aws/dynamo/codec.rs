@@ -19,7 +19,7 @@ use crate::domain::roster::RosterEntry;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
-use crate::ports::{Credentials, MessageKind, OutboxMessage, StoreError, Versioned};
+use crate::ports::{Credentials, Hold, MessageKind, OutboxMessage, StoreError, Versioned};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The GSI1 partition of windows whose close is not recorded yet. Sparse:
@@ -202,14 +202,52 @@ pub(super) fn link_target(item: &Item, attr: &str) -> Option<String> {
     item.get(attr).and_then(|v| v.as_s().ok()).cloned()
 }
 
-/// The guard of one application per pupil and window.
-pub(super) fn encode_pupil_guard(tenant: &TenantSlug, pupil: &str, app: &Application) -> Item {
+/// A pupil's application (a fiscal-code login finds them here).
+pub(super) fn encode_pupil_link(tenant: &TenantSlug, pupil: &str, application_id: &str) -> Item {
     link_item(
         pupil_pk(tenant, pupil),
-        window_sk(&app.window_id),
+        format!("{PUPIL_APP}{application_id}"),
+        APP_ID,
+        application_id,
+    )
+}
+
+/// The sort-key prefix of a pupil's application links.
+pub(super) const PUPIL_APP: &str = "APP#";
+
+/// A family's guard: one live application of its own per pupil and window
+/// (another family's draft never blocks it).
+pub(super) fn encode_family_guard(
+    tenant: &TenantSlug,
+    owner: &str,
+    pupil: &str,
+    app: &Application,
+) -> Item {
+    link_item(
+        owner_pk(tenant, owner),
+        family_guard_sk(pupil, &app.window_id),
         APP_ID,
         &app.id,
     )
+}
+
+pub(super) fn family_guard_sk(pupil: &str, window_id: &str) -> String {
+    format!("PUPIL#{pupil}#{}", window_sk(window_id))
+}
+
+/// What holds a pupil for a service and school year: the one application
+/// submitted (or later) for it, whichever family sent it.
+pub(super) fn encode_hold(tenant: &TenantSlug, hold: &Hold, application_id: &str) -> Item {
+    link_item(
+        pupil_pk(tenant, &hold.pupil),
+        hold_sk(hold),
+        APP_ID,
+        application_id,
+    )
+}
+
+pub(super) fn hold_sk(hold: &Hold) -> String {
+    format!("HOLD#{}#{}", hold.service, hold.school_year)
 }
 
 /// An application created by a session identity.
@@ -283,15 +321,32 @@ pub(super) fn roster_links(item: &Item) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A family's credentials for a pupil (`family`: the keyed hash of the
+/// address the password was mailed to).
 pub(super) fn encode_credentials(
     tenant: &TenantSlug,
     pupil: &str,
+    family: &str,
     credentials: &Credentials,
     version: u64,
 ) -> Result<Item, StoreError> {
-    let mut item = data_item(pupil_pk(tenant, pupil), "CREDENTIALS", credentials)?;
+    let mut item = data_item(pupil_pk(tenant, pupil), credentials_sk(family), credentials)?;
     item.insert(VERSION.to_string(), n(version));
     Ok(item)
+}
+
+pub(super) const CREDENTIALS: &str = "CREDENTIALS#";
+
+pub(super) fn credentials_sk(family: &str) -> String {
+    format!("{CREDENTIALS}{family}")
+}
+
+/// The family whose credentials an item holds.
+pub(super) fn credentials_family(item: &Item) -> Option<String> {
+    item.get(SK)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|sk| sk.strip_prefix(CREDENTIALS))
+        .map(str::to_owned)
 }
 
 pub(super) fn decode_credentials(item: &Item) -> Result<Versioned<Credentials>, StoreError> {
@@ -510,6 +565,7 @@ mod tests {
                 from: None,
                 to: Status::Draft,
             }],
+            contested: true,
         }
     }
 
@@ -551,6 +607,8 @@ mod tests {
             temporary: true,
             failures: vec![1_750_000_000, 1_750_000_100],
             changed_in: Some("session-1".into()),
+            email: Some("anna@example.it".into()),
+            issued_at: Some(1_750_000_000),
         }
     }
 
@@ -721,11 +779,15 @@ mod tests {
     #[test]
     fn credentials_round_trip_with_their_version() {
         let c = credentials();
-        let item = encode_credentials(&slug(), "pupil-hash", &c, 2).expect("encode");
+        let item = encode_credentials(&slug(), "pupil-hash", "family-hash", &c, 2).expect("encode");
         assert_eq!(
             keys(&item),
-            ("TENANT#demo#PUPIL#pupil-hash".into(), "CREDENTIALS".into())
+            (
+                "TENANT#demo#PUPIL#pupil-hash".into(),
+                "CREDENTIALS#family-hash".into()
+            )
         );
+        assert_eq!(credentials_family(&item).as_deref(), Some("family-hash"));
         assert_eq!(names(&item), ["data", "pk", "sk", "version"]);
         assert_eq!(
             decode_credentials(&item),
@@ -737,7 +799,9 @@ mod tests {
         // Written before `changed_in` existed: still readable.
         let mut old = c;
         old.changed_in = None;
-        let item = encode_credentials(&slug(), "pupil-hash", &old, 1).expect("encode");
+        old.email = None;
+        old.issued_at = None;
+        let item = encode_credentials(&slug(), "pupil-hash", "f", &old, 1).expect("encode");
         assert!(!text(&item, DATA).contains("changed_in"));
         assert_eq!(decode_credentials(&item).map(|v| v.value), Ok(old));
     }
@@ -773,8 +837,31 @@ mod tests {
         let app = application(Status::Draft, None);
         let cases = [
             (
-                encode_pupil_guard(&slug(), "pupil-hash", &app),
-                ("TENANT#demo#PUPIL#pupil-hash", "WINDOW#w-1"),
+                encode_pupil_link(&slug(), "pupil-hash", "app-7"),
+                ("TENANT#demo#PUPIL#pupil-hash", "APP#app-7"),
+                APP_ID,
+                "app-7",
+            ),
+            (
+                encode_family_guard(&slug(), "owner-hash", "pupil-hash", &app),
+                (
+                    "TENANT#demo#OWNER#owner-hash",
+                    "PUPIL#pupil-hash#WINDOW#w-1",
+                ),
+                APP_ID,
+                "app-7",
+            ),
+            (
+                encode_hold(
+                    &slug(),
+                    &Hold {
+                        pupil: "pupil-hash".into(),
+                        service: "refezione".into(),
+                        school_year: "2025/2026".into(),
+                    },
+                    "app-7",
+                ),
+                ("TENANT#demo#PUPIL#pupil-hash", "HOLD#refezione#2025/2026"),
                 APP_ID,
                 "app-7",
             ),
@@ -872,7 +959,7 @@ mod tests {
             ),
             (
                 "credentials",
-                encode_credentials(&slug(), "p", &credentials(), 1).expect("encode"),
+                encode_credentials(&slug(), "p", "f", &credentials(), 1).expect("encode"),
                 |i| decode_credentials(i).map(drop),
             ),
             (

@@ -545,7 +545,7 @@ async function spidReturn(q) {
     return show(main, "Accesso non completato", alert("danger", "Il servizio di autenticazione non ha risposto: riprova."), link("spid", "Riprova", "btn btn-primary"));
   }
   try {
-    const { data } = await call(tenant, "POST", "/sessions", { body: { id_token: idToken }, token: token() });
+    const { data } = await call(tenant, "POST", "/sessions", { body: { id_token: idToken, nonce: pending.nonce }, token: token() });
     keepSession(data);
     afterLogin("anagrafiche");
   } catch (e) {
@@ -1084,6 +1084,9 @@ async function summary(id) {
         if (e.sessionExpired) return failure(e);
         if (e.code === "version_conflict") {
           msg.replaceChildren(alert("warning", "La domanda è stata modificata in un’altra scheda: ricontrolla il riepilogo aggiornato prima di inviarla. ", h("a", { href: location.pathname }, "Ricarica il riepilogo")));
+        } else if (e.code === "duplicate_pupil") {
+          // Another family's application holds the pupil: the office knows.
+          msg.replaceChildren(alert("warning", e.message, " ", link("accedi", "Accedi con codice fiscale e password")));
         } else if (e.fields?.length) {
           msg.replaceChildren(errorSummary(e.message, e.fields, labelOf, (path) => goToStep(id, path, e.fields)));
         } else msg.replaceChildren(alert(e.status === 409 ? "warning" : "danger", e.message));

@@ -780,7 +780,7 @@ function decisionSection(app, feedback) {
   confirmButton.addEventListener("click", () =>
     busy(confirmButton, async () => {
       try {
-        const { data } = await api("POST", `/staff/applications/${id}/confirm`);
+        const { data } = await api("POST", `/staff/applications/${id}/confirm`, { ifMatch: app.version });
         renderDetail(data, alert("success", h("p", { class: "mb-0" }, "Domanda confermata: ora è «Confermata». Il genitore riceverà una email con l'esito.")));
       } catch (e) {
         await decisionFailed(e, app, feedback);
@@ -816,7 +816,7 @@ function decisionSection(app, feedback) {
     }
     busy(button, async () => {
       try {
-        const { data } = await api("POST", `/staff/applications/${id}/reject`, { body: { reason } });
+        const { data } = await api("POST", `/staff/applications/${id}/reject`, { body: { reason }, ifMatch: app.version });
         renderDetail(data, alert("success", h("p", { class: "mb-0" }, "Domanda respinta: ora è «Respinta». Il genitore riceverà una email con il motivo.")));
       } catch (err) {
         if (err instanceof ApiError && err.status === 422 && err.fields.length) {
@@ -842,8 +842,9 @@ function decisionSection(app, feedback) {
 
 async function decisionFailed(e, app, feedback) {
   if (e instanceof Handled) return;
-  if (e instanceof ApiError && e.status === 409) {
-    // Someone else decided first: show the application as it is now.
+  if (e instanceof ApiError && (e.status === 409 || e.status === 412)) {
+    // Someone else decided first, or the family changed the application
+    // since it was shown: show it as it is now, to be read again.
     try {
       const { data } = await api("GET", `/staff/applications/${encodeURIComponent(app.id)}`);
       renderDetail(
