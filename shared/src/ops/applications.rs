@@ -10,7 +10,7 @@ use super::sessions::{
 use crate::app::App;
 use crate::documents::mail;
 use crate::domain::application::{
-    self, Application, ApplicationBody, Context, HistoryEntry, Owner, Status,
+    self, Application, ApplicationBody, Context, FeeBand, HistoryEntry, Owner, Status,
 };
 use crate::domain::error::{Error, FieldError};
 use crate::domain::fiscal_code::FiscalCode;
@@ -59,6 +59,17 @@ pub(crate) async fn context(
         }
     }
     Ok(ctx)
+}
+
+/// The fee band an application's body gives now: from its declared ISEE,
+/// the highest band without one. Computed on submission and on every
+/// later change, so that it always follows the ISEE the application has.
+pub fn fee_band(tenant: &Tenant, body: &ApplicationBody) -> Option<FeeBand> {
+    let isee = body.isee.as_ref().and_then(|i| i.isee_cents);
+    tenant.fee_band(isee).map(|b| FeeBand {
+        code: b.code.clone(),
+        fee_cents: b.fee_cents,
+    })
 }
 
 /// `missing` of an application now.
@@ -473,7 +484,7 @@ pub async fn update(
     next.updated_at = app.clock.now();
     if next.status == Status::Submitted {
         // The band follows the ISEE the application has now.
-        next.fee_band = super::submission::fee_band(tenant, &next.body);
+        next.fee_band = fee_band(tenant, &next.body);
     }
     match app
         .store

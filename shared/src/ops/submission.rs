@@ -8,9 +8,7 @@
 
 use super::sessions::SessionClaims;
 use crate::app::App;
-use crate::domain::application::{
-    self, Application, ApplicationBody, FeeBand, HistoryEntry, Status,
-};
+use crate::domain::application::{self, Application, HistoryEntry, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::ports::{MessageKind, SubmitError};
@@ -20,17 +18,6 @@ use super::outbox;
 use super::applications::{context, hold_of, refuse_held};
 use super::retry::{self, Attempt};
 use super::sessions::{load_own, require_email_or_password};
-
-/// The fee band an application's body gives now: from its declared ISEE,
-/// the highest band without one. Computed on submission and on every
-/// later change, so that it always follows the ISEE the application has.
-pub fn fee_band(tenant: &Tenant, body: &ApplicationBody) -> Option<FeeBand> {
-    let isee = body.isee.as_ref().and_then(|i| i.isee_cents);
-    tenant.fee_band(isee).map(|b| FeeBand {
-        code: b.code.clone(),
-        fee_cents: b.fee_cents,
-    })
-}
 
 /// An 8-digit user code: random, never sequential, no leading zero.
 pub fn draw_user_code() -> Result<String, Error> {
@@ -72,7 +59,7 @@ pub async fn submit(
         let ctx = context(app, tenant, Some(&current.id), &current.body).await?;
         let report = application::validate(&current.body, &ctx);
         application::check_complete(&report)?;
-        let band = fee_band(tenant, &current.body);
+        let band = super::applications::fee_band(tenant, &current.body);
         // A renewal keeps last year's code, held since the roster import;
         // a new enrollment draws one and reserves it with the submission.
         let (user_code, reserve) = match (&current.kind[..], &current.user_code) {
