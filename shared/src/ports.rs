@@ -330,6 +330,21 @@ pub trait ApplicationStore: Send + Sync {
         tenant: &TenantSlug,
         application_id: &str,
     ) -> Result<Vec<Attachment>, StoreError>;
+    /// Replace an attachment record only if it is still there (a record
+    /// deleted meanwhile stays deleted): `Conflict` otherwise.
+    async fn replace_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError>;
+    /// Forget an attachment record (its file is deleted by the caller).
+    async fn delete_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// The email security codes, one record per address.
@@ -517,6 +532,10 @@ pub trait DocumentStorage: Send + Sync {
     async fn put(&self, key: &str, content_type: &str, data: Vec<u8>) -> Result<(), DocumentError>;
     async fn get(&self, key: &str) -> Result<Vec<u8>, DocumentError>;
     async fn exists(&self, key: &str) -> Result<bool, DocumentError>;
+    /// Delete an object (nothing happens when there is none).
+    async fn delete(&self, key: &str) -> Result<(), DocumentError>;
+    /// The keys under `prefix`.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, DocumentError>;
     /// The stored object's size, `None` when there is no object.
     async fn size(&self, key: &str) -> Result<Option<u64>, DocumentError>;
     /// A PUT link for exactly this content type and length, valid for

@@ -69,8 +69,9 @@ fn log_to_file() {
     let _ = tracing_subscriber::fmt()
         .json()
         .with_writer(std::sync::Mutex::new(file))
+        // Exactly the filter production builds from its `RUST_LOG=info`.
         .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "info,aws_config=warn,aws_smithy_runtime=warn",
+            shared::logging::directives(Some("info")),
         ))
         .try_init();
 }

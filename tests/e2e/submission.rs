@@ -366,3 +366,119 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "confirmed");
 }
+
+/// Storage per family is bounded: a new file of a kind replaces (and
+/// deletes) the previous one, only the current version of each document is
+/// kept, and an upload seen once is not looked for again on every read.
+#[tokio::test]
+async fn one_file_per_kind_and_only_the_current_documents() {
+    let app = shared_app();
+    let Family {
+        id,
+        token,
+        mut body,
+        ..
+    } = draft("storage").await;
+    let path = format!("/v1/demo/applications/{id}");
+    let pdf = b"%PDF-1.4 attestazione ISEE".to_vec();
+    let attach = |kind: &'static str| {
+        let (token, path, size) = (token.clone(), path.clone(), pdf.len());
+        async move {
+            let r = app
+                .post_auth(
+                    &format!("{path}/attachments"),
+                    &token,
+                    json!({ "kind": kind, "filename": "isee.pdf",
+                        "content_type": "application/pdf", "size": size }),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            (
+                r.body["attachment_id"].as_str().expect("id").to_owned(),
+                r.body["upload_url"].as_str().expect("url").to_owned(),
+            )
+        }
+    };
+    let upload = |url: String| {
+        let pdf = pdf.clone();
+        async move {
+            let r = client()
+                .put(url)
+                .header("content-type", "application/pdf")
+                .body(pdf)
+                .send()
+                .await
+                .expect("upload");
+            assert!(r.status().is_success(), "upload answered {}", r.status());
+        }
+    };
+    let files = || async {
+        app.ports
+            .documents
+            .list(&format!("attachments/demo/{id}/"))
+            .await
+            .expect("list")
+    };
+    let (first, url) = attach("isee").await;
+    upload(url).await;
+    assert_eq!(files().await.len(), 1);
+    let (second, url) = attach("isee").await;
+    upload(url).await;
+    let kept = files().await;
+    assert_eq!(kept.len(), 1, "the older ISEE file is deleted: {kept:?}");
+    assert!(kept[0].ends_with(&second), "{kept:?}");
+    assert!(!kept[0].ends_with(&first));
+
+    // Naming the replaced attachment: missing; the current one: complete.
+    body["isee"] = json!({ "isee_cents": 500_000, "attachment_id": first });
+    let r = app.put_auth(&path, &token, None, body.clone()).await;
+    assert!(
+        r.body["missing"]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("isee.attachment_id"))),
+        "{:?}",
+        r.body
+    );
+    body["isee"]["attachment_id"] = json!(second);
+    let r = app.put_auth(&path, &token, None, body.clone()).await;
+    assert_eq!(r.body["missing"], json!([]), "{:?}", r.body);
+    // The save saw the file and recorded it: reads trust the record.
+    let stored = app
+        .ports
+        .store
+        .attachments(
+            &shared::domain::values::TenantSlug::parse("demo").expect("slug"),
+            &id,
+        )
+        .await
+        .expect("attachments");
+    assert!(stored.iter().all(|a| a.confirmed), "{stored:?}");
+
+    let r = app.submit(&token, &id).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let documents = || async {
+        app.ports
+            .documents
+            .list(&format!("documents/demo/{id}/"))
+            .await
+            .expect("list")
+    };
+    let v = r.body["version"].as_u64().expect("version");
+    let made = documents().await;
+    assert_eq!(made.len(), 3, "{made:?}");
+    assert!(
+        made.iter().all(|k| k.contains(&format!("/v{v}/"))),
+        "{made:?}"
+    );
+    // An edit makes them again; the older version goes.
+    body["pupil"]["section"] = json!("C");
+    let r = app.put_auth(&path, &token, None, body).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let v = r.body["version"].as_u64().expect("version");
+    let made = documents().await;
+    assert_eq!(made.len(), 3, "only the current version: {made:?}");
+    assert!(
+        made.iter().all(|k| k.contains(&format!("/v{v}/"))),
+        "{made:?}"
+    );
+}

@@ -77,6 +77,37 @@ impl DocumentStorage for S3Documents {
         Ok(self.size(key).await?.is_some())
     }
 
+    async fn delete(&self, key: &str) -> Result<(), DocumentError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, DocumentError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(map_err)?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
+    }
+
     async fn size(&self, key: &str) -> Result<Option<u64>, DocumentError> {
         match self
             .client

@@ -44,12 +44,16 @@ impl Kind {
 /// Where a document of an application version lives in the bucket.
 pub fn object_key(tenant: &Tenant, application: &Application, kind: Kind) -> String {
     format!(
-        "documents/{}/{}/v{}/{}.pdf",
-        tenant.slug,
-        application.id,
+        "{}v{}/{}.pdf",
+        prefix(tenant, application),
         application.version,
         kind.code()
     )
+}
+
+/// Where every version of an application's documents is kept.
+pub fn prefix(tenant: &Tenant, application: &Application) -> String {
+    format!("documents/{}/{}/", tenant.slug, application.id)
 }
 
 fn header(tenant: &Tenant) -> Header {

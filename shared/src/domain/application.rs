@@ -768,6 +768,10 @@ pub struct Attachment {
     pub object_key: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The upload was seen in storage with an acceptable size: later reads
+    /// trust this instead of asking the storage again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 /// The fee band a submitted application falls in.

@@ -10,7 +10,7 @@ use super::sessions::{
 use crate::app::App;
 use crate::documents::mail;
 use crate::domain::application::{
-    self, Application, ApplicationBody, Context, FeeBand, HistoryEntry, Owner, Status,
+    self, Application, ApplicationBody, Attachment, Context, FeeBand, HistoryEntry, Owner, Status,
 };
 use crate::domain::error::{Error, FieldError};
 use crate::domain::fiscal_code::FiscalCode;
@@ -21,6 +21,14 @@ use crate::ports::{ApplicationKeys, CreateError, Credentials, Hold, StoreError};
 
 use super::retry::{self, Attempt};
 
+/// Whether a look at the uploads records what it finds (writes do; reads,
+/// which may run in a function that only reads, do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Uploads {
+    Record,
+    Look,
+}
+
 /// The facts validation needs besides the body: today, and which uploads
 /// of the application really reached the bucket.
 pub(crate) async fn context(
@@ -28,6 +36,7 @@ pub(crate) async fn context(
     tenant: &Tenant,
     application_id: Option<&str>,
     body: &ApplicationBody,
+    uploads: Uploads,
 ) -> Result<Context, Error> {
     let mut ctx = Context {
         today: app.clock.now().date(),
@@ -43,12 +52,7 @@ pub(crate) async fn context(
         if !relevant {
             continue;
         }
-        let uploaded = app
-            .documents
-            .size(&att.object_key)
-            .await?
-            .is_some_and(|size| size > 0 && size <= application::MAX_ATTACHMENT_BYTES);
-        if !uploaded {
+        if !uploaded(app, tenant, id, &att, uploads).await? {
             continue;
         }
         if att.kind == "medical_certificate" {
@@ -72,9 +76,46 @@ pub fn fee_band(tenant: &Tenant, body: &ApplicationBody) -> Option<FeeBand> {
     })
 }
 
+/// Whether an attachment's file arrived: once seen in storage with an
+/// acceptable size, the record says so and storage is not asked again (one
+/// `HeadObject` per upload, not one per read).
+async fn uploaded(
+    app: &App,
+    tenant: &Tenant,
+    application_id: &str,
+    att: &Attachment,
+    uploads: Uploads,
+) -> Result<bool, Error> {
+    if att.confirmed {
+        return Ok(true);
+    }
+    let arrived = app
+        .documents
+        .size(&att.object_key)
+        .await?
+        .is_some_and(|size| size > 0 && size <= application::MAX_ATTACHMENT_BYTES);
+    if arrived && uploads == Uploads::Record {
+        let confirmed = Attachment {
+            confirmed: true,
+            ..att.clone()
+        };
+        // Best effort: a lost write only costs another look next time, and
+        // a record replaced meanwhile (a newer upload) stays deleted.
+        match app
+            .store
+            .replace_attachment(&tenant.slug, application_id, &confirmed)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => tracing::warn!(error = %e, "upload confirmation not recorded"),
+        }
+    }
+    Ok(arrived)
+}
+
 /// `missing` of an application now.
 pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<String>, Error> {
-    let ctx = context(app, tenant, Some(&a.id), &a.body).await?;
+    let ctx = context(app, tenant, Some(&a.id), &a.body, Uploads::Look).await?;
     Ok(application::validate(&a.body, &ctx).missing)
 }
 
@@ -114,7 +155,10 @@ pub async fn create_draft(
     if body.kind.is_none() {
         body.kind = Some("new".into());
     }
-    let report = application::validate(&body, &context(app, tenant, None, &body).await?);
+    let report = application::validate(
+        &body,
+        &context(app, tenant, None, &body, Uploads::Look).await?,
+    );
     application::check_draft(&report)?;
     check_guardian_email(&body, Some(&email))?;
     if body.kind.as_deref() != Some("new") {
@@ -436,7 +480,7 @@ pub async fn update(
     if body.kind.is_none() {
         body.kind = Some(current.kind.clone());
     }
-    let ctx = context(app, tenant, Some(&current.id), &body).await?;
+    let ctx = context(app, tenant, Some(&current.id), &body, Uploads::Record).await?;
     let report = application::validate(&body, &ctx);
     application::check_draft(&report)?;
     if current.status == Status::Submitted {

@@ -94,10 +94,25 @@ pub async fn create(
         size: req.size,
         object_key,
         created_at: app.clock.now(),
+        confirmed: false,
     };
+    // One file per kind: the new one replaces the old, whose file goes.
+    let previous: Vec<Attachment> = app
+        .store
+        .attachments(&tenant.slug, &a.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.kind == attachment.kind)
+        .collect();
     app.store
         .put_attachment(&tenant.slug, &a.id, &attachment)
         .await?;
+    for old in previous {
+        app.documents.delete(&old.object_key).await?;
+        app.store
+            .delete_attachment(&tenant.slug, &a.id, &old.id)
+            .await?;
+    }
     let upload_url = app
         .documents
         .presign_put(

@@ -71,6 +71,28 @@ pub async fn prepare_all(app: &App, tenant: &Tenant, a: &Application) {
             tracing::error!(application = %a.id, kind = kind.code(), error = %e, "document not prepared");
         }
     }
+    if let Err(e) = prune(app, tenant, a).await {
+        tracing::warn!(application = %a.id, error = %e, "older documents not deleted");
+    }
+}
+
+/// Only the current version of each document is kept: delete those of
+/// older versions (never of a newer one, which a racing update may be
+/// making).
+async fn prune(app: &App, tenant: &Tenant, a: &Application) -> Result<(), Error> {
+    let prefix = application_docs::prefix(tenant, a);
+    for key in app.documents.list(&prefix).await? {
+        let older = key
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_prefix('v'))
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|v| v < a.version);
+        if older {
+            app.documents.delete(&key).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `GET applications/{id}/documents`.

@@ -15,7 +15,7 @@ use crate::ports::{MessageKind, SubmitError};
 
 use super::outbox;
 
-use super::applications::{context, hold_of, refuse_held};
+use super::applications::{Uploads, context, hold_of, refuse_held};
 use super::retry::{self, Attempt};
 use super::sessions::{load_own, require_email_or_password};
 
@@ -56,7 +56,14 @@ pub async fn submit(
         if !window.is_open(now) {
             return Err(Error::WindowClosed);
         }
-        let ctx = context(app, tenant, Some(&current.id), &current.body).await?;
+        let ctx = context(
+            app,
+            tenant,
+            Some(&current.id),
+            &current.body,
+            Uploads::Record,
+        )
+        .await?;
         let report = application::validate(&current.body, &ctx);
         application::check_complete(&report)?;
         let band = super::applications::fee_band(tenant, &current.body);

@@ -363,4 +363,39 @@ impl ApplicationStore for DynamoStore {
             .map(decode_attachment)
             .collect()
     }
+
+    async fn delete_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(application_pk(tenant, application_id)))
+            .key(SK, s(format!("ATT#{attachment_id}")))
+            .send()
+            .await
+            .map_err(|e| map_err(e, |_| false))?;
+        Ok(())
+    }
+
+    async fn replace_attachment(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        attachment: &Attachment,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode_attachment(tenant, application_id, attachment)?))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
+        Ok(())
+    }
 }

@@ -578,6 +578,7 @@ mod tests {
             size: 123_456,
             object_key: "attachments/app-7/att-1".into(),
             created_at: datetime!(2025-04-22 08:05:09 UTC),
+            confirmed: true,
         }
     }
 
