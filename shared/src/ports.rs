@@ -85,6 +85,9 @@ pub enum MessageKind {
     Credentials,
     /// The office's decision (confirmed or rejected).
     Decision,
+    /// The temporary password of a family's first draft for a pupil: drawn
+    /// when it is sent, so that no secret waits in the outbox.
+    Password,
 }
 
 impl MessageKind {
@@ -92,6 +95,7 @@ impl MessageKind {
         match self {
             MessageKind::Credentials => "credentials",
             MessageKind::Decision => "decision",
+            MessageKind::Password => "password",
         }
     }
 }
@@ -183,6 +187,10 @@ pub struct Credentials {
     /// after 30 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_at: Option<i64>,
+    /// Drawn, but the mail service has not taken its mail yet: a retry of
+    /// the mail draws a new one in its place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// A municipality's configuration.
@@ -249,13 +257,15 @@ pub trait ClaimStore: Send + Sync {
 /// transactions that change their state (with the mail each owes).
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
-    /// Create an application with its uniqueness guard, the creating
-    /// session's guardian lock and owner links, all in one transaction.
+    /// Create an application with the family's guards, the creating
+    /// session's guardian lock and owner links, and the `message` it owes
+    /// (the temporary password), all in one transaction.
     async fn create_application(
         &self,
         tenant: &TenantSlug,
         application: &Application,
         keys: &ApplicationKeys,
+        message: Option<&OutboxMessage>,
     ) -> Result<(), CreateError>;
     async fn get_application(
         &self,

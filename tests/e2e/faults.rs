@@ -155,3 +155,44 @@ async fn a_throttled_database_write_is_503_and_leaves_nothing_behind() {
     app.faults.clear();
     r.assert_unavailable();
 }
+
+/// The temporary password of a first draft is owed through the outbox: a
+/// mail SES refused goes out later, once, with a password that works; the
+/// password drawn for the refused mail never does.
+#[tokio::test]
+async fn a_temporary_password_that_ses_refused_goes_out_later() {
+    let (_turn, app) = turn().await;
+    let window = app.open_window_id().await;
+    let email = unique_email("pw-later");
+    let token = app.email_session(&email).await;
+    let pupil = pupil_code();
+    app.faults.set(Fault::Ses, true);
+    let r = app
+        .save_draft(
+            &token,
+            application_body(&window, &pupil, &guardian_code(), &email),
+        )
+        .await;
+    assert_eq!(r.status, 201, "the draft is saved: {:?}", r.body);
+    app.clock.advance(61);
+    let report = scheduled_run(app).await;
+    assert_eq!(report["mails"]["sent"], 0, "{report}");
+    app.faults.clear();
+    assert!(app.mails_about(&email, "password").await.is_empty());
+
+    app.clock.advance(121);
+    let report = scheduled_run(app).await;
+    assert!(report["mails"]["sent"].as_u64() >= Some(1), "{report}");
+    let report = scheduled_run(app).await;
+    assert_eq!(report["mails"]["sent"], 0, "{report}");
+    let password = app.mailed_password(&email).await;
+    let mails = app
+        .mails_to(&email)
+        .await
+        .into_iter()
+        .filter(|m| m["text"].as_str().unwrap_or("").contains("Password: "))
+        .count();
+    assert_eq!(mails, 1, "one password mail");
+    let r = app.password_login(&pupil, &password).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}

@@ -4,20 +4,18 @@
 //! updates.
 
 use super::sessions::{
-    SessionClaims, check_guardian_email, email_identity, family_of, guardian_key, load_own,
-    owner_keys, pupil_key, require_email_or_password,
+    SessionClaims, check_guardian_email, family_of, guardian_key, load_own, owner_keys, pupil_key,
+    require_email_or_password,
 };
 use crate::app::App;
-use crate::documents::mail;
 use crate::domain::application::{
     self, Application, ApplicationBody, Attachment, Context, FeeBand, HistoryEntry, Owner, Status,
 };
 use crate::domain::error::{Error, FieldError};
 use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
-use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::ports::{ApplicationKeys, CreateError, Credentials, Hold, StoreError};
+use crate::ports::{ApplicationKeys, CreateError, Hold, MessageKind, StoreError};
 
 use super::retry::{self, Attempt};
 
@@ -193,7 +191,7 @@ pub async fn create_draft(
     let application = fresh(
         app, session, &email, window_id, "new", body, &pupil, &guardian,
     )?;
-    store_new(app, tenant, session, &email, &application, &window).await?;
+    store_new(app, tenant, session, &application, &window).await?;
     Ok(application)
 }
 
@@ -298,7 +296,6 @@ pub(crate) async fn store_new(
     app: &App,
     tenant: &Tenant,
     session: &SessionClaims,
-    email: &str,
     application: &Application,
     window: &Window,
 ) -> Result<(), Error> {
@@ -320,9 +317,15 @@ pub(crate) async fn store_new(
         }
         return Err(refuse_held(app, tenant, &holder_id).await);
     }
+    // Sessions from the email-code path are owed a password for
+    // fiscal-code logins, in the same transaction as the draft.
+    let password = session
+        .pupil
+        .is_none()
+        .then(|| super::outbox::owed(tenant, application, MessageKind::Password, app.clock.now()));
     match app
         .store
-        .create_application(&tenant.slug, application, &keys)
+        .create_application(&tenant.slug, application, &keys, password.as_ref())
         .await
     {
         Ok(()) => {}
@@ -331,93 +334,19 @@ pub(crate) async fn store_new(
         Err(CreateError::Store(e)) => return Err(e.into()),
     }
     tracing::info!(application = %application.id, kind = %application.kind, "draft created");
-    if session.pupil.is_none() {
-        mail_temporary_password(app, tenant, email, application, &keys.pupil).await;
+    if let Some(message) = &password {
+        super::outbox::deliver_now(
+            app,
+            message,
+            super::outbox::InHand {
+                tenant,
+                application,
+                window: Some(window),
+            },
+        )
+        .await;
     }
     Ok(())
-}
-
-/// Store a temporary password for this family and pupil, unless the family
-/// has a live one, and mail it to the family's verified address. A failure
-/// here does not undo the draft: the parent still has the session, and the
-/// next draft of the pupil tries again.
-async fn mail_temporary_password(
-    app: &App,
-    tenant: &Tenant,
-    email: &str,
-    a: &Application,
-    pupil: &str,
-) {
-    let result: Result<(), Error> = async {
-        let family = email_identity(app, tenant, email);
-        let now = app.clock.now().unix_timestamp();
-        let existing = app
-            .store
-            .get_credentials(&tenant.slug, pupil, &family)
-            .await?;
-        // A family's password, once issued, is never replaced from here
-        // (only a temporary one nobody used within 30 days).
-        let expected = match &existing {
-            None => None,
-            Some(c)
-                if c.value.temporary
-                    && c.value.issued_at.is_some_and(|at| {
-                        now - at >= super::passwords::TEMPORARY_PASSWORD_DAYS * 86_400
-                    }) =>
-            {
-                Some(c.version)
-            }
-            Some(_) => {
-                tracing::info!(application = %a.id, "family has credentials; none mailed");
-                return Ok(());
-            }
-        };
-        let password = super::passwords::temporary()?;
-        let credentials = Credentials {
-            password_hash: super::passwords::hash(&password)?,
-            temporary: true,
-            failures: Vec::new(),
-            changed_in: None,
-            email: Some(email.to_owned()),
-            issued_at: Some(now),
-        };
-        match app
-            .store
-            .put_credentials(&tenant.slug, pupil, &family, &credentials, expected)
-            .await
-        {
-            Ok(()) => {}
-            // Another tab of the same family got there first.
-            Err(StoreError::Conflict) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-        let to = Email::parse(email).map_err(|_| Error::Internal("stored email".into()))?;
-        let pupil_name = a
-            .body
-            .pupil
-            .as_ref()
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p.first_name.as_deref().unwrap_or("").trim(),
-                    p.last_name.as_deref().unwrap_or("").trim()
-                )
-            })
-            .unwrap_or_default();
-        app.mailer
-            .send(&mail::temporary_password(
-                tenant,
-                &to,
-                pupil_name.trim(),
-                &password,
-            ))
-            .await
-            .map_err(|e| Error::Internal(format!("password mail: {e}")))
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(application = %a.id, error = %e, "temporary password not delivered");
-    }
 }
 
 /// `GET applications/{id}`.

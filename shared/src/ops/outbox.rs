@@ -17,7 +17,7 @@ use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::Window;
-use crate::ports::{MessageKind, OutboxMessage};
+use crate::ports::{Credentials, MessageKind, OutboxMessage, Versioned};
 
 /// How long a sender holds a message before another may retry it.
 const LEASE: Duration = Duration::minutes(2);
@@ -186,6 +186,42 @@ async fn send(
         pupil.last_name.as_deref().unwrap_or("").trim()
     );
     let mail = match message.kind {
+        MessageKind::Password => {
+            let Some((password, next)) = draw_password(app, tenant, a).await? else {
+                // The family has a password (mailed before, or its own).
+                return Ok(());
+            };
+            app.mailer
+                .send(&mail::temporary_password(
+                    tenant,
+                    &to,
+                    name.trim(),
+                    &password,
+                ))
+                .await
+                .map_err(transient)?;
+            // Mailed: no retry draws another one in its place (a lost
+            // write only means a retry mails a fresh password).
+            let family = super::sessions::email_identity(app, tenant, to.as_str());
+            let pupil = super::sessions::pupil_key(app, tenant, &a.pupil_fiscal_code);
+            if let Err(e) = app
+                .store
+                .put_credentials(
+                    &tenant.slug,
+                    &pupil,
+                    &family,
+                    &Credentials {
+                        pending: false,
+                        ..next.value
+                    },
+                    Some(next.version),
+                )
+                .await
+            {
+                tracing::warn!(application = %a.id, error = %e, "password not marked mailed");
+            }
+            return Ok(());
+        }
         MessageKind::Credentials => {
             let pdf = application_docs::render_kind(
                 application_docs::Kind::Credentials,
@@ -218,6 +254,57 @@ async fn send(
     // (say, an address SES will not take) does not get better by waiting,
     // but an operator may fix the cause, and a letter is never dropped.
     app.mailer.send(&mail).await.map_err(transient)
+}
+
+/// Draw a temporary password for the family that created `a` and store its
+/// hash (marked pending until its mail is taken), unless the family
+/// already has a password: `None` then. A pending one (a mail that failed)
+/// or a temporary one nobody used within 30 days is replaced.
+async fn draw_password(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+) -> Result<Option<(String, Versioned<Credentials>)>, Failure> {
+    let Some(email) = a.owner.email.as_deref() else {
+        return Err(Failure::Permanent(
+            "application without an owner email".into(),
+        ));
+    };
+    let family = super::sessions::email_identity(app, tenant, email);
+    let pupil = super::sessions::pupil_key(app, tenant, &a.pupil_fiscal_code);
+    let now = app.clock.now().unix_timestamp();
+    let existing = app
+        .store
+        .get_credentials(&tenant.slug, &pupil, &family)
+        .await
+        .map_err(transient)?;
+    let expected = match &existing {
+        None => None,
+        Some(c) if c.value.pending || super::passwords::expired(&c.value, now) => Some(c.version),
+        Some(_) => return Ok(None),
+    };
+    let password = super::passwords::temporary().map_err(transient)?;
+    let credentials = Credentials {
+        password_hash: super::passwords::hash(&password).map_err(transient)?,
+        temporary: true,
+        failures: Vec::new(),
+        changed_in: None,
+        email: Some(email.to_owned()),
+        issued_at: Some(now),
+        pending: true,
+    };
+    // A conflict (another sender, another tab) is retried later.
+    app.store
+        .put_credentials(&tenant.slug, &pupil, &family, &credentials, expected)
+        .await
+        .map_err(transient)?;
+    Ok(Some((
+        password,
+        Versioned {
+            value: credentials,
+            version: expected.unwrap_or(0) + 1,
+        },
+    )))
 }
 
 /// A message owed by a state change at `now`.

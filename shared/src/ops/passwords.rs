@@ -118,9 +118,9 @@ mod flows {
         DECOY.get_or_init(|| super::hash("decoy-password-0").unwrap_or_default())
     }
 
-    /// A temporary password not used within 30 days stops working; a new
-    /// draft's mail cannot replace it, the office can.
-    fn expired(c: &Credentials, now: i64) -> bool {
+    /// A temporary password not used within 30 days stops working (the
+    /// family's next draft mails a new one).
+    pub fn expired(c: &Credentials, now: i64) -> bool {
         c.temporary
             && c.issued_at
                 .is_some_and(|at| now - at >= super::TEMPORARY_PASSWORD_DAYS * 86_400)
@@ -295,4 +295,4 @@ mod flows {
     }
 }
 
-pub use flows::{change, login};
+pub use flows::{change, expired, login};

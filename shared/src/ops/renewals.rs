@@ -277,6 +277,6 @@ pub async fn create(
         &guardian,
     )?;
     application.user_code = Some(entry.user_code.clone());
-    store_new(app, tenant, session, &email, &application, &window).await?;
+    store_new(app, tenant, session, &application, &window).await?;
     Ok(application)
 }

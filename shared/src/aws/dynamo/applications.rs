@@ -136,6 +136,7 @@ impl ApplicationStore for DynamoStore {
         tenant: &TenantSlug,
         application: &Application,
         keys: &ApplicationKeys,
+        message: Option<&OutboxMessage>,
     ) -> Result<(), CreateError> {
         let table = self.table.as_str();
         // Action 0 is the application, 1 the pupil's link; then, per owner
@@ -162,13 +163,25 @@ impl ApplicationStore for DynamoStore {
                 None,
             )?);
         }
+        // Last, the mail owed (a new id: it cannot fail but by a conflict).
+        let owed = actions.len();
+        if let Some(message) = message {
+            actions.push(put_item(table, encode_outbox(message), NEW)?);
+        }
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
-        if cancelled.failed.iter().any(|i| *i >= 2 && (i - 2) % 3 == 0) {
+        if cancelled.failed_at(owed) {
+            return Err(CreateError::Store(StoreError::Conflict));
+        }
+        if cancelled
+            .failed
+            .iter()
+            .any(|i| *i >= 2 && *i < owed && (i - 2) % 3 == 0)
+        {
             return Err(CreateError::DuplicatePupil);
         }
-        if cancelled.failed.iter().any(|i| *i >= 2) {
+        if cancelled.failed.iter().any(|i| *i >= 2 && *i < owed) {
             return Err(CreateError::GuardianMismatch);
         }
         if cancelled.failed_at(0) {

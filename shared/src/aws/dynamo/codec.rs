@@ -441,6 +441,7 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
     let kind = match text("kind")?.as_str() {
         "credentials" => MessageKind::Credentials,
         "decision" => MessageKind::Decision,
+        "password" => MessageKind::Password,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {
@@ -610,6 +611,7 @@ mod tests {
             changed_in: Some("session-1".into()),
             email: Some("anna@example.it".into()),
             issued_at: Some(1_750_000_000),
+            pending: true,
         }
     }
 
@@ -802,6 +804,7 @@ mod tests {
         old.changed_in = None;
         old.email = None;
         old.issued_at = None;
+        old.pending = false;
         let item = encode_credentials(&slug(), "pupil-hash", "f", &old, 1).expect("encode");
         assert!(!text(&item, DATA).contains("changed_in"));
         assert_eq!(decode_credentials(&item).map(|v| v.value), Ok(old));
