@@ -88,6 +88,9 @@ pub enum MessageKind {
     /// The temporary password of a family's first draft for a pupil: drawn
     /// when it is sent, so that no secret waits in the outbox.
     Password,
+    /// The reminder of drafts in a window about to close, one per family
+    /// address and window, naming every pupil still in draft.
+    Reminder,
 }
 
 impl MessageKind {
@@ -96,6 +99,7 @@ impl MessageKind {
             MessageKind::Credentials => "credentials",
             MessageKind::Decision => "decision",
             MessageKind::Password => "password",
+            MessageKind::Reminder => "reminder",
         }
     }
 }
@@ -250,6 +254,15 @@ pub trait ClaimStore: Send + Sync {
         kind: &str,
         key: &str,
         expires: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+    /// The same claim, and with it (in one transaction) the mail it owes:
+    /// `true` when both were written, `false` when claimed before.
+    async fn claim_with_message(
+        &self,
+        tenant: &TenantSlug,
+        kind: &str,
+        key: &str,
+        message: &OutboxMessage,
     ) -> Result<bool, StoreError>;
 }
 

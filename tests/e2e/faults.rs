@@ -196,3 +196,34 @@ async fn a_temporary_password_that_ses_refused_goes_out_later() {
     let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
+
+/// A reminder is owed through the outbox too: while SES refuses it, it
+/// waits; then it goes out once, however many runs.
+#[tokio::test]
+async fn a_reminder_that_ses_refused_goes_out_later_once() {
+    let (_turn, app) = turn().await;
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
+    // The window closes within 48 hours.
+    let closes = (app.ports.clock.now() + time::Duration::hours(24))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let r = app
+        .patch_auth(
+            &format!("/v1/demo/staff/windows/{window}"),
+            &staff,
+            json!({ "closes_at": closes }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let family = app.complete_draft(&window, "reminded").await;
+    let reminders = || async { app.mails_about(&family.email, "Promemoria").await.len() };
+    app.faults.set(Fault::Ses, true);
+    scheduled_run(app).await;
+    app.faults.clear();
+    assert_eq!(reminders().await, 0);
+    app.clock.advance(61);
+    scheduled_run(app).await;
+    scheduled_run(app).await;
+    assert_eq!(reminders().await, 1, "sent once, after SES came back");
+}

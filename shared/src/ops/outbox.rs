@@ -222,6 +222,45 @@ async fn send(
             }
             return Ok(());
         }
+        MessageKind::Reminder => {
+            // Every pupil the family still has in draft in this window.
+            let Some(email) = a.owner.email.as_deref() else {
+                return Err(Failure::Permanent(
+                    "application without an owner email".into(),
+                ));
+            };
+            let family = super::sessions::email_identity(app, tenant, email);
+            let mut names: Vec<String> = app
+                .store
+                .owner_applications(&tenant.slug, &family)
+                .await
+                .map_err(transient)?
+                .iter()
+                .filter(|d| d.window_id == a.window_id && d.status == Status::Draft)
+                .map(|d| {
+                    let p = d.body.pupil.clone().unwrap_or_default();
+                    format!(
+                        "{} {}",
+                        p.first_name.as_deref().unwrap_or("").trim(),
+                        p.last_name.as_deref().unwrap_or("").trim()
+                    )
+                    .trim()
+                    .to_owned()
+                })
+                .collect();
+            if names.is_empty() {
+                // Submitted meanwhile: nothing to remind.
+                return Ok(());
+            }
+            names.sort();
+            mail::draft_reminder(
+                tenant,
+                &to,
+                &names.join(", "),
+                window.service.name(),
+                &application_docs::italian_datetime(window.closes_at),
+            )
+        }
         MessageKind::Credentials => {
             let pdf = application_docs::render_kind(
                 application_docs::Kind::Credentials,

@@ -4,13 +4,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::documents::mail;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
-use crate::domain::values::Email;
 use crate::domain::window::{Service, Window, WindowStatus};
-use crate::ports::StoreError;
+use crate::ports::{MessageKind, OutboxMessage, StoreError};
 
 /// A window as the contract shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,50 +137,41 @@ async fn expire_drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<us
 }
 
 async fn remind(app: &App, tenant: &Tenant, window: &Window) -> Result<usize, Error> {
-    // One mail per guardian address, naming every pupil still in draft.
-    let mut by_address: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    // One mail per family address, naming every pupil still in draft: owed
+    // through the outbox under a claim per window and address, so two runs
+    // (or two at once) queue it once, and a mail SES refuses is retried.
+    let mut by_address: std::collections::BTreeMap<String, String> = Default::default();
     for draft in drafts(app, tenant, window).await? {
-        let to = super::sessions::proved_address(&draft);
-        let Some(to) = to else { continue };
-        let pupil = draft.body.pupil.clone().unwrap_or_default();
-        let name = format!(
-            "{} {}",
-            pupil.first_name.as_deref().unwrap_or("").trim(),
-            pupil.last_name.as_deref().unwrap_or("").trim()
-        );
-        by_address
-            .entry(to.to_string())
-            .or_default()
-            .push(name.trim().to_owned());
-    }
-    let closes = crate::documents::application_docs::italian_datetime(window.closes_at);
-    let mut sent = 0;
-    for (address, names) in by_address {
-        let Ok(to) = Email::parse(&address) else {
+        let Some(to) = super::sessions::proved_address(&draft) else {
             continue;
         };
+        // The family's first draft (by id) stands for the others.
+        let first = by_address.entry(to.to_string()).or_insert(draft.id.clone());
+        if draft.id < *first {
+            *first = draft.id.clone();
+        }
+    }
+    let now = app.clock.now();
+    let mut queued = Vec::new();
+    for (address, application_id) in by_address {
         let key = app.config.keyed_hash(
             "reminder",
             tenant.slug.as_str(),
             &format!("{}:{address}", window.id),
         );
-        if !app
+        let message = OutboxMessage::new(&tenant.slug, &application_id, MessageKind::Reminder, now);
+        if app
             .store
-            .claim_once(&tenant.slug, "reminder", &key, None)
+            .claim_with_message(&tenant.slug, "reminder", &key, &message)
             .await?
         {
-            continue;
+            queued.push(message);
         }
-        let message = mail::draft_reminder(
-            tenant,
-            &to,
-            &names.join(", "),
-            window.service.name(),
-            &closes,
-        );
-        match app.mailer.send(&message).await {
-            Ok(()) => sent += 1,
-            Err(e) => tracing::error!(window = %window.id, error = %e, "reminder not sent"),
+    }
+    let mut sent = 0;
+    for message in &queued {
+        if super::outbox::deliver(app, message, None).await? == super::outbox::Delivery::Sent {
+            sent += 1;
         }
     }
     Ok(sent)

@@ -3,10 +3,13 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::codec::encode_claim;
-use super::{DynamoStore, PK, written};
+use super::codec::{encode_claim, encode_outbox};
+use super::{DynamoStore, PK, put_item, written};
 use crate::domain::values::TenantSlug;
-use crate::ports::{ClaimStore, StoreError};
+use crate::ports::{ClaimStore, OutboxMessage, StoreError};
+
+/// The condition of a put that must create its item.
+const NEW: Option<&str> = Some("attribute_not_exists(#pk)");
 
 #[async_trait]
 impl ClaimStore for DynamoStore {
@@ -27,5 +30,29 @@ impl ClaimStore for DynamoStore {
             .send()
             .await;
         Ok(written(result)?.is_some())
+    }
+
+    async fn claim_with_message(
+        &self,
+        tenant: &TenantSlug,
+        kind: &str,
+        key: &str,
+        message: &OutboxMessage,
+    ) -> Result<bool, StoreError> {
+        let table = self.table.as_str();
+        let actions = vec![
+            put_item(table, encode_claim(tenant, kind, key, None), NEW)?,
+            put_item(table, encode_outbox(message), NEW)?,
+        ];
+        let Err(cancelled) = self.transact(actions).await else {
+            return Ok(true);
+        };
+        if cancelled.failed_at(0) {
+            return Ok(false);
+        }
+        if cancelled.failed_at(1) {
+            return Err(StoreError::Conflict);
+        }
+        Err(cancelled.into_error())
     }
 }

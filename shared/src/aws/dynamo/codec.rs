@@ -442,6 +442,7 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         "credentials" => MessageKind::Credentials,
         "decision" => MessageKind::Decision,
         "password" => MessageKind::Password,
+        "reminder" => MessageKind::Reminder,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {
