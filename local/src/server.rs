@@ -100,12 +100,12 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let state = state.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                        async move { Ok::<_, Infallible>(handle(&state, req, peer.ip()).await) }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -154,7 +154,14 @@ fn portal(state: &State, path: &str, head: bool) -> HyperResponse {
         .unwrap_or_else(|| local_error(&Error::RouteNotFound, &new_request_id()))
 }
 
-async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
+/// One request from `peer`, whose address is the request's source address
+/// as API Gateway reports it (tests connect from several loopback
+/// addresses to be several clients).
+async fn handle(
+    state: &State,
+    req: hyper::Request<Incoming>,
+    peer: std::net::IpAddr,
+) -> HyperResponse {
     let request_id = new_request_id();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -196,7 +203,7 @@ async fn handle(state: &State, req: hyper::Request<Incoming>) -> HyperResponse {
     context.stage = Some("$default".into());
     context.http.method = parts.method.clone();
     context.http.path = Some(path);
-    context.http.source_ip = Some("127.0.0.1".into());
+    context.http.source_ip = Some(peer.to_string());
     let request = lambda_http::http::Request::from_parts(parts, body)
         .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
         .with_query_string_parameters(query)

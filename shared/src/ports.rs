@@ -177,8 +177,11 @@ pub struct Credentials {
     pub password_hash: String,
     /// A temporary (mailed) password must be changed at the first login.
     pub temporary: bool,
-    /// Failed logins in the current 15-minute span.
-    pub failures: Vec<i64>,
+    /// Failed logins in the current 15-minute span, per client (a keyed
+    /// hash of its address): a stranger's wrong passwords lock the stranger
+    /// out, not the family.
+    #[serde(default, rename = "client_failures")]
+    pub failures: std::collections::BTreeMap<String, Vec<i64>>,
     /// The session (`sub`) whose `POST /password` set the current password:
     /// that session, opened with the temporary one, may go on with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -421,6 +424,15 @@ pub trait CredentialStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// Wrong guesses (security codes, passwords) per client and hour, across
+/// tenants: `client` is a keyed hash of the client's address, `hour` the
+/// Unix hour.
+#[async_trait]
+pub trait GuessStore: Send + Sync {
+    async fn wrong_guesses(&self, client: &str, hour: i64) -> Result<u32, StoreError>;
+    async fn count_wrong_guess(&self, client: &str, hour: i64) -> Result<(), StoreError>;
+}
+
 /// Last year's roster: entries by user code and by guardian identity.
 #[async_trait]
 pub trait RosterStore: Send + Sync {
@@ -489,6 +501,7 @@ pub trait Store:
     + ApplicationStore
     + EmailCodeStore
     + CredentialStore
+    + GuessStore
     + RosterStore
     + OutboxStore
 {
@@ -501,6 +514,7 @@ impl<T> Store for T where
         + ApplicationStore
         + EmailCodeStore
         + CredentialStore
+        + GuessStore
         + RosterStore
         + OutboxStore
         + ?Sized

@@ -49,7 +49,7 @@ async fn code_records_are_written_only_on_the_version_read() {
     let store = shared_app().ports.store.clone();
     let tenant = TenantSlug::parse("demo").expect("slug");
     let key = "adapter-test-address-key";
-    let first = email_code::issue(None, "h1".into(), 1_000).expect("issue");
+    let first = email_code::issue(None, "h1".into(), 1_000, "client").expect("issue");
     store
         .put_email_code(&tenant, key, &first, None)
         .await
@@ -65,7 +65,7 @@ async fn code_records_are_written_only_on_the_version_read() {
         .expect("read")
         .expect("stored");
     assert_eq!(read.value, first);
-    let next = email_code::issue(Some(&read.value), "h2".into(), 1_100).expect("issue");
+    let next = email_code::issue(Some(&read.value), "h2".into(), 1_100, "client").expect("issue");
     store
         .put_email_code(&tenant, key, &next, Some(read.version))
         .await

@@ -187,3 +187,77 @@ async fn the_roster_cannot_carry_a_formula() {
     );
     assert!(!csv.contains(";=HYPERLINK"), "{csv}");
 }
+
+/// A client at another address (this machine's 127.0.0.x addresses stand
+/// for the clients of the world).
+fn stranger(last: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+            127, 0, 0, last,
+        )))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Guesses cost the guesser: a stranger's wrong codes do not kill the
+/// family's code (5 from the requester, 10 from anyone), and a stranger's
+/// wrong passwords lock the stranger out, not the family.
+#[tokio::test]
+async fn a_strangers_guesses_cost_the_stranger_not_the_family() {
+    let app = shared_app();
+    let email = unique_email("guessed");
+    let r = app.request_code(&email).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let code = app.latest_code(&email).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesser = stranger(2);
+    for left in (4..10).rev() {
+        let r = send(
+            guesser
+                .post(app.url("/v1/demo/sessions"))
+                .json(&json!({ "email": email, "code": wrong })),
+        )
+        .await;
+        assert_eq!((r.status, r.code()), (401, "invalid_code"), "{:?}", r.body);
+        assert_eq!(r.body["error"]["attempts_left"], left, "{:?}", r.body);
+    }
+    // Six wrong guesses later, the family's code still opens its session.
+    let r = app.email_login(None, &email, &code).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+
+    // Passwords: five wrong ones from the stranger lock the stranger only.
+    let family = app
+        .complete_draft(&app.open_window_id().await, "locked")
+        .await;
+    let password = app.mailed_password(&family.email).await;
+    let guesser = stranger(3);
+    for _ in 0..5 {
+        let r = send(
+            guesser
+                .post(app.url("/v1/demo/sessions"))
+                .json(&json!({ "fiscal_code": family.pupil, "password": "Sbagliata-0000" })),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "invalid_credentials"),
+            "{:?}",
+            r.body
+        );
+    }
+    let r = send(
+        guesser
+            .post(app.url("/v1/demo/sessions"))
+            .json(&json!({ "fiscal_code": family.pupil, "password": password })),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (429, "too_many_attempts"),
+        "{:?}",
+        r.body
+    );
+    let r = app.password_login(&family.pupil, &password).await;
+    assert_eq!(r.status, 201, "the family is not locked out: {:?}", r.body);
+}

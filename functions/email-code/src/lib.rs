@@ -59,7 +59,8 @@ async fn request_code(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let body: CodeRequest = parse_json(&req)?;
     let email = parse_email(body.email.as_ref())?;
-    let sent = email_codes::request_code(&app, &tenant, &email).await?;
+    let client = http::client(&app, &req);
+    let sent = email_codes::request_code(&app, &tenant, &email, &client).await?;
     Ok(json(202, &views::code_sent(&sent)))
 }
 
@@ -94,6 +95,7 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
     // A valid session of this tenant in the Authorization header is merged
     // into the new one.
     let existing = sessions::mergeable(&app, &tenant, http::bearer_token(&req)).await?;
+    let client = http::client(&app, &req);
     let opened = match &body {
         SessionRequest {
             email: Some(email),
@@ -114,7 +116,7 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
                         "Il codice di sicurezza è formato da 6 cifre.",
                     )])
                 })?;
-            email_codes::verify_code(&app, &tenant, &email, code, existing).await?
+            email_codes::verify_code(&app, &tenant, &email, code, &client, existing).await?
         }
         SessionRequest {
             fiscal_code: Some(fiscal_code),
@@ -128,7 +130,7 @@ async fn open_session(app: App, req: Request) -> Result<HttpResponse, Error> {
             else {
                 return Err(Error::InvalidCredentials);
             };
-            passwords::login(&app, &tenant, fiscal_code, password, existing).await?
+            passwords::login(&app, &tenant, fiscal_code, password, &client, existing).await?
         }
         SessionRequest {
             id_token: Some(token),

@@ -245,6 +245,18 @@ pub async fn load_tenant(app: &App, req: &Request) -> Result<Tenant, Error> {
         .ok_or(Error::TenantNotFound)
 }
 
+/// The client's address as API Gateway saw it (the request's source
+/// address), as the keyed hash that stands for it in the guessing bounds.
+/// Behind CloudFront this is an edge's address until the go-live issue's
+/// origin secret makes the viewer's address trustworthy.
+pub fn client(app: &App, req: &Request) -> String {
+    let address = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    crate::ops::clients::key(app, address.as_deref().unwrap_or("unknown"))
+}
+
 /// The `Authorization: Bearer …` token, if any.
 pub fn bearer_token(req: &Request) -> Option<&str> {
     req.headers()

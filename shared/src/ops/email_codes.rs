@@ -13,6 +13,7 @@ use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::ports::{MailError, StoreError};
 
+use super::clients;
 use super::retry::{self, Attempt};
 use super::sessions::{self, Opened, SessionClaims};
 
@@ -36,8 +37,14 @@ fn code_hash(app: &App, tenant: &Tenant, address_key: &str, code: &str) -> Strin
     )
 }
 
-/// Send a new code to `email` (cooldown and hourly cap per address).
-pub async fn request_code(app: &App, tenant: &Tenant, email: &Email) -> Result<CodeSent, Error> {
+/// Send a new code to `email` (cooldown and hourly cap per address), on
+/// behalf of `client` (the keyed hash of the requester's address).
+pub async fn request_code(
+    app: &App,
+    tenant: &Tenant,
+    email: &Email,
+    client: &str,
+) -> Result<CodeSent, Error> {
     let key = address_key(app, tenant, email);
     let code = format!("{:06}", super::random_below(1_000_000)?);
     let hash = code_hash(app, tenant, &key, &code);
@@ -45,7 +52,12 @@ pub async fn request_code(app: &App, tenant: &Tenant, email: &Email) -> Result<C
     retry::optimistic(retry::ATTEMPTS, move || async move {
         let now = app.clock.now().unix_timestamp();
         let current = app.store.get_email_code(&tenant.slug, key).await?;
-        let next = email_code::issue(current.as_ref().map(|c| &c.value), hash.clone(), now)?;
+        let next = email_code::issue(
+            current.as_ref().map(|c| &c.value),
+            hash.clone(),
+            now,
+            client,
+        )?;
         match app
             .store
             .put_email_code(&tenant.slug, key, &next, current.map(|c| c.version))
@@ -80,8 +92,10 @@ pub async fn verify_code(
     tenant: &Tenant,
     email: &Email,
     code: &str,
+    client: &str,
     existing: Option<SessionClaims>,
 ) -> Result<Opened, Error> {
+    clients::within_budget(app, client).await?;
     let key = address_key(app, tenant, email);
     let submitted = code_hash(app, tenant, &key, code);
     let (key, submitted) = (&key, &submitted);
@@ -91,7 +105,7 @@ pub async fn verify_code(
         let matches = current.as_ref().is_some_and(|c| {
             verify_slices_are_equal(c.value.code_hash.as_bytes(), submitted.as_bytes()).is_ok()
         });
-        let verdict = email_code::verify(current.as_ref().map(|c| &c.value), matches, now);
+        let verdict = email_code::verify(current.as_ref().map(|c| &c.value), matches, now, client);
         if let Some(next) = &verdict.next {
             match app
                 .store
@@ -103,7 +117,12 @@ pub async fn verify_code(
                 Err(e) => return Err(e.into()),
             }
         }
-        verdict.outcome?;
+        if let Err(e) = verdict.outcome {
+            if matches!(e, Error::InvalidCode { .. }) {
+                clients::wrong_guess(app, client).await;
+            }
+            return Err(e);
+        }
         Ok(Attempt::Done(()))
     })
     .await?;

@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod attachments;
+pub mod clients;
 pub mod documents;
 pub mod email_codes;
 pub mod jwks;

@@ -326,7 +326,7 @@ async fn draw_password(
     let credentials = Credentials {
         password_hash: super::passwords::hash(&password).map_err(transient)?,
         temporary: true,
-        failures: Vec::new(),
+        failures: Default::default(),
         changed_in: None,
         email: Some(email.to_owned()),
         issued_at: Some(now),

@@ -105,6 +105,7 @@ mod flows {
     use crate::domain::error::{Error, FieldError};
     use crate::domain::fiscal_code::FiscalCode;
     use crate::domain::tenant::Tenant;
+    use crate::ops::clients;
     use crate::ops::retry::{self, Attempt};
     use crate::ops::sessions::{self, Opened, SessionClaims};
     use crate::ports::{Credentials, StoreError, Versioned};
@@ -126,6 +127,34 @@ mod flows {
                 .is_some_and(|at| now - at >= super::TEMPORARY_PASSWORD_DAYS * 86_400)
     }
 
+    /// This client's recent failures on a family's login.
+    fn failed(c: &Credentials, client: &str, now: i64) -> Vec<i64> {
+        c.failures
+            .get(client)
+            .map(|f| recent(f, now))
+            .unwrap_or_default()
+    }
+
+    /// The credentials with this client's failure counted (or cleared), and
+    /// every other client's stale failures dropped.
+    fn with_failures(c: &Credentials, client: &str, now: i64, failure: bool) -> Credentials {
+        let mut failures: std::collections::BTreeMap<String, Vec<i64>> = c
+            .failures
+            .iter()
+            .map(|(k, v)| (k.clone(), recent(v, now)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        if failure {
+            failures.entry(client.to_owned()).or_default().push(now);
+        } else {
+            failures.remove(client);
+        }
+        Credentials {
+            failures,
+            ..c.clone()
+        }
+    }
+
     fn recent(failures: &[i64], now: i64) -> Vec<i64> {
         failures
             .iter()
@@ -144,10 +173,12 @@ mod flows {
         tenant: &Tenant,
         fiscal_code: &str,
         password: &str,
+        client: &str,
         existing: Option<SessionClaims>,
     ) -> Result<Opened, Error> {
         let Ok(code) = FiscalCode::parse(fiscal_code) else {
             let _ = super::verify(password, decoy_hash());
+            clients::wrong_guess(app, client).await;
             return Err(Error::InvalidCredentials);
         };
         let key = sessions::pupil_key(app, tenant, code.as_str());
@@ -156,17 +187,19 @@ mod flows {
             let now = app.clock.now().unix_timestamp();
             let candidates = app.store.pupil_credentials(&tenant.slug, pupil).await?;
             if candidates.is_empty() {
+                clients::within_budget(app, client).await?;
                 let _ = super::verify(password, decoy_hash());
+                clients::wrong_guess(app, client).await;
                 return Err(Error::InvalidCredentials);
             }
             let open: Vec<&(String, Versioned<Credentials>)> = candidates
                 .iter()
-                .filter(|(_, c)| recent(&c.value.failures, now).len() < MAX_FAILURES)
+                .filter(|(_, c)| failed(&c.value, client, now).len() < MAX_FAILURES)
                 .collect();
             if open.is_empty() {
                 let soonest = candidates
                     .iter()
-                    .filter_map(|(_, c)| recent(&c.value.failures, now).first().copied())
+                    .filter_map(|(_, c)| failed(&c.value, client, now).first().copied())
                     .min()
                     .unwrap_or(now);
                 return Err(Error::TooManyAttempts {
@@ -175,34 +208,17 @@ mod flows {
                     ),
                 });
             }
+            clients::within_budget(app, client).await?;
             let matched = open.iter().find(|(_, c)| {
                 !expired(&c.value, now) && super::verify(password, &c.value.password_hash)
             });
-            // The failure counts for every family's login that could have
-            // matched; a success clears its own.
+            // The failure counts, for this client, on every family's login
+            // that could have matched; a success clears this client's.
             let writes: Vec<(&String, &Versioned<Credentials>, Credentials)> = match matched {
-                Some((family, c)) => vec![(
-                    family,
-                    c,
-                    Credentials {
-                        failures: Vec::new(),
-                        ..c.value.clone()
-                    },
-                )],
+                Some((family, c)) => vec![(family, c, with_failures(&c.value, client, now, false))],
                 None => open
                     .iter()
-                    .map(|(family, c)| {
-                        let mut failures = recent(&c.value.failures, now);
-                        failures.push(now);
-                        (
-                            family,
-                            c,
-                            Credentials {
-                                failures,
-                                ..c.value.clone()
-                            },
-                        )
-                    })
+                    .map(|(family, c)| (family, c, with_failures(&c.value, client, now, true)))
                     .collect(),
             };
             for (family, c, next) in writes {
@@ -218,7 +234,10 @@ mod flows {
             }
             match matched {
                 Some((family, c)) => Ok(Attempt::Done((family.clone(), c.value.clone()))),
-                None => Err(Error::InvalidCredentials),
+                None => {
+                    clients::wrong_guess(app, client).await;
+                    Err(Error::InvalidCredentials)
+                }
             }
         })
         .await?;
@@ -275,7 +294,7 @@ mod flows {
         let next = Credentials {
             password_hash: super::hash(new)?,
             temporary: false,
-            failures: Vec::new(),
+            failures: Default::default(),
             changed_in: Some(session.sub.clone()),
             issued_at: None,
             ..stored.value.clone()

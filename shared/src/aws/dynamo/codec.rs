@@ -608,7 +608,11 @@ mod tests {
         Credentials {
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             temporary: true,
-            failures: vec![1_750_000_000, 1_750_000_100],
+            failures: [(
+                "client-hash".to_string(),
+                vec![1_750_000_000, 1_750_000_100],
+            )]
+            .into(),
             changed_in: Some("session-1".into()),
             email: Some("anna@example.it".into()),
             issued_at: Some(1_750_000_000),
@@ -622,6 +626,8 @@ mod tests {
             issued_at: 1_750_000_000,
             expires_at: 1_750_000_600,
             failed_attempts: 2,
+            failed_others: 3,
+            requester: Some("client-hash".into()),
             consumed: false,
             sent_at: vec![1_749_999_000, 1_750_000_000],
         }
@@ -1099,7 +1105,7 @@ mod tests {
             assert_eq!(changed(attr, Some(n("1.5"))), expected);
         }
         assert_eq!(
-            changed("kind", Some(s("reminder"))),
+            changed("kind", Some(s("postcard"))),
             "outbox item of unknown kind"
         );
         assert_eq!(

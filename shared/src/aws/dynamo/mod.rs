@@ -9,6 +9,7 @@ mod claims;
 mod codec;
 mod codes;
 mod credentials;
+mod guesses;
 mod outbox;
 mod roster;
 mod tenants;
