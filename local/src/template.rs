@@ -36,19 +36,18 @@ pub fn load(path: &Path) -> Result<Declared, String> {
     parse(&text)
 }
 
-pub fn parse(text: &str) -> Result<Declared, String> {
-    let doc: Value =
-        serde_norway::from_str(text).map_err(|e| format!("template is not valid YAML: {e}"))?;
+/// The template's functions: (resource name, binary, resource).
+fn functions(doc: &Value) -> Result<Vec<(String, String, &Value)>, String> {
     let resources = doc
         .get("Resources")
         .and_then(Value::as_mapping)
         .ok_or("template has no Resources")?;
-    let mut declared = Declared::default();
+    let mut out = Vec::new();
     for (name, resource) in resources {
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
             continue;
         }
-        let name = name.as_str().unwrap_or("?");
+        let name = name.as_str().unwrap_or("?").to_owned();
         let binary = resource
             .get("Metadata")
             .and_then(|m| m.get("BuildProperties"))
@@ -56,6 +55,19 @@ pub fn parse(text: &str) -> Result<Declared, String> {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("function {name} has no Metadata.BuildProperties.Binary"))?
             .to_owned();
+        out.push((name, binary, resource));
+    }
+    Ok(out)
+}
+
+fn yaml(text: &str) -> Result<Value, String> {
+    serde_norway::from_str(text).map_err(|e| format!("template is not valid YAML: {e}"))
+}
+
+pub fn parse(text: &str) -> Result<Declared, String> {
+    let doc = yaml(text)?;
+    let mut declared = Declared::default();
+    for (name, binary, resource) in functions(&doc)? {
         let mut has_route = false;
         if let Some(events) = resource
             .get("Properties")
@@ -92,24 +104,9 @@ pub fn parse(text: &str) -> Result<Declared, String> {
 /// allow and whether a `s3:ListBucket` grant carries an `s3:prefix`
 /// condition.
 pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String> {
-    let doc: Value =
-        serde_norway::from_str(text).map_err(|e| format!("template is not valid YAML: {e}"))?;
-    let resources = doc
-        .get("Resources")
-        .and_then(Value::as_mapping)
-        .ok_or("template has no Resources")?;
+    let doc = yaml(text)?;
     let mut out = Vec::new();
-    for (_, resource) in resources {
-        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let binary = resource
-            .get("Metadata")
-            .and_then(|m| m.get("BuildProperties"))
-            .and_then(|b| b.get("Binary"))
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
+    for (_, binary, resource) in functions(&doc)? {
         let mut actions = Vec::new();
         let mut scoped_list = false;
         let policies = resource

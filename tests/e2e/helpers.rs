@@ -594,6 +594,18 @@ impl TestApp {
         family
     }
 
+    /// "Allega": an upload link for a PDF of `size` bytes of `kind` on
+    /// application `id`.
+    pub async fn request_upload(&self, token: &str, id: &str, kind: &str, size: usize) -> Reply {
+        self.post_auth(
+            &format!("/v1/demo/applications/{id}/attachments"),
+            token,
+            json!({ "kind": kind, "filename": "Certificato Maria Rossi.pdf",
+                "content_type": "application/pdf", "size": size }),
+        )
+        .await
+    }
+
     // The office.
 
     /// A staff token of the local staff identity provider for `tenant`.
@@ -719,4 +731,16 @@ pub mod jwt {
             parts(token)[1]
         )
     }
+}
+
+/// The browser's upload of `pdf` through a presigned link.
+pub async fn upload(url: &str, pdf: &[u8]) {
+    let r = client()
+        .put(url)
+        .header("content-type", "application/pdf")
+        .body(pdf.to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert!(r.status().is_success(), "upload answered {}", r.status());
 }

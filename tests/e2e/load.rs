@@ -19,6 +19,19 @@ struct Outcome {
     steps: Vec<(&'static str, Duration)>,
 }
 
+impl Outcome {
+    /// Another family's application holds the pupil: nothing submitted.
+    fn refused(email: String, pupil: String, steps: Vec<(&'static str, Duration)>) -> Self {
+        Self {
+            email,
+            pupil,
+            id: None,
+            submitted: false,
+            steps,
+        }
+    }
+}
+
 async fn timed<F: std::future::Future<Output = Reply>>(
     steps: &mut Vec<(&'static str, Duration)>,
     name: &'static str,
@@ -52,13 +65,7 @@ async fn family(window: String, pupil: String) -> Outcome {
     .await;
     if r.status == 409 {
         assert_eq!(r.code(), "duplicate_pupil");
-        return Outcome {
-            email,
-            pupil,
-            id: None,
-            submitted: false,
-            steps,
-        };
+        return Outcome::refused(email, pupil, steps);
     }
     assert_eq!(r.status, 201, "{:?}", r.body);
     let id = r.body["id"].as_str().expect("id").to_owned();
@@ -76,13 +83,7 @@ async fn family(window: String, pupil: String) -> Outcome {
                 r.body
             );
         }
-        return Outcome {
-            email,
-            pupil,
-            id: None,
-            submitted: false,
-            steps,
-        };
+        return Outcome::refused(email, pupil, steps);
     }
     for r in [&a, &b, &retry] {
         assert_eq!(r.status, 200, "{:?}", r.body);

@@ -272,14 +272,7 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     let pdf = b"%PDF-1.4 attestazione ISEE di prova".to_vec();
     let mut ids = Vec::new();
     for kind in ["isee", "medical_certificate"] {
-        let r = app
-            .post_auth(
-                &format!("{path}/attachments"),
-                &token,
-                json!({ "kind": kind, "filename": "Certificato Maria Rossi.pdf",
-                    "content_type": "application/pdf", "size": pdf.len() }),
-            )
-            .await;
+        let r = app.request_upload(&token, &id, kind, pdf.len()).await;
         assert_eq!(r.status, 201, "{:?}", r.body);
         assert_eq!(r.body["expires_in"], 300);
         let url = r.body["upload_url"].as_str().expect("url").to_owned();
@@ -314,14 +307,7 @@ async fn attachments_are_uploaded_privately_and_checked_at_submission() {
     assert_eq!((r.status, r.code()), (422, "incomplete"));
 
     for (_, _, url) in &ids {
-        let r = client()
-            .put(url)
-            .header("content-type", "application/pdf")
-            .body(pdf.clone())
-            .send()
-            .await
-            .expect("upload");
-        assert!(r.status().is_success(), "upload answered {}", r.status());
+        upload(url, &pdf).await;
     }
     let r = app.get_auth(&path, &token).await;
     assert_eq!(r.body["missing"], json!([]), "{:?}", r.body);
@@ -382,34 +368,14 @@ async fn one_file_per_kind_and_only_the_current_documents() {
     let path = format!("/v1/demo/applications/{id}");
     let pdf = b"%PDF-1.4 attestazione ISEE".to_vec();
     let attach = |kind: &'static str| {
-        let (token, path, size) = (token.clone(), path.clone(), pdf.len());
+        let (token, id, size) = (token.clone(), id.clone(), pdf.len());
         async move {
-            let r = app
-                .post_auth(
-                    &format!("{path}/attachments"),
-                    &token,
-                    json!({ "kind": kind, "filename": "isee.pdf",
-                        "content_type": "application/pdf", "size": size }),
-                )
-                .await;
+            let r = app.request_upload(&token, &id, kind, size).await;
             assert_eq!(r.status, 201, "{:?}", r.body);
             (
                 r.body["attachment_id"].as_str().expect("id").to_owned(),
                 r.body["upload_url"].as_str().expect("url").to_owned(),
             )
-        }
-    };
-    let upload = |url: String| {
-        let pdf = pdf.clone();
-        async move {
-            let r = client()
-                .put(url)
-                .header("content-type", "application/pdf")
-                .body(pdf)
-                .send()
-                .await
-                .expect("upload");
-            assert!(r.status().is_success(), "upload answered {}", r.status());
         }
     };
     let files = || async {
@@ -420,10 +386,10 @@ async fn one_file_per_kind_and_only_the_current_documents() {
             .expect("list")
     };
     let (first, url) = attach("isee").await;
-    upload(url).await;
+    upload(&url, &pdf).await;
     assert_eq!(files().await.len(), 1);
     let (second, url) = attach("isee").await;
-    upload(url).await;
+    upload(&url, &pdf).await;
     let kept = files().await;
     assert_eq!(kept.len(), 1, "the older ISEE file is deleted: {kept:?}");
     assert!(kept[0].ends_with(&second), "{kept:?}");

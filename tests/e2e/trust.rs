@@ -200,6 +200,16 @@ fn stranger(last: u8) -> reqwest::Client {
         .expect("client")
 }
 
+/// `POST /v1/demo/sessions` with `body`, from `client`.
+async fn login_from(client: &reqwest::Client, body: Value) -> Reply {
+    send(
+        client
+            .post(shared_app().url("/v1/demo/sessions"))
+            .json(&body),
+    )
+    .await
+}
+
 /// Guesses cost the guesser: a stranger's wrong codes do not kill the
 /// family's code (5 from the requester, 10 from anyone), and a stranger's
 /// wrong passwords lock the stranger out, not the family.
@@ -213,12 +223,7 @@ async fn a_strangers_guesses_cost_the_stranger_not_the_family() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let guesser = stranger(2);
     for left in (4..10).rev() {
-        let r = send(
-            guesser
-                .post(app.url("/v1/demo/sessions"))
-                .json(&json!({ "email": email, "code": wrong })),
-        )
-        .await;
+        let r = login_from(&guesser, json!({ "email": email, "code": wrong })).await;
         assert_eq!((r.status, r.code()), (401, "invalid_code"), "{:?}", r.body);
         assert_eq!(r.body["error"]["attempts_left"], left, "{:?}", r.body);
     }
@@ -233,10 +238,9 @@ async fn a_strangers_guesses_cost_the_stranger_not_the_family() {
     let password = app.mailed_password(&family.email).await;
     let guesser = stranger(3);
     for _ in 0..5 {
-        let r = send(
-            guesser
-                .post(app.url("/v1/demo/sessions"))
-                .json(&json!({ "fiscal_code": family.pupil, "password": "Sbagliata-0000" })),
+        let r = login_from(
+            &guesser,
+            json!({ "fiscal_code": family.pupil, "password": "Sbagliata-0000" }),
         )
         .await;
         assert_eq!(
@@ -246,10 +250,9 @@ async fn a_strangers_guesses_cost_the_stranger_not_the_family() {
             r.body
         );
     }
-    let r = send(
-        guesser
-            .post(app.url("/v1/demo/sessions"))
-            .json(&json!({ "fiscal_code": family.pupil, "password": password })),
+    let r = login_from(
+        &guesser,
+        json!({ "fiscal_code": family.pupil, "password": password }),
     )
     .await;
     assert_eq!(
