@@ -826,6 +826,19 @@ pub struct Application {
 }
 
 impl Application {
+    /// "Maria Rossi": the pupil's first and last name as typed, for mails.
+    pub fn pupil_name(&self) -> String {
+        let p = self.body.pupil.as_ref();
+        let part = |f: Option<&String>| f.map(|v| v.trim().to_owned()).unwrap_or_default();
+        format!(
+            "{} {}",
+            part(p.and_then(|p| p.first_name.as_ref())),
+            part(p.and_then(|p| p.last_name.as_ref()))
+        )
+        .trim()
+        .to_owned()
+    }
+
     /// The pupil's and the guardian's normalised codes of a body that passed
     /// `check_draft` (which guarantees both parse).
     pub fn codes_of(body: &ApplicationBody) -> Result<(FiscalCode, FiscalCode), Error> {

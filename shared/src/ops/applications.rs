@@ -158,7 +158,7 @@ pub async fn create_draft(
         &context(app, tenant, None, &body, Uploads::Look).await?,
     );
     application::check_draft(&report)?;
-    check_guardian_email(&body, Some(&email))?;
+    check_guardian_email(&body, &[Some(&email)])?;
     if body.kind.as_deref() != Some("new") {
         return Err(Error::InvalidFields(vec![FieldError::new(
             "kind",
@@ -415,14 +415,12 @@ pub async fn update(
     if current.status == Status::Submitted {
         application::check_complete(&report)?;
     }
-    // A password session proved the address its password was mailed to:
-    // the application's own.
-    let proved = match (&session.email, &session.pupil) {
-        (Some(email), _) => Some(email.as_str()),
-        (None, Some(_)) => current.owner.email.as_deref(),
-        (None, None) => None,
-    };
-    check_guardian_email(&body, proved)?;
+    // The session's own address, or the one the application's family
+    // proved (a password session, merged or not, holds it).
+    check_guardian_email(
+        &body,
+        &[session.email.as_deref(), current.owner.email.as_deref()],
+    )?;
     if body.kind.as_deref() != Some(current.kind.as_str()) {
         return Err(unchanged("kind", "Il tipo di domanda non si può cambiare."));
     }

@@ -16,8 +16,9 @@ use crate::documents::{application_docs, mail};
 use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
+use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::ports::{Credentials, MessageKind, OutboxMessage, Versioned};
+use crate::ports::{Credentials, MessageKind, OutboxMessage};
 
 /// How long a sender holds a message before another may retry it.
 const LEASE: Duration = Duration::minutes(2);
@@ -179,15 +180,10 @@ async fn send(
             &read_window
         }
     };
-    let pupil = a.body.pupil.clone().unwrap_or_default();
-    let name = format!(
-        "{} {}",
-        pupil.first_name.as_deref().unwrap_or("").trim(),
-        pupil.last_name.as_deref().unwrap_or("").trim()
-    );
+    let name = a.pupil_name();
     let mail = match message.kind {
         MessageKind::Password => {
-            let Some((password, next)) = draw_password(app, tenant, a).await? else {
+            let Some(drawn) = draw_password(app, tenant, a, &to).await? else {
                 // The family has a password (mailed before, or its own).
                 return Ok(());
             };
@@ -195,26 +191,24 @@ async fn send(
                 .send(&mail::temporary_password(
                     tenant,
                     &to,
-                    name.trim(),
-                    &password,
+                    &name,
+                    &drawn.password,
                 ))
                 .await
                 .map_err(transient)?;
             // Mailed: no retry draws another one in its place (a lost
             // write only means a retry mails a fresh password).
-            let family = super::sessions::email_identity(app, tenant, to.as_str());
-            let pupil = super::sessions::pupil_key(app, tenant, &a.pupil_fiscal_code);
             if let Err(e) = app
                 .store
                 .put_credentials(
                     &tenant.slug,
-                    &pupil,
-                    &family,
+                    &drawn.pupil,
+                    &drawn.family,
                     &Credentials {
                         pending: false,
-                        ..next.value
+                        ..drawn.credentials
                     },
-                    Some(next.version),
+                    Some(drawn.version),
                 )
                 .await
             {
@@ -224,12 +218,7 @@ async fn send(
         }
         MessageKind::Reminder => {
             // Every pupil the family still has in draft in this window.
-            let Some(email) = a.owner.email.as_deref() else {
-                return Err(Failure::Permanent(
-                    "application without an owner email".into(),
-                ));
-            };
-            let family = super::sessions::email_identity(app, tenant, email);
+            let family = super::sessions::email_identity(app, tenant, to.as_str());
             let mut names: Vec<String> = app
                 .store
                 .owner_applications(&tenant.slug, &family)
@@ -237,16 +226,7 @@ async fn send(
                 .map_err(transient)?
                 .iter()
                 .filter(|d| d.window_id == a.window_id && d.status == Status::Draft)
-                .map(|d| {
-                    let p = d.body.pupil.clone().unwrap_or_default();
-                    format!(
-                        "{} {}",
-                        p.first_name.as_deref().unwrap_or("").trim(),
-                        p.last_name.as_deref().unwrap_or("").trim()
-                    )
-                    .trim()
-                    .to_owned()
-                })
+                .map(Application::pupil_name)
                 .collect();
             if names.is_empty() {
                 // Submitted meanwhile: nothing to remind.
@@ -273,7 +253,7 @@ async fn send(
             mail::credentials_letter(
                 tenant,
                 &to,
-                name.trim(),
+                &name,
                 window.service.name(),
                 a.user_code.as_deref().unwrap_or(""),
                 pdf,
@@ -282,7 +262,7 @@ async fn send(
         MessageKind::Decision => mail::decision(
             tenant,
             &to,
-            name.trim(),
+            &name,
             window.service.name(),
             a.user_code.as_deref().unwrap_or("—"),
             a.status == Status::Confirmed,
@@ -295,7 +275,17 @@ async fn send(
     app.mailer.send(&mail).await.map_err(transient)
 }
 
-/// Draw a temporary password for the family that created `a` and store its
+/// A temporary password just drawn and stored (pending), with where.
+struct Drawn {
+    password: String,
+    pupil: String,
+    family: String,
+    credentials: Credentials,
+    version: u64,
+}
+
+/// Draw a temporary password for the family that created `a` (whose proved
+/// address is `to`) and store its
 /// hash (marked pending until its mail is taken), unless the family
 /// already has a password: `None` then. A pending one (a mail that failed)
 /// or a temporary one nobody used within 30 days is replaced.
@@ -303,12 +293,9 @@ async fn draw_password(
     app: &App,
     tenant: &Tenant,
     a: &Application,
-) -> Result<Option<(String, Versioned<Credentials>)>, Failure> {
-    let Some(email) = a.owner.email.as_deref() else {
-        return Err(Failure::Permanent(
-            "application without an owner email".into(),
-        ));
-    };
+    to: &Email,
+) -> Result<Option<Drawn>, Failure> {
+    let email = to.as_str();
     let family = super::sessions::email_identity(app, tenant, email);
     let pupil = super::sessions::pupil_key(app, tenant, &a.pupil_fiscal_code);
     let now = app.clock.now().unix_timestamp();
@@ -337,13 +324,13 @@ async fn draw_password(
         .put_credentials(&tenant.slug, &pupil, &family, &credentials, expected)
         .await
         .map_err(transient)?;
-    Ok(Some((
+    Ok(Some(Drawn {
         password,
-        Versioned {
-            value: credentials,
-            version: expected.unwrap_or(0) + 1,
-        },
-    )))
+        pupil,
+        family,
+        credentials,
+        version: expected.unwrap_or(0) + 1,
+    }))
 }
 
 /// A message owed by a state change at `now`.

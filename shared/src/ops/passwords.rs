@@ -176,6 +176,7 @@ mod flows {
         client: &str,
         existing: Option<SessionClaims>,
     ) -> Result<Opened, Error> {
+        clients::within_budget(app, client).await?;
         let Ok(code) = FiscalCode::parse(fiscal_code) else {
             let _ = super::verify(password, decoy_hash());
             clients::wrong_guess(app, client).await;
@@ -187,7 +188,6 @@ mod flows {
             let now = app.clock.now().unix_timestamp();
             let candidates = app.store.pupil_credentials(&tenant.slug, pupil).await?;
             if candidates.is_empty() {
-                clients::within_budget(app, client).await?;
                 let _ = super::verify(password, decoy_hash());
                 clients::wrong_guess(app, client).await;
                 return Err(Error::InvalidCredentials);
@@ -208,7 +208,6 @@ mod flows {
                     ),
                 });
             }
-            clients::within_budget(app, client).await?;
             let matched = open.iter().find(|(_, c)| {
                 !expired(&c.value, now) && super::verify(password, &c.value.password_hash)
             });

@@ -343,12 +343,13 @@ pub fn proved_address(a: &Application) -> Option<crate::domain::values::Email> {
         .and_then(|e| crate::domain::values::Email::parse(e).ok())
 }
 
-/// `guardian.email`, when given, must be `proved` (the session's verified
-/// email; for a password session, the address its password was mailed
-/// to), compared case-insensitively: `422` with `not_verified` otherwise.
+/// `guardian.email`, when given, must be one of the `proved` addresses
+/// (the session's verified email; on an update also the address the
+/// application's family proved), compared case-insensitively: `422` with
+/// `not_verified` otherwise.
 pub fn check_guardian_email(
     body: &crate::domain::application::ApplicationBody,
-    proved: Option<&str>,
+    proved: &[Option<&str>],
 ) -> Result<(), Error> {
     let given = body
         .guardian
@@ -356,18 +357,24 @@ pub fn check_guardian_email(
         .and_then(|g| g.email.as_deref())
         .map(str::trim)
         .filter(|e| !e.is_empty());
-    match (given, proved) {
-        (None, _) => Ok(()),
-        (Some(g), Some(p)) if g.eq_ignore_ascii_case(p.trim()) => Ok(()),
-        _ => Err(Error::InvalidFields(vec![
-            crate::domain::error::FieldError::new(
-                "guardian.email",
-                "not_verified",
-                "Indica l'indirizzo email che hai verificato con il codice di sicurezza: le \
-comunicazioni sulla domanda arrivano solo a un indirizzo verificato.",
-            ),
-        ])),
+    let Some(given) = given else {
+        return Ok(());
+    };
+    if proved
+        .iter()
+        .flatten()
+        .any(|p| given.eq_ignore_ascii_case(p.trim()))
+    {
+        return Ok(());
     }
+    Err(Error::InvalidFields(vec![
+        crate::domain::error::FieldError::new(
+            "guardian.email",
+            "not_verified",
+            "Indica l'indirizzo email che hai verificato con il codice di sicurezza: le \
+comunicazioni sulla domanda arrivano solo a un indirizzo verificato.",
+        ),
+    ]))
 }
 
 /// A session that may change applications: a verified email, or the
@@ -441,6 +448,21 @@ mod tests {
         );
         assert!(verify(&config(), &tampered, &demo(), NOW).is_err());
         assert!(verify(&config(), "garbage", &demo(), NOW).is_err());
+    }
+
+    #[test]
+    fn guardian_email_must_be_a_proved_address() {
+        let body = |email: Option<&str>| -> crate::domain::application::ApplicationBody {
+            serde_json::from_value(serde_json::json!({ "guardian": { "email": email } }))
+                .expect("body")
+        };
+        let proved = [Some("anna@example.it"), Some("famiglia@example.it")];
+        assert!(check_guardian_email(&body(None), &proved).is_ok());
+        assert!(check_guardian_email(&body(Some("Famiglia@Example.it ")), &proved).is_ok());
+        let err =
+            check_guardian_email(&body(Some("altro@example.it")), &proved).expect_err("not proved");
+        assert_eq!(err.to_body()["error"]["fields"][0]["code"], "not_verified");
+        assert!(check_guardian_email(&body(Some("anna@example.it")), &[None]).is_err());
     }
 
     #[test]
