@@ -42,10 +42,14 @@ pub fn counted_clients(sdk: &SdkConfig, counter: &Arc<Counter>) -> Clients {
         .force_path_style(sdk.endpoint_url().is_some())
         .interceptor(Interceptor(counter.clone()))
         .build();
+    let sns = aws_sdk_sns::config::Builder::from(sdk)
+        .interceptor(Interceptor(counter.clone()))
+        .build();
     Clients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         ses: aws_sdk_ses::Client::from_conf(ses),
         s3: aws_sdk_s3::Client::from_conf(s3),
+        sns: aws_sdk_sns::Client::from_conf(sns),
     }
 }
 

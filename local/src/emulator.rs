@@ -193,3 +193,42 @@ pub async fn outbox(url: &str) -> Result<Vec<OutboxMessage>, String> {
     }
     Ok(messages)
 }
+
+/// One accepted SMS, as `GET /_local/sms-outbox` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SmsMessage {
+    pub to: String,
+    pub text: String,
+    pub sent_at: Option<String>,
+    /// The emulator's message id (not in the contract's shape).
+    #[serde(skip)]
+    pub id: String,
+}
+
+/// Every SMS the emulated SNS accepted, oldest first. The emulator keeps
+/// no time for them: `sent_at` is filled in by the caller.
+pub async fn sms_outbox(url: &str) -> Result<Vec<SmsMessage>, String> {
+    let data = emulator_state(url).await?;
+    let field = |entry: &Value, name: &str| {
+        entry
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    Ok(data
+        .pointer("/sns/SMS")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| SmsMessage {
+                    to: field(e, "phone_number"),
+                    text: field(e, "message"),
+                    sent_at: None,
+                    id: field(e, "message_id"),
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}

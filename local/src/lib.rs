@@ -115,15 +115,17 @@ pub async fn start(options: Options) -> Result<Running, String> {
     let base = format!("http://{addr}");
     let staff = server::LocalIdp::generate("local-staff-1")?;
     let oidc = server::LocalIdp::generate("local-spid-1")?;
-    seed::seed_file(
-        &app,
-        &workspace_root().join("local/seed/demo.json"),
-        seed::Trust {
-            staff: Some(staff.trust()),
-            oidc: Some(server::oidc_provider(&base)),
-        },
-    )
-    .await?;
+    for file in seed::FILES {
+        seed::seed_file(
+            &app,
+            &workspace_root().join(file),
+            seed::Trust {
+                staff: Some(staff.trust()),
+                oidc: Some(server::oidc_provider(&base)),
+            },
+        )
+        .await?;
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let state = Arc::new(server::State::new(
         app.clone(),

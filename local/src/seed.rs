@@ -40,12 +40,50 @@ pub struct Trust {
     pub oidc: Option<OidcProvider>,
 }
 
-/// Write the file's tenant and windows (overwriting earlier seeds).
-pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), String> {
+/// A seed file as JSON. A file with `"extends": "<other file>"` is that
+/// file with this one merged over it (RFC 7386: objects merge key by key,
+/// anything else replaces), so a variant tenant names only what differs.
+fn read_seed(path: &Path) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut seed: SeedFile =
+    let mut value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let base = value
+        .as_object_mut()
+        .and_then(|o| o.remove("extends"))
+        .and_then(|b| b.as_str().map(str::to_owned));
+    match base {
+        None => Ok(value),
+        Some(base) => {
+            let mut merged = read_seed(&path.parent().unwrap_or(Path::new(".")).join(base))?;
+            merge_patch(&mut merged, value);
+            Ok(merged)
+        }
+    }
+}
+
+fn merge_patch(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (key, value) in p {
+                if value.is_null() {
+                    t.remove(&key);
+                } else {
+                    merge_patch(t.entry(key).or_insert(serde_json::Value::Null), value);
+                }
+            }
+        }
+        (t, p) => *t = p,
+    }
+}
+
+/// The seed files of the local stack, in the order they are applied.
+pub const FILES: &[&str] = &["local/seed/demo.json", "local/seed/demo-sms.json"];
+
+/// Write the file's tenant and windows (overwriting earlier seeds).
+pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), String> {
+    let mut seed: SeedFile =
+        serde_json::from_value(read_seed(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
     if seed.tenant.staff_auth.is_none() {
         seed.tenant.staff_auth = trust.staff;
     }
@@ -113,4 +151,42 @@ pub async fn seed_tenant(app: &App, tenant: &Tenant, windows: &[Window]) -> Resu
             .map_err(|e| format!("seeding window {}: {e}", w.id))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_names_only_what_differs() {
+        let mut base = serde_json::json!({
+            "tenant": { "slug": "demo", "name": "A", "information": { "portal_url": "x", "top_up": ["t"] } },
+            "roster": "r.csv"
+        });
+        merge_patch(
+            &mut base,
+            serde_json::json!({
+                "tenant": { "slug": "demo-sms", "information": { "portal_url": "y" } },
+                "roster": null
+            }),
+        );
+        assert_eq!(
+            base,
+            serde_json::json!({
+                "tenant": { "slug": "demo-sms", "name": "A", "information": { "portal_url": "y", "top_up": ["t"] } }
+            })
+        );
+    }
+
+    #[test]
+    fn every_seed_file_reads() {
+        for file in FILES {
+            let value = read_seed(&crate::workspace_root().join(file)).expect("seed");
+            let seed: SeedFile = serde_json::from_value(value).expect(file);
+            assert!(!seed.windows.is_empty(), "{file}");
+        }
+        let sms = read_seed(&crate::workspace_root().join(FILES[1])).expect("seed");
+        assert_eq!(sms["tenant"]["slug"], "demo-sms");
+        assert_eq!(sms["tenant"]["require_verified_phone"], true);
+    }
 }

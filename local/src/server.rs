@@ -45,6 +45,9 @@ pub struct State {
     pub(crate) base: String,
     /// The SPID/CIE stand-in's authorization codes not yet exchanged.
     pub(crate) codes: oidc::Codes,
+    /// When this server first saw each SMS in the emulator (which keeps no
+    /// time for them): the `sent_at` of `GET /_local/sms-outbox`.
+    sms_seen: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl State {
@@ -64,6 +67,23 @@ impl State {
             oidc,
             base,
             codes: oidc::Codes::default(),
+            sms_seen: Default::default(),
+        }
+    }
+
+    /// Stamp each SMS with the time this server first saw it.
+    fn stamp(&self, messages: &mut [emulator::SmsMessage]) {
+        let now = shared::http::views::rfc3339(self.app.clock.now());
+        let mut seen = self
+            .sms_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for m in messages {
+            m.sent_at = Some(
+                seen.entry(m.id.clone())
+                    .or_insert_with(|| now.clone())
+                    .clone(),
+            );
         }
     }
 
@@ -288,6 +308,7 @@ async fn local_endpoint(
             .await
             .map(|messages| json(200, &json!({ "messages": messages })))
             .map_err(Error::Internal),
+        ("GET", "sms-outbox") => sms_outbox(state).await,
         ("POST", "staff-token") => match read_json::<StaffTokenRequest>(req).await {
             Ok(body) => staff_token(state, &body.tenant).await,
             Err(e) => Err(e),
@@ -321,6 +342,15 @@ async fn local_endpoint(
         response.headers_mut().insert("x-request-id", v);
     }
     to_hyper(response)
+}
+
+/// `GET /_local/sms-outbox`: every SMS the emulated SNS accepted.
+async fn sms_outbox(state: &State) -> Result<HttpResponse, Error> {
+    let mut messages = emulator::sms_outbox(&state.emulator_url)
+        .await
+        .map_err(Error::Internal)?;
+    state.stamp(&mut messages);
+    Ok(json(200, &json!({ "messages": messages })))
 }
 
 async fn staff_token(state: &State, tenant: &str) -> Result<HttpResponse, Error> {

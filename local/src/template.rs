@@ -100,15 +100,12 @@ pub fn parse(text: &str) -> Result<Declared, String> {
     Ok(declared)
 }
 
-/// For each function (by its binary), the S3 actions its inline policies
-/// allow and whether a `s3:ListBucket` grant carries an `s3:prefix`
-/// condition.
-pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String> {
+/// Every statement of every function's inline policies, with the
+/// function's binary and the statement's actions.
+pub fn statements(text: &str) -> Result<Vec<(String, Vec<String>, Value)>, String> {
     let doc = yaml(text)?;
     let mut out = Vec::new();
     for (_, binary, resource) in functions(&doc)? {
-        let mut actions = Vec::new();
-        let mut scoped_list = false;
         let policies = resource
             .get("Properties")
             .and_then(|p| p.get("Policies"))
@@ -120,7 +117,7 @@ pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String>
             .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
             .flatten()
         {
-            let listed: Vec<String> = match statement.get("Action") {
+            let actions: Vec<String> = match statement.get("Action") {
                 Some(Value::String(a)) => vec![a.clone()],
                 Some(Value::Sequence(list)) => list
                     .iter()
@@ -129,9 +126,27 @@ pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String>
                     .collect(),
                 _ => Vec::new(),
             };
+            out.push((binary.clone(), actions, statement.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// For each function (by its binary), the S3 actions its inline policies
+/// allow and whether a `s3:ListBucket` grant carries an `s3:prefix`
+/// condition.
+pub fn s3_grants(text: &str) -> Result<Vec<(String, Vec<String>, bool)>, String> {
+    let doc = yaml(text)?;
+    let all = statements(text)?;
+    let mut out = Vec::new();
+    for (_, binary, _) in functions(&doc)? {
+        let mut actions = Vec::new();
+        let mut scoped_list = false;
+        for (_, listed, statement) in all.iter().filter(|(b, _, _)| *b == binary) {
             let s3: Vec<String> = listed
-                .into_iter()
+                .iter()
                 .filter(|a| a.starts_with("s3:"))
+                .cloned()
                 .collect();
             if s3.iter().any(|a| a == "s3:ListBucket") {
                 scoped_list |= statement
@@ -176,6 +191,37 @@ mod tests {
                 assert!(*scoped_list, "{binary} may list the whole bucket");
             }
         }
+    }
+
+    /// SMS cost money: only the function that sends security codes may
+    /// publish, and only to phone numbers (publishing to any topic is
+    /// denied).
+    #[test]
+    fn only_the_code_sender_may_publish_and_only_sms() {
+        let text = std::fs::read_to_string(crate::workspace_root().join("infra/template.yaml"))
+            .expect("template");
+        let publishes: Vec<_> = statements(&text)
+            .expect("parses")
+            .into_iter()
+            .filter(|(_, actions, _)| actions.iter().any(|a| a.starts_with("sns:")))
+            .collect();
+        let effect = |s: &Value| s.get("Effect").and_then(Value::as_str).map(str::to_owned);
+        let allowed: Vec<_> = publishes
+            .iter()
+            .filter(|(_, _, s)| effect(s).as_deref() == Some("Allow"))
+            .collect();
+        assert_eq!(allowed.len(), 1, "{allowed:?}");
+        let (binary, actions, _) = allowed[0];
+        assert_eq!(binary, "email-code");
+        assert_eq!(actions, &vec!["sns:Publish".to_string()]);
+        let topics_denied = publishes.iter().any(|(b, actions, s)| {
+            b == "email-code"
+                && effect(s).as_deref() == Some("Deny")
+                && actions.iter().any(|a| a == "sns:Publish")
+                && serde_norway::to_string(s.get("Resource").unwrap_or(&Value::Null))
+                    .is_ok_and(|r| r.contains(":sns:*:*:*"))
+        });
+        assert!(topics_denied, "email-code may publish to topics");
     }
 
     #[test]

@@ -7,13 +7,15 @@ use crate::aws::Clients;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::s3::S3Documents;
 use crate::aws::ses::SesMailer;
+use crate::aws::sns::SnsTexter;
 use crate::config::Config;
-use crate::ports::{Clock, DocumentStorage, Mailer, Store, SystemClock};
+use crate::ports::{Clock, DocumentStorage, Mailer, Store, SystemClock, Texter};
 
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn Texter>,
     pub documents: Arc<dyn DocumentStorage>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
@@ -30,6 +32,10 @@ impl App {
             mailer: Arc::new(SesMailer::new(
                 clients.ses.clone(),
                 config.mail_from.clone(),
+            )),
+            sms: Arc::new(SnsTexter::new(
+                clients.sns.clone(),
+                config.sms_sender_id.clone(),
             )),
             documents: Arc::new(S3Documents::new(
                 clients.s3.clone(),

@@ -13,6 +13,9 @@ pub struct Config {
     pub mail_from: String,
     /// Issuer of parent session tokens.
     pub session_issuer: String,
+    /// The SMS sender id registered for Italian numbers (`SMS_SENDER_ID`),
+    /// if any; without it carriers show a generic sender.
+    pub sms_sender_id: Option<String>,
     session_key: Vec<u8>,
     code_hash_key: hmac::Key,
 }
@@ -50,20 +53,26 @@ impl Config {
             bucket_name: bucket_name.into(),
             mail_from: mail_from.into(),
             session_issuer: "iscrizioni-scolastiche".into(),
+            sms_sender_id: None,
             session_key: derive("parent-session-jwt-v1"),
             code_hash_key: hmac::Key::new(hmac::HMAC_SHA256, &derive("email-code-hash-v1")),
         })
     }
 
-    /// From `TABLE_NAME`, `BUCKET_NAME`, `MAIL_FROM` and `APP_SECRET`.
+    /// From `TABLE_NAME`, `BUCKET_NAME`, `MAIL_FROM` and `APP_SECRET`, and
+    /// the optional `SMS_SENDER_ID`.
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-        Self::new(
+        let mut config = Self::new(
             var("TABLE_NAME")?,
             var("BUCKET_NAME")?,
             var("MAIL_FROM")?,
             var("APP_SECRET")?.as_bytes(),
-        )
+        )?;
+        config.sms_sender_id = std::env::var("SMS_SENDER_ID")
+            .ok()
+            .filter(|v| !v.is_empty());
+        Ok(config)
     }
 
     pub fn session_key(&self) -> &[u8] {

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::application::{Application, Attachment, Status};
-use crate::domain::email_code::CodeState;
 use crate::domain::roster::RosterEntry;
+use crate::domain::security_code::CodeState;
 use crate::domain::tenant::Tenant;
-use crate::domain::values::TenantSlug;
+use crate::domain::values::{MobilePhone, TenantSlug};
 use crate::domain::window::Window;
 
 /// Why a storage call failed, as far as the caller needs to know.
@@ -373,25 +373,42 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// The email security codes, one record per address.
+/// The security codes, one record per address (an email address or a
+/// mobile number), and the limits on sending them by SMS.
 #[async_trait]
-pub trait EmailCodeStore: Send + Sync {
-    /// The email code record of one address (`address_key` is a keyed hash
-    /// of the address, never the address itself).
-    async fn get_email_code(
+pub trait CodeStore: Send + Sync {
+    /// The code record of one address (`address_key` is a keyed hash of
+    /// the address or number, never the address itself).
+    async fn get_code(
         &self,
         tenant: &TenantSlug,
         address_key: &str,
     ) -> Result<Option<Versioned<CodeState>>, StoreError>;
     /// Write the record if its stored version is still `expected` (`None`:
     /// only if there is none). `Conflict` otherwise.
-    async fn put_email_code(
+    async fn put_code(
         &self,
         tenant: &TenantSlug,
         address_key: &str,
         state: &CodeState,
         expected: Option<u64>,
     ) -> Result<(), StoreError>;
+    /// Note that `session` asks for an SMS code to the number filed under
+    /// `phone_key`: `false` (nothing written) when the session has already
+    /// asked for `limit` other numbers. Atomic: two tabs cannot both slip
+    /// in a fourth number. The note lasts until `purge_at`.
+    async fn note_session_phone(
+        &self,
+        tenant: &TenantSlug,
+        session: &str,
+        phone_key: &str,
+        limit: u32,
+        purge_at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Count one SMS of the tenant in `hour` (Unix hours): `false` (nothing
+    /// counted) when `cap` were already counted in that hour.
+    async fn count_sms(&self, tenant: &TenantSlug, hour: i64, cap: u32)
+    -> Result<bool, StoreError>;
 }
 
 /// A pupil's login credentials (the fiscal-code sessions' password).
@@ -499,7 +516,7 @@ pub trait Store:
     + WindowStore
     + ClaimStore
     + ApplicationStore
-    + EmailCodeStore
+    + CodeStore
     + CredentialStore
     + GuessStore
     + RosterStore
@@ -512,7 +529,7 @@ impl<T> Store for T where
         + WindowStore
         + ClaimStore
         + ApplicationStore
-        + EmailCodeStore
+        + CodeStore
         + CredentialStore
         + GuessStore
         + RosterStore
@@ -550,6 +567,31 @@ pub enum MailError {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+/// One text message to a mobile number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sms {
+    pub to: MobilePhone,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmsError {
+    #[error("sms service temporarily unavailable")]
+    Unavailable,
+    /// The service refused the number itself.
+    #[error("sms refused the number")]
+    InvalidNumber,
+    #[error("sms rejected: {0}")]
+    Rejected(String),
+}
+
+/// The SMS service. A message it accepted is not yet delivered: carriers
+/// report delivery later, if at all.
+#[async_trait]
+pub trait Texter: Send + Sync {
+    async fn send(&self, sms: &Sms) -> Result<(), SmsError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! conditional writes.
 
 use crate::helpers::shared_app;
-use shared::domain::email_code;
+use shared::domain::security_code;
 use shared::domain::values::TenantSlug;
 use shared::ports::StoreError;
 
@@ -49,31 +49,32 @@ async fn code_records_are_written_only_on_the_version_read() {
     let store = shared_app().ports.store.clone();
     let tenant = TenantSlug::parse("demo").expect("slug");
     let key = "adapter-test-address-key";
-    let first = email_code::issue(None, "h1".into(), 1_000, "client").expect("issue");
+    let first = security_code::issue(None, "h1".into(), 1_000, "client").expect("issue");
     store
-        .put_email_code(&tenant, key, &first, None)
+        .put_code(&tenant, key, &first, None)
         .await
         .expect("first write");
     // A second "first write" loses.
     assert_eq!(
-        store.put_email_code(&tenant, key, &first, None).await,
+        store.put_code(&tenant, key, &first, None).await,
         Err(StoreError::Conflict)
     );
     let read = store
-        .get_email_code(&tenant, key)
+        .get_code(&tenant, key)
         .await
         .expect("read")
         .expect("stored");
     assert_eq!(read.value, first);
-    let next = email_code::issue(Some(&read.value), "h2".into(), 1_100, "client").expect("issue");
+    let next =
+        security_code::issue(Some(&read.value), "h2".into(), 1_100, "client").expect("issue");
     store
-        .put_email_code(&tenant, key, &next, Some(read.version))
+        .put_code(&tenant, key, &next, Some(read.version))
         .await
         .expect("write on the version read");
     // The same version again is stale now.
     assert_eq!(
         store
-            .put_email_code(&tenant, key, &next, Some(read.version))
+            .put_code(&tenant, key, &next, Some(read.version))
             .await,
         Err(StoreError::Conflict)
     );

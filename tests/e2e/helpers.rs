@@ -189,6 +189,16 @@ pub fn unique_email(tag: &str) -> String {
     email
 }
 
+/// A fresh Italian mobile number, in E.164 (remembered: personal data).
+pub fn unique_mobile() -> String {
+    let phone = format!(
+        "+39333{:07}",
+        shared::ops::random_below(10_000_000).expect("random")
+    );
+    remember(&phone);
+    phone
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -423,6 +433,54 @@ impl TestApp {
             .to_owned();
         remember(&code);
         code
+    }
+
+    /// Every SMS the emulator accepted for `to` (E.164), oldest first.
+    pub async fn sms_to(&self, to: &str) -> Vec<Value> {
+        let reply = self.get("/_local/sms-outbox").await;
+        assert_eq!(reply.status, 200, "sms outbox: {:?}", reply.body);
+        reply.body["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m["to"].as_str() == Some(to))
+            .collect()
+    }
+
+    /// The 6-digit code of the newest SMS to `to`.
+    pub async fn latest_sms_code(&self, to: &str) -> String {
+        let messages = self.sms_to(to).await;
+        let sms = messages.last().expect("an SMS");
+        let code = sms["text"]
+            .as_str()
+            .unwrap_or("")
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a 6-digit code in the SMS")
+            .to_owned();
+        remember(&code);
+        code
+    }
+
+    /// A parent session of a proved `email` on `tenant`: its token.
+    pub async fn email_session_in(&self, tenant: &str, email: &str) -> String {
+        let r = self
+            .post(
+                &format!("/v1/{tenant}/email-codes"),
+                json!({ "email": email }),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{:?}", r.body);
+        let code = self.latest_code(email).await;
+        session_token(
+            &self
+                .post(
+                    &format!("/v1/{tenant}/sessions"),
+                    json!({ "email": email, "code": code }),
+                )
+                .await,
+        )
     }
 
     /// The temporary password of the newest mail to `email` that has one.

@@ -17,6 +17,7 @@ mod load;
 mod openapi;
 mod parent_email_session;
 mod passwords;
+mod phone;
 mod renewals;
 mod security;
 mod spid;

@@ -90,6 +90,7 @@ fn sample() -> (Tenant, Application, Window) {
         guardian_fiscal_code: guardian(),
         history: Vec::new(),
         contested: false,
+        proved_phone: None,
     };
     let window: Window = serde_json::from_value(json!({
         "id": "w-refezione-2026", "service": "refezione", "school_year": "2026/2027",

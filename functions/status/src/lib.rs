@@ -47,6 +47,8 @@ struct TenantView<'a> {
     name: &'a str,
     contact_email: &'a str,
     phone: &'a str,
+    /// Submit needs the guardian's mobile number proved by SMS.
+    require_verified_phone: bool,
 }
 
 #[derive(Serialize)]
@@ -61,6 +63,7 @@ fn tenant_view(t: &Tenant) -> TenantView<'_> {
         name: &t.name,
         contact_email: t.contact_email.as_str(),
         phone: &t.phone,
+        require_verified_phone: t.require_verified_phone,
     }
 }
 

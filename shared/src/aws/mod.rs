@@ -6,6 +6,7 @@ pub mod dynamo;
 pub mod s3;
 pub mod ses;
 pub mod setup;
+pub mod sns;
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub ses: aws_sdk_ses::Client,
     pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// The SDK configuration from the environment, with explicit timeouts (the
@@ -36,7 +38,7 @@ pub async fn sdk_config_from_env() -> SdkConfig {
 }
 
 impl Clients {
-    /// The three clients on `sdk_config_from_env`.
+    /// The clients on `sdk_config_from_env`.
     pub async fn from_env() -> Self {
         Self::from_sdk_config(&sdk_config_from_env().await)
     }
@@ -51,6 +53,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             ses: aws_sdk_ses::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sns: aws_sdk_sns::Client::new(sdk),
         }
     }
 }

@@ -495,6 +495,7 @@ mod tests {
             guardian_fiscal_code: "BNCNNA80A41A662C".into(),
             history: Vec::new(),
             contested: false,
+            proved_phone: None,
         };
         let window: Window = serde_json::from_value(serde_json::json!({
             "id": "w-1", "service": "refezione", "school_year": "2025/2026",

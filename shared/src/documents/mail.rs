@@ -1,7 +1,7 @@
 //! Mail texts, in Italian, plain text and HTML, with the tenant's name and
 //! contacts. Subjects never carry personal data.
 
-use crate::domain::email_code::CODE_TTL_SECS;
+use crate::domain::security_code::CODE_TTL_SECS;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::ports::Mail;
@@ -305,6 +305,8 @@ mod tests {
             information: Default::default(),
             staff_auth: None,
             oidc: None,
+            require_verified_phone: false,
+            sms_per_hour: 10,
         }
     }
 

@@ -372,7 +372,7 @@ pub fn validate(body: &ApplicationBody, ctx: &Context) -> Report {
         "guardian.phone",
         guardian.phone.as_ref(),
         |v| Phone::parse(v).is_ok(),
-        "Numero di telefono non valido: indica un cellulare o un fisso italiano.",
+        "Numero di telefono non valido: indica un cellulare o un fisso italiano, oppure un numero estero con il prefisso internazionale (+…).",
     );
     let address = guardian.address.clone().unwrap_or_default();
     c.text(
@@ -555,6 +555,23 @@ pub struct HistoryEntry {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_phone_is_proved_by_the_same_number_in_any_writing() {
+        use super::phone_proof;
+        let proved = [None, Some("+393331234567")];
+        assert_eq!(
+            phone_proof(Some("333 123 4567"), &proved).as_deref(),
+            Some("+393331234567")
+        );
+        assert_eq!(
+            phone_proof(Some("0039 333-1234567"), &proved).as_deref(),
+            Some("+393331234567")
+        );
+        assert_eq!(phone_proof(Some("333 123 4568"), &proved), None);
+        assert_eq!(phone_proof(None, &proved), None);
+        assert_eq!(phone_proof(Some("333 123 4567"), &[None, None]), None);
+    }
+
     use super::*;
     use time::macros::date;
 
@@ -823,9 +840,36 @@ pub struct Application {
     /// held it: the office should look (shown to staff only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub contested: bool,
+    /// The guardian's mobile number (E.164) as proved by an SMS code in a
+    /// session that saved or submitted this application; it proves
+    /// `guardian.phone` only while that number is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proved_phone: Option<String>,
+}
+
+/// The proof that `guardian_phone` carries: the first of `proved` (the
+/// session's verified phone, the application's earlier proof) that is the
+/// same number in E.164, if any.
+pub fn phone_proof(guardian_phone: Option<&str>, proved: &[Option<&str>]) -> Option<String> {
+    let given = Phone::parse(guardian_phone?).ok()?;
+    proved
+        .iter()
+        .flatten()
+        .find(|p| Phone::parse(p).is_ok_and(|p| p == given))
+        .map(|_| given.to_string())
 }
 
 impl Application {
+    /// The guardian's phone as written now, if any.
+    pub fn guardian_phone(&self) -> Option<&str> {
+        self.body.guardian.as_ref().and_then(|g| g.phone.as_deref())
+    }
+
+    /// Whether `guardian.phone` is the number proved for this application.
+    pub fn phone_proved(&self) -> bool {
+        phone_proof(self.guardian_phone(), &[self.proved_phone.as_deref()]).is_some()
+    }
+
     /// "Maria Rossi": the pupil's first and last name as typed, for mails.
     pub fn pupil_name(&self) -> String {
         let p = self.body.pupil.as_ref();

@@ -51,6 +51,8 @@ pub enum Error {
     UnsupportedMediaType,
     #[error("invalid email")]
     InvalidEmail(FieldError),
+    #[error("invalid phone")]
+    InvalidPhone(FieldError),
     #[error("invalid fields")]
     InvalidFields(Vec<FieldError>),
     #[error("incomplete")]
@@ -107,6 +109,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// `400 invalid_phone`: not a mobile number an SMS can reach.
+    pub fn invalid_phone() -> Self {
+        Error::InvalidPhone(FieldError::new(
+            "phone",
+            "invalid",
+            "Inserisci un numero di cellulare valido (per un numero estero, con il prefisso \
+internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
+        ))
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Error::TenantNotFound | Error::NotFound | Error::RouteNotFound => 404,
@@ -116,7 +128,10 @@ impl Error {
             | Error::InvalidCredentials
             | Error::InvalidIdToken => 401,
             Error::Forbidden => 403,
-            Error::InvalidJson | Error::UnknownField(_) | Error::InvalidEmail(_) => 400,
+            Error::InvalidJson
+            | Error::UnknownField(_)
+            | Error::InvalidEmail(_)
+            | Error::InvalidPhone(_) => 400,
             Error::PayloadTooLarge | Error::FileTooLarge => 413,
             Error::UnsupportedMediaType | Error::CsvRequired => 415,
             Error::InvalidFields(_) | Error::Incomplete(_) => 422,
@@ -149,6 +164,7 @@ impl Error {
             Error::PayloadTooLarge | Error::FileTooLarge => "payload_too_large",
             Error::UnsupportedMediaType | Error::CsvRequired => "unsupported_media_type",
             Error::InvalidEmail(_) => "invalid_email",
+            Error::InvalidPhone(_) => "invalid_phone",
             Error::InvalidFields(_) => "invalid_fields",
             Error::Incomplete(_) => "incomplete",
             Error::TooManyRequests { .. } => "too_many_requests",
@@ -202,6 +218,7 @@ dividilo in più file e caricali uno alla volta."
                 "L'iscrizione al servizio è bloccata da pagamenti insoluti. {how_to_pay}"
             ),
             Error::InvalidEmail(_) => "Indirizzo email non valido.".into(),
+            Error::InvalidPhone(_) => "Numero di cellulare non valido.".into(),
             Error::InvalidFields(_) => {
                 "Alcuni dati non sono validi: correggi i campi indicati.".into()
             }
@@ -285,7 +302,9 @@ caratteri, con lettere e numeri, senza il codice fiscale."
     pub fn fields(&self) -> Option<&[FieldError]> {
         match self {
             Error::InvalidFields(f) | Error::Incomplete(f) | Error::WeakPassword(f) => Some(f),
-            Error::UnknownField(f) | Error::InvalidEmail(f) => Some(std::slice::from_ref(f)),
+            Error::UnknownField(f) | Error::InvalidEmail(f) | Error::InvalidPhone(f) => {
+                Some(std::slice::from_ref(f))
+            }
             _ => None,
         }
     }

@@ -2,10 +2,10 @@
 //! without touching the network.
 
 pub mod application;
-pub mod email_code;
 pub mod error;
 pub mod fiscal_code;
 pub mod roster;
+pub mod security_code;
 pub mod tenant;
 pub mod values;
 pub mod window;

@@ -36,6 +36,21 @@ pub struct Tenant {
     /// with. Without it `id_token` logins are refused.
     #[serde(default)]
     pub oidc: Option<OidcProvider>,
+    /// Submit needs the guardian's mobile number proved by an SMS code.
+    #[serde(default)]
+    pub require_verified_phone: bool,
+    /// At most this many SMS an hour for the tenant (against toll fraud:
+    /// past it, SMS codes wait for the next hour and an alarm goes off).
+    #[serde(default = "default_sms_per_hour")]
+    pub sms_per_hour: u32,
+}
+
+/// The default hourly SMS cap: above the busiest hour of a large comune's
+/// opening morning, far below what toll fraud would send.
+pub const DEFAULT_SMS_PER_HOUR: u32 = 500;
+
+fn default_sms_per_hour() -> u32 {
+    DEFAULT_SMS_PER_HOUR
 }
 
 /// A tenant's SPID/CIE OpenID Connect provider.

@@ -86,20 +86,56 @@ impl Email {
     }
 }
 
-/// An Italian phone number, mobile (3xx…) or landline (0…), stored as
-/// `+39` followed by the national number. Spaces, dots, dashes and slashes
-/// are accepted as separators; `+39` or `0039` may precede the number.
+/// A phone number in E.164: an Italian one, mobile (3xx…) or landline
+/// (0…), stored as `+39` followed by the national number, or a foreign
+/// one written with its international prefix (`+44…`, `0044…`) that
+/// libphonenumber's metadata finds valid (many families have a foreign
+/// number). Spaces, dots, dashes, slashes and brackets are accepted as
+/// separators; without a prefix the number is Italian.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
 string_value!(Phone);
 
+/// The separators people type inside a phone number, dropped.
+fn compact_phone(input: &str) -> String {
+    input
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '/' | '(' | ')'))
+        .collect()
+}
+
+/// A number in international form (`+CC…` or `00CC…`) of a country other
+/// than Italy, parsed with libphonenumber's metadata; `None` for an Italian
+/// or national-form number.
+fn foreign_number(compact: &str) -> Option<Result<phonenumber::PhoneNumber, InvalidValue>> {
+    let international = compact
+        .strip_prefix('+')
+        .or_else(|| compact.strip_prefix("00"))?;
+    if international.starts_with("39") {
+        return None;
+    }
+    if !international.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Err(InvalidValue));
+    }
+    Some(phonenumber::parse(None, format!("+{international}")).map_err(|_| InvalidValue))
+}
+
+fn e164(number: &phonenumber::PhoneNumber) -> String {
+    number.format().mode(phonenumber::Mode::E164).to_string()
+}
+
 impl Phone {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        let compact: String = input
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-' | '/' | '(' | ')'))
-            .collect();
+        let compact = compact_phone(input);
+        if let Some(foreign) = foreign_number(&compact) {
+            let number = foreign?;
+            return if phonenumber::is_valid(&number) {
+                Ok(Phone(e164(&number)))
+            } else {
+                Err(InvalidValue)
+            };
+        }
         let national = compact
             .strip_prefix("+39")
             .or_else(|| compact.strip_prefix("0039"))
@@ -119,6 +155,48 @@ impl Phone {
         } else {
             Err(InvalidValue)
         }
+    }
+}
+
+/// A mobile number of any country, in E.164, that an SMS can reach: valid
+/// by libphonenumber's metadata and of the mobile kind (or, where the
+/// numbering plan cannot tell, as in North America, "fixed line or
+/// mobile"). Without an international prefix (`+` or `00`) the number is
+/// Italian.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MobilePhone(String);
+string_value!(MobilePhone);
+
+impl MobilePhone {
+    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+        let compact = compact_phone(input);
+        // Digits only (libphonenumber would read letters as a keypad's).
+        let digits = compact.strip_prefix('+').unwrap_or(&compact);
+        if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(InvalidValue);
+        }
+        let international = compact
+            .strip_prefix('+')
+            .or_else(|| compact.strip_prefix("00"));
+        let number = match international {
+            Some(rest) => phonenumber::parse(None, format!("+{rest}")),
+            None => phonenumber::parse(Some(phonenumber::country::Id::IT), &compact),
+        }
+        .map_err(|_| InvalidValue)?;
+        let mobile = matches!(
+            number.number_type(&phonenumber::metadata::DATABASE),
+            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile
+        );
+        if phonenumber::is_valid(&number) && mobile {
+            Ok(MobilePhone(e164(&number)))
+        } else {
+            Err(InvalidValue)
+        }
+    }
+
+    /// Whether `phone` (a guardian's number) is this number: both are E.164.
+    pub fn is(&self, phone: &str) -> bool {
+        Phone::parse(phone).is_ok_and(|p| p.as_str() == self.0)
     }
 }
 
@@ -263,13 +341,17 @@ mod tests {
             ("080 0000000", "+390800000000"),
             ("+39 06 1234567", "+39061234567"),
             ("3331234567", "+393331234567"),
+            // Foreign numbers, with their international prefix.
+            ("+44 20 7946 0958", "+442079460958"),
+            ("0049 1512 3456789", "+4915123456789"),
         ] {
             assert_eq!(Phone::parse(input).map(|p| p.to_string()), Ok(norm.into()));
         }
         for bad in [
             "",
             "12345",
-            "+44 20 7946 0958",
+            "+44 20 7946",
+            "+999 1234567",
             "333abc4567",
             "33312",
             "+3933312345678",
@@ -278,6 +360,46 @@ mod tests {
         ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn mobile_phones_of_any_country() {
+        for (input, e164) in [
+            ("+393331234567", "+393331234567"),
+            ("333 123 4567", "+393331234567"),
+            ("0039 347 1234567", "+393471234567"),
+            ("+44 7911 123456", "+447911123456"),
+            ("+40 721 234 567", "+40721234567"),
+            ("+380 50 123 4567", "+380501234567"),
+            ("+355 69 123 4567", "+355691234567"),
+            ("+212 612 345678", "+212612345678"),
+            // North America cannot tell a mobile from a landline.
+            ("+1 520 878 2491", "+15208782491"),
+        ] {
+            assert_eq!(
+                MobilePhone::parse(input).map(|p| p.to_string()),
+                Ok(e164.into()),
+                "{input}"
+            );
+        }
+        for bad in [
+            "",
+            "+39 06 1234567",
+            "080 0000000",
+            "+44 20 7946 0958",
+            "12345",
+            "+393331",
+            "333abc4567",
+            "+999 1234567",
+            "+39333123456789012345678",
+        ] {
+            assert!(MobilePhone::parse(bad).is_err(), "{bad}");
+        }
+        let mobile = MobilePhone::parse("+39 333 1234567").unwrap();
+        assert!(mobile.is("333 123 4567"));
+        assert!(mobile.is("0039 3331234567"));
+        assert!(!mobile.is("333 123 4568"));
+        assert!(!mobile.is("not a number"));
     }
 
     #[test]

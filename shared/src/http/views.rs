@@ -24,6 +24,7 @@ pub fn session(opened: &Opened) -> Value {
         "session": {
             "tenant": claims.tenant,
             "email": claims.email,
+            "phone": claims.phone,
             "guardian_fiscal_code": claims.spid_fiscal_code,
             "must_change_password": claims.must_change_password,
             "expires_at": rfc3339(claims.expires_at()),
@@ -31,7 +32,7 @@ pub fn session(opened: &Opened) -> Value {
     })
 }
 
-/// `202` of `POST email-codes`.
+/// `202` of `POST email-codes` and `POST phone-codes`.
 pub fn code_sent(sent: &CodeSent) -> Value {
     json!({ "expires_in": sent.expires_in, "resend_after": sent.resend_after })
 }
@@ -81,7 +82,7 @@ pub fn staff_application(a: &Application, missing: &[String]) -> Value {
             "verification".into(),
             json!({
                 "email": a.owner.email.is_some(),
-                "phone": false,
+                "phone": a.phone_proved(),
                 "spid": a.owner.spid_fiscal_code.is_some(),
             }),
         );

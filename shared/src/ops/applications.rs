@@ -208,6 +208,10 @@ pub(crate) fn fresh(
     guardian: &FiscalCode,
 ) -> Result<Application, Error> {
     let now = app.clock.now();
+    let proved_phone = application::phone_proof(
+        body.guardian.as_ref().and_then(|g| g.phone.as_deref()),
+        &[session.phone.as_deref()],
+    );
     Ok(Application {
         id: super::random_id("app")?,
         window_id,
@@ -235,6 +239,7 @@ pub(crate) fn fresh(
             to: Status::Draft,
         }],
         contested: false,
+        proved_phone,
     })
 }
 
@@ -450,6 +455,11 @@ pub async fn update(
     }
     open_window(app, tenant, &current.window_id).await?;
     let mut next = current.clone();
+    // A phone stays proved only while it is the number proved.
+    next.proved_phone = application::phone_proof(
+        body.guardian.as_ref().and_then(|g| g.phone.as_deref()),
+        &[session.phone.as_deref(), current.proved_phone.as_deref()],
+    );
     next.body = body;
     next.version = current.version + 1;
     next.updated_at = app.clock.now();

@@ -4,11 +4,13 @@
 pub mod applications;
 pub mod attachments;
 pub mod clients;
+pub mod codes;
 pub mod documents;
 pub mod email_codes;
 pub mod jwks;
 pub mod outbox;
 pub mod passwords;
+pub mod phone_codes;
 mod port_errors;
 pub mod renewals;
 pub mod retry;

@@ -4,7 +4,7 @@
 //! an operation expects are matched before they get here.
 
 use crate::domain::error::Error;
-use crate::ports::{DocumentError, MailError, StoreError};
+use crate::ports::{DocumentError, MailError, SmsError, StoreError};
 
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
@@ -36,6 +36,18 @@ impl From<MailError> for Error {
                 retry_after_secs: 2,
             },
             MailError::Rejected(detail) => Error::Internal(format!("mail rejected: {detail}")),
+        }
+    }
+}
+
+impl From<SmsError> for Error {
+    fn from(err: SmsError) -> Self {
+        match err {
+            SmsError::Unavailable => Error::Unavailable {
+                retry_after_secs: 2,
+            },
+            SmsError::InvalidNumber => Error::invalid_phone(),
+            SmsError::Rejected(detail) => Error::Internal(format!("sms rejected: {detail}")),
         }
     }
 }

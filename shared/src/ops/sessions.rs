@@ -37,6 +37,9 @@ pub struct SessionClaims {
     /// The verified email address, if proven in this session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The mobile number (E.164) proved with an SMS code in this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     /// The guardian's fiscal code from SPID/CIE, if logged in that way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spid_fiscal_code: Option<String>,
@@ -64,6 +67,7 @@ impl SessionClaims {
             exp: iat + SESSION_TTL_SECS,
             tenant: tenant.to_string(),
             email: None,
+            phone: None,
             spid_fiscal_code: None,
             pupil: None,
             family: None,

@@ -9,7 +9,7 @@
 use super::sessions::SessionClaims;
 use crate::app::App;
 use crate::domain::application::{self, Application, HistoryEntry, Status};
-use crate::domain::error::Error;
+use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
 use crate::ports::{MessageKind, SubmitError};
 
@@ -22,6 +22,17 @@ use super::sessions::{load_own, require_email_or_password};
 /// An 8-digit user code: random, never sequential, no leading zero.
 pub fn draw_user_code() -> Result<String, Error> {
     Ok((10_000_000 + super::random_below(90_000_000)?).to_string())
+}
+
+/// `422 incomplete` with `guardian.phone` `not_verified`: the tenant
+/// requires the mobile number proved by SMS.
+fn phone_not_verified() -> Error {
+    Error::Incomplete(vec![FieldError::new(
+        "guardian.phone",
+        "not_verified",
+        "Verifica il numero di cellulare con il codice che ricevi via SMS: il Comune lo \
+richiede per inviare la domanda.",
+    )])
 }
 
 pub async fn submit(
@@ -66,6 +77,13 @@ pub async fn submit(
         .await?;
         let report = application::validate(&current.body, &ctx);
         application::check_complete(&report)?;
+        let proved_phone = application::phone_proof(
+            current.guardian_phone(),
+            &[session.phone.as_deref(), current.proved_phone.as_deref()],
+        );
+        if tenant.require_verified_phone && proved_phone.is_none() {
+            return Err(phone_not_verified());
+        }
         let band = super::applications::fee_band(tenant, &current.body);
         // A renewal keeps last year's code, held since the roster import;
         // a new enrollment draws one and reserves it with the submission.
@@ -80,6 +98,7 @@ pub async fn submit(
         next.updated_at = now;
         next.user_code = Some(user_code.clone());
         next.fee_band = band;
+        next.proved_phone = proved_phone;
         next.history.push(HistoryEntry {
             at: now,
             by: "parent".into(),

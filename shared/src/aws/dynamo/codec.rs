@@ -10,12 +10,12 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{
-    DATA, GSI1_PK, GSI1_SK, Item, PK, SK, TTL, VERSION, application_pk, email_code_pk, n, once_pk,
+    DATA, GSI1_PK, GSI1_SK, Item, PK, SK, TTL, VERSION, application_pk, code_pk, n, once_pk,
     outbox_pk, owner_pk, pupil_pk, roster_pk, s, tenant_pk, time_sort, user_code_pk, window_sk,
 };
 use crate::domain::application::{Application, Attachment};
-use crate::domain::email_code::CodeState;
 use crate::domain::roster::RosterEntry;
+use crate::domain::security_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
@@ -354,13 +354,13 @@ pub(super) fn decode_credentials(item: &Item) -> Result<Versioned<Credentials>, 
 }
 
 /// An address's code record; the table's TTL drops it once useless.
-pub(super) fn encode_email_code(
+pub(super) fn encode_code(
     tenant: &TenantSlug,
     address_key: &str,
     state: &CodeState,
     version: u64,
 ) -> Result<Item, StoreError> {
-    let mut item = data_item(email_code_pk(tenant, address_key), "CODE", state)?;
+    let mut item = data_item(code_pk(tenant, address_key), "CODE", state)?;
     item.extend([
         (VERSION.to_string(), n(version)),
         (TTL.to_string(), n(state.purge_after())),
@@ -368,7 +368,7 @@ pub(super) fn encode_email_code(
     Ok(item)
 }
 
-pub(super) fn decode_email_code(item: &Item) -> Result<Versioned<CodeState>, StoreError> {
+pub(super) fn decode_code(item: &Item) -> Result<Versioned<CodeState>, StoreError> {
     decode_versioned(item)
 }
 
@@ -568,6 +568,7 @@ mod tests {
                 to: Status::Draft,
             }],
             contested: true,
+            proved_phone: Some("+393331234567".into()),
         }
     }
 
@@ -820,7 +821,7 @@ mod tests {
     #[test]
     fn email_code_round_trip_with_version_and_ttl() {
         let state = code_state();
-        let item = encode_email_code(&slug(), "addr-hash", &state, 5).expect("encode");
+        let item = encode_code(&slug(), "addr-hash", &state, 5).expect("encode");
         assert_eq!(
             keys(&item),
             ("TENANT#demo#ADDR#addr-hash".into(), "CODE".into())
@@ -828,7 +829,7 @@ mod tests {
         assert_eq!(names(&item), ["data", "pk", "sk", "ttl", "version"]);
         assert_eq!(number(&item, TTL), state.purge_after().to_string());
         assert_eq!(
-            decode_email_code(&item),
+            decode_code(&item),
             Ok(Versioned {
                 value: state,
                 version: 5
@@ -838,9 +839,9 @@ mod tests {
 
     #[test]
     fn versioned_item_without_version_reads_as_version_zero() {
-        let mut item = encode_email_code(&slug(), "addr-hash", &code_state(), 5).expect("encode");
+        let mut item = encode_code(&slug(), "addr-hash", &code_state(), 5).expect("encode");
         item.remove(VERSION);
-        assert_eq!(decode_email_code(&item).map(|v| v.version), Ok(0));
+        assert_eq!(decode_code(&item).map(|v| v.version), Ok(0));
     }
 
     #[test]
@@ -975,8 +976,8 @@ mod tests {
             ),
             (
                 "email code",
-                encode_email_code(&slug(), "a", &code_state(), 1).expect("encode"),
-                |i| decode_email_code(i).map(drop),
+                encode_code(&slug(), "a", &code_state(), 1).expect("encode"),
+                |i| decode_code(i).map(drop),
             ),
         ]
     }

@@ -1,29 +1,31 @@
-//! `EmailCodeStore`: one code record per address, versioned.
+//! `CodeStore`: one code record per address (email or mobile number),
+//! versioned; the numbers a session asked SMS codes for
+//! (`TENANT#<slug>#SESSION#<id>` / `PHONES`, a string set of keyed hashes);
+//! a tenant's SMS in one hour (`TENANT#<slug>#SMS` / `HOUR#<unix hour>`, a
+//! number `n`). The last two go with the table's TTL.
 
 use async_trait::async_trait;
 
-use super::codec::{decode_email_code, encode_email_code};
-use super::{DynamoStore, email_code_pk};
-use crate::domain::email_code::CodeState;
+use super::codec::{decode_code, encode_code};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{DynamoStore, PK, SK, TTL, code_pk, n, s, written};
+use crate::domain::security_code::CodeState;
 use crate::domain::values::TenantSlug;
-use crate::ports::{EmailCodeStore, StoreError, Versioned};
+use crate::ports::{CodeStore, StoreError, Versioned};
 
 #[async_trait]
-impl EmailCodeStore for DynamoStore {
-    async fn get_email_code(
+impl CodeStore for DynamoStore {
+    async fn get_code(
         &self,
         tenant: &TenantSlug,
         address_key: &str,
     ) -> Result<Option<Versioned<CodeState>>, StoreError> {
-        self.get_as(
-            email_code_pk(tenant, address_key),
-            "CODE",
-            decode_email_code,
-        )
-        .await
+        self.get_as(code_pk(tenant, address_key), "CODE", decode_code)
+            .await
     }
 
-    async fn put_email_code(
+    async fn put_code(
         &self,
         tenant: &TenantSlug,
         address_key: &str,
@@ -31,10 +33,60 @@ impl EmailCodeStore for DynamoStore {
         expected: Option<u64>,
     ) -> Result<(), StoreError> {
         let version = expected.map_or(1, |v| v + 1);
-        self.put_versioned(
-            encode_email_code(tenant, address_key, state, version)?,
-            expected,
-        )
-        .await
+        self.put_versioned(encode_code(tenant, address_key, state, version)?, expected)
+            .await
+    }
+
+    async fn note_session_phone(
+        &self,
+        tenant: &TenantSlug,
+        session: &str,
+        phone_key: &str,
+        limit: u32,
+        purge_at: i64,
+    ) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("TENANT#{tenant}#SESSION#{session}")))
+            .key(SK, s("PHONES"))
+            .update_expression("ADD #phones :phone SET #ttl = :ttl")
+            .condition_expression(
+                "attribute_not_exists(#phones) OR contains(#phones, :key) OR size(#phones) < :limit",
+            )
+            .expression_attribute_names("#phones", "phones")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":phone", AttributeValue::Ss(vec![phone_key.to_owned()]))
+            .expression_attribute_values(":key", s(phone_key))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .expression_attribute_values(":ttl", n(purge_at))
+            .send()
+            .await;
+        Ok(written(update)?.is_some())
+    }
+
+    async fn count_sms(
+        &self,
+        tenant: &TenantSlug,
+        hour: i64,
+        cap: u32,
+    ) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("TENANT#{tenant}#SMS")))
+            .key(SK, s(format!("HOUR#{hour}")))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :cap")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":cap", n(i64::from(cap)))
+            .expression_attribute_values(":ttl", n((hour + 2) * 3600))
+            .send()
+            .await;
+        Ok(written(update)?.is_some())
     }
 }

@@ -50,7 +50,7 @@ fn tenant_pk(tenant: &TenantSlug) -> String {
     format!("TENANT#{tenant}")
 }
 
-fn email_code_pk(tenant: &TenantSlug, address_key: &str) -> String {
+fn code_pk(tenant: &TenantSlug, address_key: &str) -> String {
     format!("TENANT#{tenant}#ADDR#{address_key}")
 }
 
