@@ -7,7 +7,7 @@
 // page in every state reached; screenshots go to target/e2e/screenshots.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, launch, newPage, PHONE, accessible, L, tick, shot, outbox, latestCode, temporaryPassword, fiscalCode, email, remember } from "./support.mjs";
+import { startStack, launch, newPage, PHONE, accessible, L, tick, shot, outbox, latestCode, temporaryPassword, fiscalCode, email, remember, completeDraft, latestSmsCode, smsOutbox, mobile } from "./support.mjs";
 
 let stack;
 let browser;
@@ -285,6 +285,58 @@ async function journey(page) {
   await accessible(page, "duplicate pupil");
   await shot(page, "parent-13-duplicate-pupil");
 }
+
+test("where the comune requires it, the parent proves the mobile by SMS before sending", async () => {
+  const page = await newPage(browser, PHONE, errors);
+  try {
+    const phone = mobile();
+    const written = `${phone.slice(3, 6)} ${phone.slice(6, 9)} ${phone.slice(9)}`;
+    const draft = await completeDraft(stack.base, "sms", { tenant: "demo-sms", phone: written });
+    await page.goto(`${stack.base}/demo-sms/`);
+    await heading(page, "Iscrizioni ai servizi scolastici");
+    await page.evaluate((s) => sessionStorage.setItem("demo-sms:session", JSON.stringify(s)), { token: draft.token, session: draft.session.session });
+    await page.goto(`${stack.base}/demo-sms/domande/${draft.id}/riepilogo`);
+    await heading(page, "Riepilogo della domanda");
+    const step = page.getByRole("region", { name: "Verifica il numero di cellulare" });
+    await step.waitFor();
+    assert.equal(await step.getByLabel(L("Numero di cellulare")).inputValue(), written);
+    await accessible(page, "summary, phone to verify");
+    // Sending first: the API says the phone is not verified.
+    await page.getByRole("button", { name: "Invia iscrizione" }).click();
+    await page.getByRole("alert").filter({ hasText: "Verifica il numero di cellulare" }).waitFor();
+    await accessible(page, "summary, phone not verified");
+    await shot(page, "parent-14-phone-not-verified");
+    // A landline cannot receive the code.
+    await step.getByLabel(L("Numero di cellulare")).fill("06 1234567");
+    await step.getByRole("button", { name: "Invia SMS" }).click();
+    await page.locator("#f-phone-err").filter({ hasText: "rete fissa" }).waitFor();
+    await step.getByLabel(L("Numero di cellulare")).fill(written);
+    await step.getByRole("button", { name: "Invia SMS" }).click();
+    await step.getByLabel(L("Codice di sicurezza")).waitFor();
+    const code = await latestSmsCode(stack.base, phone);
+    const sms = (await smsOutbox(stack.base)).filter((m) => m.to === phone);
+    assert.equal(sms.length, 1);
+    assert.match(sms[0].text, /Comune di Esempio/);
+    await step.getByLabel(L("Codice di sicurezza")).fill(code === "000000" ? "111111" : "000000");
+    await step.getByRole("button", { name: "Conferma" }).click();
+    await page.locator("#f-code-err").getByText("Tentativi rimasti: 4").waitFor();
+    await accessible(page, "summary, wrong SMS code");
+    await shot(page, "parent-15-phone-code");
+    await step.getByLabel(L("Codice di sicurezza")).fill(code);
+    await step.getByRole("button", { name: "Conferma" }).click();
+    await page.getByText("Numero di cellulare verificato").waitFor();
+    assert.equal(await page.getByRole("region", { name: "Verifica il numero di cellulare" }).count(), 0);
+    await accessible(page, "summary, phone verified");
+    await page.getByRole("button", { name: "Invia iscrizione" }).click();
+    await heading(page, /^Domanda di Maria/);
+    await page.getByText("Iscrizione inviata").waitFor();
+    await shot(page, "parent-16-phone-submitted");
+  } catch (e) {
+    await shot(page, "parent-sms-FAILED");
+    throw e;
+  }
+  assert.deepEqual(errors, []);
+});
 
 test("the static pages (home, privacy, accessibility, legal notes) pass axe, with no CSP error", async () => {
   const page = await newPage(browser, PHONE, errors);

@@ -214,11 +214,46 @@ async function json(r) {
   }
 }
 
+/** Every SMS the local SMS service accepted. */
+export async function smsOutbox(base) {
+  const r = await fetch(`${base}/_local/sms-outbox`);
+  return (await r.json()).messages;
+}
+
+/** The newest 6-digit code sent by SMS to `phone` (E.164). */
+export async function latestSmsCode(base, phone) {
+  for (let i = 0; i < 50; i += 1) {
+    const last = (await smsOutbox(base)).filter((m) => m.to === phone).at(-1);
+    const m = last && last.text.match(/\b(\d{6})\b/);
+    if (m) return remember(m[1]);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no SMS to ${phone}`);
+}
+
+/** A fresh Italian mobile number in E.164. */
+export function mobile() {
+  return remember(`+39333${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`);
+}
+
 /** A submitted application on the demo tenant's meals window, through the parents' API with plain fetch. */
 export async function submittedApplication(base, tag) {
+  const draft = await completeDraft(base, tag);
+  const r = await draft.post(`/applications/${draft.id}/submit`, undefined, draft.token);
+  const submitted = await json(r);
+  assert.equal(r.status, 200, JSON.stringify(submitted));
+  assert.equal(submitted.status, "submitted");
+  return { id: submitted.id, email: draft.email, name: draft.name, userCode: submitted.user_code, fiscalCode: draft.fiscalCode };
+}
+
+/**
+ * A complete draft on `tenant`'s meals window with the guardian's `phone`,
+ * through the parents' API with plain fetch; with the session it was saved in.
+ */
+export async function completeDraft(base, tag, { tenant = "demo", phone = "+393331234567" } = {}) {
   const mail = email(tag);
   const post = (path, body, token) =>
-    fetch(`${base}/v1/demo${path}`, {
+    fetch(`${base}/v1/${tenant}${path}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -249,7 +284,7 @@ export async function submittedApplication(base, tag) {
       last_name: last,
       relationship: "padre",
       email: mail,
-      phone: "+393331234567",
+      phone,
       address: { street: "Via Roma 1", city: "Corato", postal_code: "70033", province: "BA" },
     },
     service: { diet: { kind: "none", notes: "" }, days: ["mon", "tue", "wed", "thu", "fri"] },
@@ -259,9 +294,5 @@ export async function submittedApplication(base, tag) {
   r = await post("/applications", body, session.token);
   const draft = await json(r);
   assert.equal(r.status, 201, JSON.stringify(draft));
-  r = await post(`/applications/${draft.id}/submit`, undefined, session.token);
-  const submitted = await json(r);
-  assert.equal(r.status, 200, JSON.stringify(submitted));
-  assert.equal(submitted.status, "submitted");
-  return { id: submitted.id, email: mail, name: `${first} ${last}`, userCode: submitted.user_code, fiscalCode: body.pupil.fiscal_code };
+  return { id: draft.id, post, token: session.token, session, email: mail, name: `${first} ${last}`, fiscalCode: body.pupil.fiscal_code };
 }

@@ -49,14 +49,22 @@ export function birthDateOf(code) {
   return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
+/** A phone number as the API compares it: E.164, `+39` without a prefix. */
+export function phoneE164(raw) {
+  const compact = String(raw || "").trim().replace(/[\s.\-/()]/g, "");
+  if (compact.startsWith("+")) return compact;
+  if (compact.startsWith("00")) return `+${compact.slice(2)}`;
+  return `+39${compact}`;
+}
+
 export const rules = {
   fiscal_code: (v) => (fiscalCode(v) ? "" : "Codice fiscale non valido: controlla i 16 caratteri."),
   email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? "" : "Indirizzo email non valido."),
   phone: (v) => {
-    const compact = v.trim().replace(/[\s.\-/()]/g, "");
-    const national = compact.replace(/^(\+39|0039)/, "");
-    const ok = /^3\d{8,9}$/.test(national) || /^0\d{5,10}$/.test(national);
-    return ok ? "" : "Numero di telefono non valido: cellulare o fisso italiano, con +39 facoltativo.";
+    const e164 = phoneE164(v);
+    const national = e164.startsWith("+39") ? e164.slice(3) : null;
+    const ok = national === null ? /^\+[1-9]\d{7,14}$/.test(e164) : /^3\d{8,9}$/.test(national) || /^0\d{5,10}$/.test(national);
+    return ok ? "" : "Numero di telefono non valido: cellulare o fisso italiano, oppure un numero estero con il prefisso internazionale (+…).";
   },
   postal_code: (v) => (/^\d{5}$/.test(v.trim()) ? "" : "Il CAP è di 5 cifre."),
   province: (v) => (/^[A-Za-z]{2}$/.test(v.trim()) ? "" : "La provincia è la sigla di 2 lettere (ad esempio BA)."),

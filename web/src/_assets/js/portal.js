@@ -5,7 +5,7 @@
 // in this tab's storage until the API has it, so an expired session, a
 // closed window or a conflict never loses it.
 import { call, upload, portalConfig, tenantFromPath, ApiError } from "./api.js";
-import { fiscalCode, birthDateOf, rules } from "./checks.js";
+import { fiscalCode, birthDateOf, rules, phoneE164 } from "./checks.js";
 import {
   h, icon, frame, show, field, choices, checkbox, setFieldError, clearFieldErrors, errorSummary,
   busy, badge, alert, fmtDateTime, fmtDate, euro, fieldId, focusRings, DAYS, windowLabel,
@@ -253,52 +253,57 @@ function accessPage() {
   );
 }
 
-/** Email + 6-digit code; `onDone(opened)` gets the merged session. */
-function emailVerification({ email = "", onDone }) {
-  const box = h("div", { class: "email-verification" });
-  const emailForm = h(
+/**
+ * An address (email or mobile) and the 6-digit code sent to it; the code
+ * opens (or is merged into) the session and `onDone(opened)` gets it.
+ * `kind` holds what differs: the field, the route and the texts.
+ */
+function codeVerification(kind, { value = "", onDone }) {
+  const box = h("div", { class: `${kind.name}-verification` });
+  const addressForm = h(
     "form",
     { method: "post", novalidate: true },
-    field({ name: "email", label: "Email", type: "email", value: email, autocomplete: "email", required: true, hint: "Ti invieremo un codice di sicurezza di 6 cifre." }),
-    h("button", { type: "submit", class: "btn btn-primary" }, "Invia email"),
+    field({ name: kind.name, label: kind.label, type: kind.type, value, autocomplete: kind.autocomplete, required: true, hint: kind.hint }),
+    h("button", { type: "submit", class: "btn btn-primary" }, kind.send),
   );
   const codeForm = h(
     "form",
     { method: "post", novalidate: true, hidden: true, class: "mt-5" },
-    field({ name: "code", label: "Codice di sicurezza", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, required: true, hint: "Il codice è nell’email «Codice di sicurezza»: vale 10 minuti." }),
+    field({ name: "code", label: "Codice di sicurezza", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, required: true, hint: kind.codeHint }),
     h("div", { class: "step-actions" },
       h("button", { type: "submit", class: "btn btn-primary" }, "Conferma"),
       h("button", { type: "button", class: "btn btn-outline-primary", "data-resend": "" }, "Invia di nuovo il codice")),
   );
   const msg = h("div", { "aria-live": "polite" });
   let sentTo = null;
+  const input = () => addressForm.elements[kind.name];
   const send = async (button) => {
-    clearFieldErrors(emailForm);
+    clearFieldErrors(addressForm);
     msg.replaceChildren();
-    const value = emailForm.email.value.trim();
-    const problem = value ? rules.email(value) : "Scrivi il tuo indirizzo email.";
+    const typed = input().value.trim();
+    const problem = typed ? kind.check(typed) : kind.missing;
     if (problem) {
-      setFieldError(emailForm, "email", problem);
-      emailForm.email.focus();
+      setFieldError(addressForm, kind.name, problem);
+      input().focus();
       return;
     }
     await busy(button, async () => {
       try {
-        await call(tenant, "POST", "/email-codes", { body: { email: value } });
-        sentTo = value;
+        await call(tenant, "POST", kind.path, { body: { [kind.name]: typed }, token: token() });
+        sentTo = typed;
         codeForm.hidden = false;
-        msg.replaceChildren(alert("success", `Ti abbiamo inviato il codice a ${value}. Controlla anche la posta indesiderata.`));
+        msg.replaceChildren(alert("success", kind.sent(typed)));
         codeForm.code.focus();
       } catch (e) {
-        if (e.code === "invalid_email") setFieldError(emailForm, "email", e.message);
+        if (e.code === kind.invalid) setFieldError(addressForm, kind.name, e.fields?.[0]?.message || e.message);
         else if (e.status === 429) msg.replaceChildren(alert("warning", e.retryAfter ? `${e.message} Riprova tra ${e.retryAfter} secondi.` : e.message));
         else msg.replaceChildren(alert("danger", e.message));
       }
     });
   };
-  emailForm.addEventListener("submit", (e) => {
+  addressForm.addEventListener("submit", (e) => {
     e.preventDefault();
-    send(emailForm.querySelector("button[type=submit]"));
+    send(addressForm.querySelector("button[type=submit]"));
   });
   codeForm.querySelector("[data-resend]").addEventListener("click", (e) => send(e.currentTarget));
   codeForm.addEventListener("submit", async (e) => {
@@ -312,20 +317,55 @@ function emailVerification({ email = "", onDone }) {
     }
     await busy(codeForm.querySelector("button[type=submit]"), async () => {
       try {
-        const { data } = await call(tenant, "POST", "/sessions", { body: { email: sentTo, code }, token: token() });
+        const { data } = await call(tenant, "POST", "/sessions", { body: { [kind.name]: sentTo, code }, token: token() });
         keepSession(data);
         onDone(data);
       } catch (err) {
         if (err.code === "invalid_code") {
-          const left = err.detail.attempts_left;
-          setFieldError(codeForm, "code", left !== undefined ? `${err.message} Tentativi rimasti: ${left}.` : err.message);
+          // The message says how many attempts are left.
+          setFieldError(codeForm, "code", err.message);
           codeForm.code.focus();
         } else msg.replaceChildren(alert("danger", err.message));
       }
     });
   });
-  box.append(emailForm, codeForm, msg);
+  box.append(addressForm, codeForm, msg);
   return box;
+}
+
+const EMAIL = {
+  name: "email", label: "Email", type: "email", autocomplete: "email", path: "/email-codes", invalid: "invalid_email",
+  hint: "Ti invieremo un codice di sicurezza di 6 cifre.", send: "Invia email", missing: "Scrivi il tuo indirizzo email.",
+  codeHint: "Il codice è nell’email «Codice di sicurezza»: vale 10 minuti.", check: rules.email,
+  sent: (to) => `Ti abbiamo inviato il codice a ${to}. Controlla anche la posta indesiderata.`,
+};
+
+const MOBILE = {
+  name: "phone", label: "Numero di cellulare", type: "tel", autocomplete: "tel", path: "/phone-codes", invalid: "invalid_phone",
+  hint: "Ti invieremo un SMS con un codice di 6 cifre. Per un numero estero scrivi il prefisso internazionale (ad esempio +44).",
+  send: "Invia SMS", missing: "Scrivi il tuo numero di cellulare.", check: rules.phone,
+  codeHint: "Il codice è nell’SMS che hai appena ricevuto: vale 10 minuti.",
+  sent: (to) => `Ti abbiamo inviato un SMS con il codice al numero ${to}.`,
+};
+
+/** Email + 6-digit code; `onDone(opened)` gets the merged session. */
+const emailVerification = ({ email = "", onDone }) => codeVerification(EMAIL, { value: email, onDone });
+
+/**
+ * Where the comune requires a proved mobile and this session has not
+ * proved the guardian's number: the SMS step, shown above "Invia".
+ */
+function phoneStep(app, onDone) {
+  const proved = session()?.session?.phone;
+  const phone = app.guardian?.phone;
+  if (!info.tenant.require_verified_phone || app.status !== "draft" || (proved && phone && phoneE164(phone) === proved)) return null;
+  return h(
+    "section",
+    { class: "phone-step mb-4", "aria-labelledby": "phone-step-title" },
+    h("h2", { class: "h5", id: "phone-step-title" }, "Verifica il numero di cellulare"),
+    h("p", {}, `${info.tenant.name} chiede di verificare il cellulare del genitore prima dell’invio: è il numero indicato nella domanda. Se hai già verificato questo numero per questa domanda, puoi inviarla direttamente.`),
+    codeVerification(MOBILE, { value: phone || "", onDone }),
+  );
 }
 
 async function newEnrollment(windowId) {
@@ -1069,6 +1109,8 @@ async function summary(id) {
   const { app, version } = await loadApp(id);
   const win = windowById(app.window_id);
   const editable = ["draft", "submitted"].includes(app.status) && win?.status === "open";
+  const notice = store.get("notice");
+  store.del("notice");
   const msg = h("div", { "aria-live": "polite" });
   const missing = app.missing || [];
   const submit = h("button", { type: "button", class: "btn btn-primary", disabled: missing.length > 0 && app.status === "draft" }, "Invia iscrizione");
@@ -1098,6 +1140,7 @@ async function summary(id) {
   show(
     main,
     "Riepilogo della domanda",
+    notice ? alert("success", notice) : null,
     statusLine(app),
     app.status === "draft"
       ? alert("info", "Controlla i dati. La domanda diventa un’iscrizione solo quando premi «Invia iscrizione».")
@@ -1106,6 +1149,10 @@ async function summary(id) {
       ? alert("warning", h("p", { class: "mb-2" }, "Per inviare la domanda mancano:"), h("ul", { class: "mb-0" }, missing.map((m) => h("li", {}, link(`domande/${id}/passo/${stepOf(m)}`, labelOf(m))))))
       : null,
     msg,
+    phoneStep(app, () => {
+      store.set("notice", "Numero di cellulare verificato: ora puoi inviare la domanda.");
+      route();
+    }),
     summarySections(app, { editable }),
     h(
       "div",
