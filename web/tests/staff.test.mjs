@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { startStack, launch, newPage, DESKTOP, PHONE, accessible, shot, outbox, fiscalCode, email, letters, submittedApplication } from "./support.mjs";
+import { startStack, launch, newPage, DESKTOP, PHONE, accessible, shot, outbox, fiscalCode, email, letters, submittedApplication, completeDraft } from "./support.mjs";
 
 const T = "demo";
 const WINDOW = "w-refezione-2026";
@@ -53,6 +53,10 @@ describe("staff back-office", () => {
     page = await newPage(browser, DESKTOP, errors);
     first = await submittedApplication(stack.base, "staff-a");
     second = await submittedApplication(stack.base, "staff-b");
+    // Another family tries to enroll the second pupil: refused, and the
+    // second application is marked contested for the office.
+    const rival = await completeDraft(stack.base, "staff-rival", { pupil: second.fiscalCode, expect: 409 });
+    assert.equal(rival.reply.error.code, "duplicate_pupil");
   });
 
   after(async () => {
@@ -104,6 +108,8 @@ describe("staff back-office", () => {
       assert.ok(text.includes(expected), `detail shows ${expected}`);
     }
     await page.getByRole("table", { name: "Cronologia degli stati della domanda" }).waitFor();
+    assert.ok(text.includes("Verificati: email; non verificati: cellulare"), "what the family proved");
+    assert.equal(await page.getByText("Domanda contesa").count(), 0);
     await noViolations(page, "staff detail submitted");
     await shot(page, "staff-03-detail");
 
@@ -132,6 +138,9 @@ describe("staff back-office", () => {
     assert.equal(new URL(page.url()).searchParams.get("status"), "submitted");
     await page.getByRole("link", { name: `Apri la domanda di ${second.name}` }).click();
     await heading(page, "Domanda d'iscrizione");
+    await page.getByRole("note").filter({ hasText: "Domanda contesa" }).waitFor();
+    await noViolations(page, "staff detail contested");
+    await shot(page, "staff-04b-contested");
     await page.getByRole("button", { name: "Respingi domanda" }).click();
     const textarea = page.getByLabel("Motivo del rifiuto");
     const err = page.locator("#f-reason-err");

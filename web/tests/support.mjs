@@ -250,7 +250,7 @@ export async function submittedApplication(base, tag) {
  * A complete draft on `tenant`'s meals window with the guardian's `phone`,
  * through the parents' API with plain fetch; with the session it was saved in.
  */
-export async function completeDraft(base, tag, { tenant = "demo", phone = "+393331234567" } = {}) {
+export async function completeDraft(base, tag, { tenant = "demo", phone = "+393331234567", pupil = null, expect = 201 } = {}) {
   const mail = email(tag);
   const post = (path, body, token) =>
     fetch(`${base}/v1/${tenant}${path}`, {
@@ -270,7 +270,7 @@ export async function completeDraft(base, tag, { tenant = "demo", phone = "+3933
     window_id: "w-refezione-2026",
     kind: "new",
     pupil: {
-      fiscal_code: fiscalCode("2018-03-14", true),
+      fiscal_code: pupil || fiscalCode("2018-03-14", true),
       first_name: first,
       last_name: last,
       birth_date: "2018-03-14",
@@ -293,6 +293,6 @@ export async function completeDraft(base, tag, { tenant = "demo", phone = "+3933
   };
   r = await post("/applications", body, session.token);
   const draft = await json(r);
-  assert.equal(r.status, 201, JSON.stringify(draft));
-  return { id: draft.id, post, token: session.token, session, email: mail, name: `${first} ${last}`, fiscalCode: body.pupil.fiscal_code };
+  assert.equal(r.status, expect, JSON.stringify(draft));
+  return { id: draft.id, reply: draft, post, token: session.token, session, email: mail, name: `${first} ${last}`, fiscalCode: body.pupil.fiscal_code };
 }

@@ -645,6 +645,17 @@ function yesNo(v) {
   if (v === false) return "No";
   return "—";
 }
+/** What the family proved: "Email verificata, SPID/CIE; cellulare non verificato". */
+function verificationText(v) {
+  if (!v) return null;
+  const proved = [v.email ? "email" : null, v.phone ? "cellulare" : null, v.spid ? "SPID/CIE" : null].filter(Boolean);
+  const missing = [v.email ? null : "email", v.phone ? null : "cellulare"].filter(Boolean);
+  const parts = [];
+  if (proved.length) parts.push(`Verificati: ${proved.join(", ")}`);
+  if (missing.length) parts.push(`non verificati: ${missing.join(", ")}`);
+  return parts.join("; ");
+}
+
 function byLabel(by) {
   if (by === "parent") return "Genitore";
   if (by === "system") return "Sistema (automatico)";
@@ -674,6 +685,14 @@ function renderDetail(app, notice) {
   const parts = [
     h("p", {}, h("a", { href: state.lastList }, "Torna all'elenco delle domande")),
     feedback,
+    app.contested
+      ? h(
+          "div",
+          { class: "alert alert-warning", role: "note" },
+          h("p", { class: "fw-semibold mb-1" }, "Domanda contesa"),
+          h("p", { class: "mb-0" }, "Un'altra famiglia ha provato a iscrivere lo stesso alunno nello stesso periodo. Prima di confermare, controlla con la famiglia che i dati del genitore siano corretti."),
+        )
+      : null,
     h(
       "p",
       { class: "lead" },
@@ -696,6 +715,7 @@ function renderDetail(app, notice) {
         ["Decisione", app.decided_at ? fmtDateTime(app.decided_at) : "Non ancora decisa"],
         app.decision_reason ? ["Motivo del rifiuto", app.decision_reason] : null,
         Array.isArray(app.missing) && app.missing.length ? ["Dati mancanti per l'invio", app.missing.join(", ")] : null,
+        ["Verifiche della famiglia", verificationText(app.verification)],
       ]),
     ),
     section(
