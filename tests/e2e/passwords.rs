@@ -183,3 +183,25 @@ async fn each_family_has_its_own_password_which_opens_only_its_own_applications(
     let r = app.password_login(&pupil, &password).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
+
+/// A temporary password not used within 30 days stops working: the login
+/// then gets the one answer of every wrong combination.
+#[tokio::test]
+async fn a_temporary_password_expires_after_30_days() {
+    let app = spawn_app();
+    let Family { email, pupil, .. } = app
+        .complete_draft(&app.open_window_id().await, "expiry")
+        .await;
+    let password = app.mailed_password(&email).await;
+    app.clock.advance(29 * 86_400);
+    let r = app.password_login(&pupil, &password).await;
+    assert_eq!(r.status, 201, "still valid on day 29: {:?}", r.body);
+    app.clock.advance(86_400);
+    let r = app.password_login(&pupil, &password).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "invalid_credentials"),
+        "{:?}",
+        r.body
+    );
+}
