@@ -47,9 +47,15 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
-/// The moto server of the project's virtual environment.
+/// The Python of the project's virtual environment, which has moto.
 pub fn moto_binary() -> PathBuf {
-    crate::workspace_root().join(".venv/bin/moto_server")
+    crate::workspace_root().join(".venv/bin/python")
+}
+
+/// moto's server as the local stack runs it (`local/emulator.py`: moto
+/// unchanged but for what its dashboard tracks).
+pub fn emulator_script() -> PathBuf {
+    crate::workspace_root().join("local/emulator.py")
 }
 
 /// Start moto on `port`; it is killed when the returned child is dropped.
@@ -64,6 +70,7 @@ pub async fn spawn(port: u16, log: &std::path::Path) -> Result<tokio::process::C
     let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
     let child = tokio::process::Command::new(binary)
+        .arg(emulator_script())
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::from(log_file))

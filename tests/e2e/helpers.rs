@@ -274,6 +274,22 @@ pub async fn send(request: reqwest::RequestBuilder) -> Reply {
 }
 
 /// The body behind a (presigned) link.
+/// The text of a PDF, as `pdftotext` reads it.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir =
+        std::env::temp_dir().join(format!("pdf-{}", shared::ops::random_id("t").expect("id")));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, bytes).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by `make test`");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub async fn download(url: &str) -> Vec<u8> {
     reqwest::get(url)
         .await

@@ -20,6 +20,7 @@ mod passwords;
 mod phone;
 mod renewals;
 mod security;
+mod services;
 mod spid;
 mod staff;
 mod submission;

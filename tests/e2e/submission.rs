@@ -16,21 +16,6 @@ async fn credentials_mails(email: &str) -> Vec<serde_json::Value> {
     shared_app().mails_about(email, "lettera credenziali").await
 }
 
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir =
-        std::env::temp_dir().join(format!("pdf-{}", shared::ops::random_id("t").expect("id")));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("doc.pdf");
-    std::fs::write(&file, bytes).expect("write");
-    let out = std::process::Command::new("pdftotext")
-        .arg(&file)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed by `make test`");
-    let _ = std::fs::remove_dir_all(&dir);
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::test]
 async fn submit_enrolls_once_and_documents_follow() {
     let app = shared_app();

@@ -172,7 +172,15 @@ async fn codes_expire_caps_hold_and_windows_close() {
             .map(|r| r.body[key].as_u64().unwrap_or(99))
             .sum()
     };
-    assert_eq!(total("windows_closed"), 1);
+    // Every window of the stack's tenants that closed is recorded by the
+    // first run (this one, `demo-sms`'s twin of it, any other of the same
+    // close), none again by the second.
+    assert!(
+        runs[0].body["windows_closed"].as_u64().unwrap_or(0) >= 1,
+        "{:?}",
+        runs[0].body
+    );
+    assert_eq!(runs[1].body["windows_closed"], 0, "{:?}", runs[1].body);
     // The drafts left behind are expired, never deleted; submitted ones
     // stay as they are. (A new code for the address only after the cooldown.)
     app.clock.advance(61);

@@ -338,6 +338,109 @@ test("where the comune requires it, the parent proves the mobile by SMS before s
   assert.deepEqual(errors, []);
 });
 
+/** From the home page to step 3 of a new application in `windowName`, by clicking. */
+async function startIn(page, windowName, tag) {
+  const parentEmail = email(tag);
+  const guardianCode = fiscalCode("1984-02-11", false);
+  await page.goto(`${stack.base}/demo/`);
+  await page.getByRole("link", { name: "Nuova iscrizione", exact: true }).click();
+  await heading(page, "Nuova iscrizione");
+  await page.getByLabel(L("Servizio e anno scolastico")).selectOption({ label: windowName });
+  await page.getByLabel(L("Codice fiscale dell’alunno")).fill(fiscalCode("2017-09-03", false));
+  await tick(page, "Ho letto l’informativa");
+  await page.getByRole("button", { name: "Prosegui" }).click();
+  await page.getByLabel(L("Email")).fill(parentEmail);
+  await page.getByRole("button", { name: "Invia email" }).click();
+  await page.getByLabel(L("Codice di sicurezza")).fill(await latestCode(stack.base, parentEmail));
+  await page.getByRole("button", { name: "Conferma" }).click();
+  await page.getByRole("heading", { name: "1. Alunno" }).waitFor();
+  await page.getByLabel(L("Nome dell’alunno")).fill("Luca");
+  await page.getByLabel(L("Cognome dell’alunno")).fill("Greco");
+  await page.getByLabel(L("Scuola frequentata")).fill("Primaria G. Mazzini");
+  await page.getByLabel(L("Classe")).selectOption("2");
+  await page.getByRole("button", { name: "Avanti" }).click();
+  await page.getByRole("heading", { name: "2. Genitore" }).waitFor();
+  await page.getByLabel(L("Codice fiscale del genitore")).fill(guardianCode);
+  await page.getByLabel(L("Nome del genitore")).fill("Marco");
+  await page.getByLabel(L("Cognome del genitore")).fill("Greco");
+  await page.getByLabel(L("Relazione con l’alunno")).selectOption("padre");
+  await page.getByLabel(L("Cellulare o telefono")).fill("+44 7911 123456");
+  await page.getByLabel(L("Indirizzo di residenza")).fill("Via Bari 3");
+  await page.getByLabel(L("Comune di residenza")).fill("Corato");
+  await page.getByLabel(L("CAP")).fill("70033");
+  await page.getByLabel(L("Provincia (sigla)")).fill("BA");
+  await page.getByRole("button", { name: "Avanti" }).click();
+  await page.getByRole("heading", { name: "3. Servizio" }).waitFor();
+  return parentEmail;
+}
+
+/** Steps 4 and 5, the summary (checked by `expect`), "Invia iscrizione". */
+async function finish(page, label, expect) {
+  await page.getByRole("button", { name: "Avanti" }).click();
+  await page.getByRole("heading", { name: "4. ISEE e allegati" }).waitFor();
+  await page.getByRole("button", { name: "Avanti" }).click();
+  await page.getByRole("heading", { name: "5. Dichiarazioni e privacy" }).waitFor();
+  await tick(page, "Accetto il regolamento");
+  await tick(page, "Dichiaro che i dati sono veri");
+  await page.getByRole("button", { name: "Vai al riepilogo" }).click();
+  await heading(page, "Riepilogo della domanda");
+  for (const text of expect) await page.getByText(text).first().waitFor();
+  assert.equal(await page.getByText("Dieta").count(), 0, "no meal question on this service");
+  await accessible(page, `${label} summary`);
+  await shot(page, `parent-${label}-summary`);
+  await page.getByRole("button", { name: "Invia iscrizione" }).click();
+  await page.getByText("Iscrizione inviata").waitFor();
+  await accessible(page, `${label} submitted`);
+}
+
+test("a family enrolls a child on the school bus, by clicking", async () => {
+  const page = await newPage(browser, PHONE, errors);
+  try {
+    await startIn(page, "Trasporto scolastico 2026/2027", "bus");
+    assert.equal(await page.getByText("Dieta").count(), 0);
+    await page.getByLabel(L("Fermata")).selectOption({ label: "Via Bari, chiesa di San Giuseppe – Linea 1" });
+    await tick(page, "Solo ritorno");
+    await tick(page, "Lo accoglie un genitore o una persona delegata");
+    await page.getByRole("button", { name: "Aggiungi una persona delegata" }).click();
+    const first = page.getByRole("group", { name: "Persona delegata 1" });
+    await first.getByLabel(L("Nome")).fill("Lucia");
+    await first.getByLabel(L("Cognome")).fill("Greco");
+    await first.getByLabel(L("Codice fiscale")).fill(fiscalCode("1950-01-01", true));
+    await first.getByLabel(L("Relazione con l’alunno")).fill("nonna");
+    await page.getByRole("button", { name: "Aggiungi una persona delegata" }).click();
+    await accessible(page, "bus step, two delegates");
+    await page.getByRole("button", { name: "Rimuovi la persona delegata 2" }).click();
+    assert.equal(await page.getByRole("group", { name: /^Persona delegata/ }).count(), 1);
+    await shot(page, "parent-bus-step");
+    await finish(page, "bus", ["Via Bari, chiesa di San Giuseppe – Linea 1", "Solo ritorno", "Lucia Greco (nonna)"]);
+  } catch (e) {
+    await shot(page, "parent-bus-FAILED");
+    throw e;
+  }
+  assert.deepEqual(errors, []);
+});
+
+test("a family enrolls a child in pre and post school care, by clicking", async () => {
+  const page = await newPage(browser, PHONE, errors);
+  try {
+    await startIn(page, "Pre e post scuola 2026/2027", "care");
+    await tick(page, "Pre scuola 7:30–8:30");
+    await tick(page, "Post scuola 13:30–16:30");
+    const exit = page.getByRole("group", { name: /All’uscita dal post scuola/ });
+    await exit.waitFor();
+    await tick(page, "Autorizzo mio figlio o mia figlia a uscire da solo");
+    assert.equal(await page.getByRole("button", { name: "Aggiungi una persona delegata" }).isVisible(), false);
+    await tick(page, "Entrambi i genitori (o l'unico genitore) lavorano");
+    await accessible(page, "care step");
+    await shot(page, "parent-care-step");
+    await finish(page, "care", ["Pre scuola 7:30–8:30, Post scuola 13:30–16:30", "esce da solo al termine del post scuola", "Entrambi i genitori (o l'unico genitore) lavorano"]);
+  } catch (e) {
+    await shot(page, "parent-care-FAILED");
+    throw e;
+  }
+  assert.deepEqual(errors, []);
+});
+
 test("the static pages (home, privacy, accessibility, legal notes) pass axe, with no CSP error", async () => {
   const page = await newPage(browser, PHONE, errors);
   for (const path of ["/", "/privacy.html", "/dichiarazione-accessibilita.html", "/note-legali.html"]) {

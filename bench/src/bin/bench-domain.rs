@@ -150,6 +150,7 @@ fn domain(c: &mut Criterion) {
         today: datetime!(2026-04-22 09:15 UTC).date(),
         has_medical_certificate: false,
         isee_attachment_uploaded: false,
+        form: Some(shared::domain::application::Form::meals()),
     };
     let config = Config::new("t", "b", "m@example.it", &[7u8; 32]).unwrap_or_else(|e| {
         eprintln!("{e}");

@@ -15,12 +15,13 @@ use shared::ops::{applications, documents as docs, renewals};
 
 pub const BINARY: &str = "status";
 pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
+pub const SERVICES: &str = "GET /v1/{tenant}/services";
 pub const LIST: &str = "GET /v1/{tenant}/applications";
 pub const READ: &str = "GET /v1/{tenant}/applications/{id}";
 pub const DOCUMENTS: &str = "GET /v1/{tenant}/applications/{id}/documents";
 pub const RENEWALS: &str = "GET /v1/{tenant}/renewals";
 pub const OPENAPI: &str = "GET /v1/openapi.json";
-pub const ROUTES: &[&str] = &[WINDOWS, LIST, READ, DOCUMENTS, RENEWALS, OPENAPI];
+pub const ROUTES: &[&str] = &[WINDOWS, SERVICES, LIST, READ, DOCUMENTS, RENEWALS, OPENAPI];
 
 /// The contract, machine-readable: `docs/openapi.json`, built in.
 pub const OPENAPI_DOCUMENT: &str = include_str!("../../../docs/openapi.json");
@@ -32,6 +33,7 @@ pub async fn handle(app: App, req: Request) -> HttpResponse {
 async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     match http::route_key(&req).as_deref() {
         Some(WINDOWS) => list_windows(app, req).await,
+        Some(SERVICES) => list_services(app, req).await,
         Some(LIST) => list_applications(app, req).await,
         Some(READ) => read_application(app, req).await,
         Some(DOCUMENTS) => documents(app, req).await,
@@ -77,6 +79,20 @@ async fn list_windows(app: App, req: Request) -> Result<HttpResponse, Error> {
             windows,
         },
     ))
+}
+
+/// What each service's form offers: public, no personal data, cacheable.
+async fn list_services(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let mut response = json(
+        200,
+        &serde_json::json!({ "services": tenant.service_views() }),
+    );
+    response.headers_mut().insert(
+        lambda_http::http::header::CACHE_CONTROL,
+        lambda_http::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }
 
 async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error> {

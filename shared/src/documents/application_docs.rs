@@ -7,10 +7,11 @@
 use time::OffsetDateTime;
 
 use super::pdf::{Block, Document, Header, render};
-use crate::domain::application::{Application, Status};
+use crate::domain::application::{Application, Delegate, ServiceChoice, Status};
 use crate::domain::error::Error;
+use crate::domain::services::ServiceView;
 use crate::domain::tenant::Tenant;
-use crate::domain::window::Window;
+use crate::domain::window::{Service, Window};
 
 /// The kinds of document, as the contract names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,7 @@ pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDat
     let g = b.guardian.clone().unwrap_or_default();
     let addr = g.address.clone().unwrap_or_default();
     let s = b.service.clone().unwrap_or_default();
-    let diet = s.diet.clone().unwrap_or_default();
+    let view = tenant.service(window.service);
     let decl = b.declarations.clone().unwrap_or_default();
     let mut state = vec![
         ("Stato".to_string(), a.status.label().to_string()),
@@ -174,9 +175,14 @@ pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDat
         state.push(("Codice utente".into(), code.clone()));
     }
     if let Some(band) = &a.fee_band {
+        let unit = if window.service == Service::Refezione {
+            " a pasto"
+        } else {
+            ""
+        };
         state.push((
             "Fascia tariffaria".into(),
-            format!("{} – {} a pasto", band.code, euro(band.fee_cents)),
+            format!("{} – {}{unit}", band.code, euro(band.fee_cents)),
         ));
     }
     let isee = match &b.isee {
@@ -199,7 +205,7 @@ pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDat
         title: "Riepilogo della domanda d'iscrizione".into(),
         subtitle: Some(format!(
             "{} – anno scolastico {}",
-            window.service.name(),
+            tenant.service(window.service).name,
             window.school_year
         )),
         header: header(tenant),
@@ -278,21 +284,7 @@ pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDat
                 ),
             ]),
             Block::Heading("Servizio".into()),
-            Block::Fields(vec![
-                ("Servizio".into(), window.service.name().into()),
-                (
-                    "Dieta".into(),
-                    diet.kind.as_deref().map(diet_name).unwrap_or("—").into(),
-                ),
-                ("Note sulla dieta".into(), or_dash(diet.notes.as_ref())),
-                (
-                    "Giorni".into(),
-                    s.days
-                        .as_ref()
-                        .map(|d| d.iter().map(|x| day_name(x)).collect::<Vec<_>>().join(", "))
-                        .unwrap_or_else(|| "—".into()),
-                ),
-            ]),
+            Block::Fields(service_rows(&view, &s)),
             Block::Heading("ISEE".into()),
             Block::Fields(isee),
             Block::Heading("Dichiarazioni".into()),
@@ -321,6 +313,136 @@ pub fn summary(tenant: &Tenant, a: &Application, window: &Window, now: OffsetDat
     }
 }
 
+fn days_text(days: Option<&Vec<String>>) -> String {
+    days.map(|d| d.iter().map(|x| day_name(x)).collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The law that lets parents authorize a child under 14 to leave alone.
+pub const AUTONOMOUS_EXIT_LAW: &str = "art. 19-bis del decreto-legge 16 ottobre 2017, n. 148, \
+convertito dalla legge 4 dicembre 2017, n. 172";
+
+/// Who meets the child, and the delegates.
+fn meeting_rows(
+    exit: Option<bool>,
+    delegates: Option<&Vec<Delegate>>,
+    alone: &str,
+) -> Vec<(String, String)> {
+    let exit_text = match exit {
+        Some(true) => format!(
+            "sì: i genitori autorizzano l'alunno a {alone} e sollevano il personale dalla \
+vigilanza dopo quel momento ({AUTONOMOUS_EXIT_LAW})"
+        ),
+        Some(false) => "no: lo accoglie un genitore o una persona delegata".into(),
+        None => "—".into(),
+    };
+    let mut rows = vec![("Uscita autonoma".to_string(), exit_text)];
+    if exit == Some(false) {
+        let list: Vec<String> = delegates
+            .map(|d| {
+                d.iter()
+                    .map(|d| {
+                        format!(
+                            "{} {} ({}), codice fiscale {}",
+                            or_dash(d.first_name.as_ref()),
+                            or_dash(d.last_name.as_ref()),
+                            or_dash(d.relationship.as_ref()),
+                            or_dash(d.fiscal_code.as_ref()).to_uppercase()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.push((
+            "Persone delegate".into(),
+            if list.is_empty() {
+                "nessuna: lo accoglie sempre un genitore".into()
+            } else {
+                list.join("\n")
+            },
+        ));
+    }
+    rows
+}
+
+/// The service part of the summary: only what the window's service asks.
+fn service_rows(view: &ServiceView, s: &ServiceChoice) -> Vec<(String, String)> {
+    let mut rows = vec![("Servizio".to_string(), view.name.clone())];
+    match view.service {
+        Service::Refezione => {
+            let diet = s.diet.clone().unwrap_or_default();
+            rows.extend([
+                (
+                    "Dieta".into(),
+                    diet.kind.as_deref().map(diet_name).unwrap_or("—").into(),
+                ),
+                ("Note sulla dieta".into(), or_dash(diet.notes.as_ref())),
+                ("Giorni".into(), days_text(s.days.as_ref())),
+            ]);
+        }
+        Service::PrePostScuola => {
+            let slots = s
+                .slots
+                .as_ref()
+                .map(|ids| {
+                    ids.iter()
+                        .map(|id| view.slot(id).map_or(id.clone(), |slot| slot.name.clone()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_else(|| "—".into());
+            rows.push(("Fasce orarie".into(), slots));
+            rows.push(("Giorni".into(), days_text(s.days.as_ref())));
+            if let Some(pickup) = &s.pickup {
+                rows.extend(meeting_rows(
+                    pickup.autonomous_exit,
+                    pickup.delegates.as_ref(),
+                    "uscire da solo al termine del post scuola",
+                ));
+            }
+        }
+        Service::Trasporto => {
+            let t = s.transport.clone().unwrap_or_default();
+            let stop = t
+                .stop_id
+                .as_deref()
+                .map(|id| {
+                    view.stop(id)
+                        .map_or(id.to_owned(), |st| format!("{} ({})", st.name, st.route))
+                })
+                .unwrap_or_else(|| "—".into());
+            let direction = match t.direction.as_deref() {
+                Some("to_school") => "solo andata (verso la scuola)",
+                Some("from_school") => "solo ritorno (dalla scuola)",
+                Some("both") => "andata e ritorno",
+                _ => "—",
+            };
+            rows.push(("Fermata".into(), stop));
+            rows.push(("Viaggi".into(), direction.into()));
+            rows.extend(meeting_rows(
+                t.autonomous_exit,
+                t.delegates.as_ref(),
+                "scendere da solo dallo scuolabus alla fermata del ritorno",
+            ));
+        }
+    }
+    if let Some(criteria) = s.criteria.as_ref().filter(|c| !c.is_empty()) {
+        let declared: Vec<String> = criteria
+            .iter()
+            .map(|code| {
+                view.criterion(code).map_or(code.clone(), |c| {
+                    format!("{} ({} punti)", c.label, c.points)
+                })
+            })
+            .collect();
+        rows.push((
+            "Criteri dichiarati (DPR 445/2000)".into(),
+            declared.join("\n"),
+        ));
+    }
+    rows
+}
+
 fn paragraphs(texts: &[String], fallback: &str) -> Vec<Block> {
     if texts.is_empty() {
         vec![Block::Paragraph(fallback.to_owned())]
@@ -329,8 +451,8 @@ fn paragraphs(texts: &[String], fallback: &str) -> Vec<Block> {
     }
 }
 
-/// The credentials letter: the user code, how to top up, how to cancel a
-/// meal, how to log in.
+/// The credentials letter: the user code, how to pay (top up the balance,
+/// for meals), how to cancel a meal (meals only), how to log in.
 pub fn credentials(
     tenant: &Tenant,
     a: &Application,
@@ -338,34 +460,57 @@ pub fn credentials(
     now: OffsetDateTime,
 ) -> Document {
     let p = a.body.pupil.clone().unwrap_or_default();
-    let info = &tenant.information;
+    let view = tenant.service(window.service);
+    let info = &view.information;
+    let meals = window.service == Service::Refezione;
     let mut blocks = vec![
         Block::Paragraph(format!(
             "Gentile genitore, la domanda d'iscrizione di {} {} al servizio «{}» per l'anno scolastico {} è stata inviata.",
             or_dash(p.first_name.as_ref()),
             or_dash(p.last_name.as_ref()),
-            window.service.name(),
+            view.name,
             window.school_year
         )),
         Block::Heading("Il tuo codice utente".into()),
         Block::Fields(vec![
-            ("Codice utente".into(), a.user_code.clone().unwrap_or_else(|| "—".into())),
-            ("Codice fiscale dell'alunno".into(), a.pupil_fiscal_code.clone()),
+            (
+                "Codice utente".into(),
+                a.user_code.clone().unwrap_or_else(|| "—".into()),
+            ),
+            (
+                "Codice fiscale dell'alunno".into(),
+                a.pupil_fiscal_code.clone(),
+            ),
         ]),
-        Block::Paragraph(
-            "Conserva questa lettera: il codice utente serve per ricaricare il credito e per disdire i pasti.".into(),
+        Block::Paragraph(if meals {
+            "Conserva questa lettera: il codice utente serve per ricaricare il credito e per disdire i pasti.".into()
+        } else {
+            "Conserva questa lettera: il codice utente serve per i pagamenti e per ogni comunicazione con l'ufficio.".into()
+        }),
+        Block::Heading(
+            if meals {
+                "Come ricaricare il credito"
+            } else {
+                "Come pagare"
+            }
+            .into(),
         ),
-        Block::Heading("Come ricaricare il credito".into()),
     ];
     blocks.extend(paragraphs(
         &info.top_up,
-        "Per ricaricare il credito rivolgiti all'ufficio.",
+        if meals {
+            "Per ricaricare il credito rivolgiti all'ufficio."
+        } else {
+            "Per i pagamenti rivolgiti all'ufficio."
+        },
     ));
-    blocks.push(Block::Heading("Come disdire un pasto".into()));
-    blocks.extend(paragraphs(
-        &info.meal_cancellation,
-        "Per disdire un pasto rivolgiti all'ufficio.",
-    ));
+    if meals {
+        blocks.push(Block::Heading("Come disdire un pasto".into()));
+        blocks.extend(paragraphs(
+            &info.meal_cancellation,
+            "Per disdire un pasto rivolgiti all'ufficio.",
+        ));
+    }
     blocks.push(Block::Heading("Come accedere".into()));
     blocks.push(Block::Bullets(vec![
         format!(
@@ -383,7 +528,7 @@ pub fn credentials(
         title: "Lettera credenziali".into(),
         subtitle: Some(format!(
             "{} – anno scolastico {}",
-            window.service.name(),
+            tenant.service(window.service).name,
             window.school_year
         )),
         header: header(tenant),
@@ -394,7 +539,8 @@ pub fn credentials(
 
 /// The information notice: the service rules and the privacy notice.
 pub fn information(tenant: &Tenant, window: &Window, now: OffsetDateTime) -> Document {
-    let info = &tenant.information;
+    let view = tenant.service(window.service);
+    let info = &view.information;
     let mut blocks = vec![Block::Heading("Regole del servizio".into())];
     blocks.extend(paragraphs(
         &info.service_rules,
@@ -411,7 +557,7 @@ pub fn information(tenant: &Tenant, window: &Window, now: OffsetDateTime) -> Doc
         title: "Informativa sul servizio".into(),
         subtitle: Some(format!(
             "{} – anno scolastico {}",
-            window.service.name(),
+            tenant.service(window.service).name,
             window.school_year
         )),
         header: header(tenant),
@@ -579,6 +725,112 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The same application on the bus, or in pre/post-school care: each
+    /// document speaks of its own service, never of meals.
+    #[test]
+    fn bus_and_care_documents_speak_of_their_own_service() {
+        let (mut tenant, mut a, mut window) = sample();
+        tenant.services = vec![Service::Trasporto, Service::PrePostScuola];
+        tenant.service_settings = serde_json::from_value(serde_json::json!({
+            "trasporto": {
+                "information": { "service_rules": ["Lo scuolabus passa alle 7:40."],
+                                 "top_up": ["Paga la quota annuale con pagoPA."] },
+                "fee_bands": [ { "code": "T", "fee_cents": 20000 } ],
+                "stops": [ { "id": "st-1", "name": "Piazza Roma", "route": "Linea 1" } ]
+            },
+            "pre_post_scuola": {
+                "slots": [ { "id": "pre", "name": "Pre scuola 7:30–8:30" },
+                           { "id": "post", "name": "Post scuola 13:30–16:30" } ],
+                "criteria": [ { "code": "work", "label": "Entrambi i genitori lavorano", "points": 3 } ]
+            }
+        }))
+        .expect("settings");
+        window.service = Service::Trasporto;
+        a.fee_band = Some(crate::domain::application::FeeBand {
+            code: "T".into(),
+            fee_cents: 20000,
+        });
+        a.body.service = Some(
+            serde_json::from_value(serde_json::json!({ "transport": {
+                "stop_id": "st-1", "direction": "both", "autonomous_exit": false,
+                "delegates": [ { "first_name": "Lucia", "last_name": "Bianchi",
+                                 "fiscal_code": "BNCLCU50A41A662X", "relationship": "nonna" } ] } }))
+            .expect("bus part"),
+        );
+        let now = a.updated_at;
+        let summary = text_of(&render_kind(Kind::Summary, &tenant, &a, &window, now).expect("pdf"));
+        for needle in [
+            "Trasporto scolastico",
+            "Piazza Roma (Linea 1)",
+            "andata e ritorno",
+            "Lucia Bianchi (nonna)",
+            "T – € 200,00",
+        ] {
+            assert!(
+                summary.contains(needle),
+                "«{needle}» missing in:\n{summary}"
+            );
+        }
+        assert!(
+            !summary.contains("Dieta") && !summary.contains("a pasto"),
+            "{summary}"
+        );
+        let letter =
+            text_of(&render_kind(Kind::Credentials, &tenant, &a, &window, now).expect("pdf"));
+        assert!(
+            letter.contains("Come pagare") && letter.contains("quota annuale"),
+            "{letter}"
+        );
+        assert!(
+            !letter.contains("pasto") && !letter.contains("pasti"),
+            "no meal text:\n{letter}"
+        );
+        let notice =
+            text_of(&render_kind(Kind::Information, &tenant, &a, &window, now).expect("pdf"));
+        assert!(
+            notice.contains("7:40") && notice.contains("Titolare del trattamento"),
+            "{notice}"
+        );
+        // The authorization, with its legal reference.
+        a.body.service = Some(
+            serde_json::from_value(serde_json::json!({ "transport": {
+                "stop_id": "st-1", "direction": "from_school", "autonomous_exit": true } }))
+            .expect("bus part"),
+        );
+        let summary = text_of(&render_kind(Kind::Summary, &tenant, &a, &window, now).expect("pdf"));
+        for needle in ["solo ritorno", "scendere da solo", "19-bis", "172"] {
+            assert!(
+                summary.contains(needle),
+                "«{needle}» missing in:\n{summary}"
+            );
+        }
+
+        window.service = Service::PrePostScuola;
+        a.body.service = Some(
+            serde_json::from_value(
+                serde_json::json!({ "slots": ["pre", "post"], "days": ["mon", "wed"],
+                "pickup": { "autonomous_exit": false, "delegates": [] }, "criteria": ["work"] }),
+            )
+            .expect("care part"),
+        );
+        let summary = text_of(&render_kind(Kind::Summary, &tenant, &a, &window, now).expect("pdf"));
+        for needle in [
+            "Pre scuola 7:30–8:30",
+            "Post scuola 13:30–16:30",
+            "lunedì, mercoledì",
+            "lo accoglie sempre un genitore",
+            "Entrambi i genitori lavorano (3 punti)",
+        ] {
+            assert!(
+                summary.contains(needle),
+                "«{needle}» missing in:\n{summary}"
+            );
+        }
+        let letter =
+            text_of(&render_kind(Kind::Credentials, &tenant, &a, &window, now).expect("pdf"));
+        assert!(!letter.contains("disdire"), "{letter}");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! contacts. Subjects never carry personal data.
 
 use crate::domain::security_code::CODE_TTL_SECS;
+use crate::domain::services::ServiceView;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
+use crate::domain::window::Service;
 use crate::ports::Mail;
 
 /// Escape text for HTML.
@@ -139,18 +141,23 @@ pub fn credentials_letter(
     tenant: &Tenant,
     to: &Email,
     pupil_name: &str,
-    service_name: &str,
+    service: &ServiceView,
     user_code: &str,
     pdf: Vec<u8>,
 ) -> Mail {
+    let service_name = service.name.as_str();
+    let instructions = if service.service == Service::Refezione {
+        "con le istruzioni per ricaricare il credito e disdire i pasti"
+    } else {
+        "con il codice utente e le istruzioni per i pagamenti"
+    };
     let subject = format!("Iscrizione inviata: lettera credenziali – {}", tenant.name);
     let text = format!(
         "Gentile genitore,\n\n\
 la domanda d'iscrizione di {pupil} al servizio «{service}» è stata inviata correttamente.\n\n\
 Il codice utente assegnato è: {user_code}\n\n\
-In allegato trovi la lettera credenziali, con le istruzioni per ricaricare il credito e \
-disdire i pasti. L'ufficio verificherà la domanda e ti comunicherà l'esito via email; \
-puoi seguirne lo stato dal portale in «Stato iscrizione».\n\n\
+In allegato trovi la lettera credenziali, {instructions}. L'ufficio verificherà la domanda e \
+ti comunicherà l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».\n\n\
 {signature}\n",
         pupil = pupil_name,
         service = service_name,
@@ -161,9 +168,9 @@ puoi seguirne lo stato dal portale in «Stato iscrizione».\n\n\
         &format!(
             "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> al \
 servizio «{service}» è stata inviata correttamente.</p><p>Il codice utente assegnato è: \
-<strong>{user_code}</strong></p><p>In allegato trovi la lettera credenziali, con le istruzioni \
-per ricaricare il credito e disdire i pasti. L'ufficio verificherà la domanda e ti comunicherà \
-l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».</p>",
+<strong>{user_code}</strong></p><p>In allegato trovi la lettera credenziali, {instructions}. \
+L'ufficio verificherà la domanda e ti comunicherà l'esito via email; puoi seguirne lo stato dal \
+portale in «Stato iscrizione».</p>",
             pupil = escape_html(pupil_name),
             service = escape_html(service_name),
             user_code = escape_html(user_code),
@@ -231,11 +238,12 @@ pub fn decision(
     tenant: &Tenant,
     to: &Email,
     pupil_name: &str,
-    service_name: &str,
+    service: &ServiceView,
     user_code: &str,
     confirmed: bool,
     reason: Option<&str>,
 ) -> Mail {
+    let service_name = service.name.as_str();
     let (subject_word, status) = if confirmed {
         ("confermata", "Confermata")
     } else {
@@ -245,9 +253,12 @@ pub fn decision(
     let reason_text = reason
         .map(|r| format!("Motivazione dell'ufficio: {r}\n\n"))
         .unwrap_or_default();
-    let next_steps = if confirmed {
+    let next_steps = if confirmed && service.service == Service::Refezione {
         "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per \
 ricaricare il credito e disdire i pasti."
+    } else if confirmed {
+        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per i \
+pagamenti e per ogni comunicazione con l'ufficio."
     } else {
         "Per chiarimenti o per presentare una nuova domanda, se il periodo di iscrizione è ancora \
 aperto, contatta l'ufficio ai recapiti qui sotto."
@@ -305,6 +316,7 @@ mod tests {
             information: Default::default(),
             staff_auth: None,
             oidc: None,
+            service_settings: Default::default(),
             require_verified_phone: false,
             sms_per_hour: 10,
         }

@@ -10,7 +10,9 @@ use time::{Date, OffsetDateTime};
 
 use super::error::{Error, FieldError};
 use super::fiscal_code::FiscalCode;
+use super::services::{AFTER_SCHOOL_SLOT, ServiceView};
 use super::values::{Email, Phone, PostalCode, Province};
+use super::window::Service;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +74,52 @@ pub struct Diet {
     pub notes: Option<String>,
 }
 
+/// An adult who may meet the child (at the bus stop, after school care).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delegate {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
+    /// "nonna", "zio", "vicina di casa".
+    #[serde(default)]
+    pub relationship: Option<String>,
+}
+
+/// The school bus part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    #[serde(default)]
+    pub stop_id: Option<String>,
+    /// `to_school`, `from_school`, `both`.
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// `true`: the parents authorize the child to get off the bus alone
+    /// (art. 19-bis of law 172/2017); `false`: a parent or a delegate is
+    /// at the stop.
+    #[serde(default)]
+    pub autonomous_exit: Option<bool>,
+    #[serde(default)]
+    pub delegates: Option<Vec<Delegate>>,
+}
+
+/// Who meets the child after after-school care.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pickup {
+    #[serde(default)]
+    pub autonomous_exit: Option<bool>,
+    #[serde(default)]
+    pub delegates: Option<Vec<Delegate>>,
+}
+
+/// The part of the window's service: diet and days for meals, slots and
+/// days (and who meets the child after school) for care, the stop for the
+/// bus; declared ranking criteria for any.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceChoice {
@@ -79,6 +127,14 @@ pub struct ServiceChoice {
     pub diet: Option<Diet>,
     #[serde(default)]
     pub days: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<Pickup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,15 +233,55 @@ pub struct Report {
     pub missing: Vec<String>,
 }
 
+/// What the window's service offers the form: its stops, slots and
+/// criteria (their ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub service: Service,
+    pub stops: Vec<String>,
+    pub slots: Vec<String>,
+    pub criteria: Vec<String>,
+}
+
+impl Form {
+    pub fn of(view: &ServiceView) -> Self {
+        Self {
+            service: view.service,
+            stops: view.stops.iter().map(|s| s.id.clone()).collect(),
+            slots: view.slots.iter().map(|s| s.id.clone()).collect(),
+            criteria: view.criteria.iter().map(|c| c.code.clone()).collect(),
+        }
+    }
+
+    /// School meals, which offer nothing to choose from.
+    pub fn meals() -> Self {
+        Self {
+            service: Service::Refezione,
+            stops: Vec::new(),
+            slots: Vec::new(),
+            criteria: Vec::new(),
+        }
+    }
+}
+
 /// Facts from outside the body that the rules need.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Context {
     pub today: Date,
     /// A medical certificate has been uploaded for this application.
     pub has_medical_certificate: bool,
     /// The ISEE attachment named in the body has been uploaded.
     pub isee_attachment_uploaded: bool,
+    /// The window's service and its choices; `None` when the window is not
+    /// known (the body is then checked as a meal one, and the window's
+    /// own error follows).
+    pub form: Option<Form>,
 }
+
+/// Delegates one child may have.
+pub const MAX_DELEGATES: usize = 4;
+/// A bus ride's directions.
+pub const DIRECTIONS: &[&str] = &["to_school", "from_school", "both"];
 
 fn text_ok(s: &str, max: usize) -> bool {
     let t = s.trim();
@@ -212,6 +308,117 @@ impl Checker<'_> {
 
     fn missing(&mut self, field: &str) {
         self.report.missing.push(field.to_owned());
+    }
+
+    /// A part of another service than the window's.
+    fn not_applicable(&mut self, field: &str, present: bool) {
+        if present {
+            self.report.invalid.push(FieldError::new(
+                field,
+                "not_applicable",
+                "Questa parte non riguarda il servizio scelto: toglila dalla domanda.",
+            ));
+        }
+    }
+
+    /// Days of the week: at least one, known, no repeats.
+    fn days(&mut self, field: &str, days: Option<&Vec<String>>) {
+        match days {
+            None => self.missing(field),
+            Some(days) if days.is_empty() => self.missing(field),
+            Some(days) => {
+                let mut seen = Vec::new();
+                for d in days {
+                    if !DAYS.contains(&d.as_str()) || seen.contains(d) {
+                        self.invalid(
+                            field,
+                            "Giorni non validi: usa mon, tue, wed, thu, fri, sat, senza ripetizioni.",
+                        );
+                        break;
+                    }
+                    seen.push(d.clone());
+                }
+            }
+        }
+    }
+
+    /// Ids chosen from `allowed`: known, no repeats; at least one when
+    /// `required`.
+    fn chosen(
+        &mut self,
+        field: &str,
+        values: Option<&Vec<String>>,
+        allowed: &[String],
+        required: bool,
+        message: &str,
+    ) {
+        match values {
+            None => {
+                if required {
+                    self.missing(field);
+                }
+            }
+            Some(v) if v.is_empty() => {
+                if required {
+                    self.missing(field);
+                }
+            }
+            Some(v) => {
+                let mut seen: Vec<&String> = Vec::new();
+                for id in v {
+                    if !allowed.contains(id) || seen.contains(&id) {
+                        self.invalid(field, message);
+                        break;
+                    }
+                    seen.push(id);
+                }
+            }
+        }
+    }
+
+    /// Who meets the child (`prefix` is `service.transport` or
+    /// `service.pickup`): the authorization, or up to four delegates.
+    fn meeting(&mut self, prefix: &str, exit: Option<bool>, delegates: Option<&Vec<Delegate>>) {
+        let path = format!("{prefix}.delegates");
+        match exit {
+            None => self.missing(&format!("{prefix}.autonomous_exit")),
+            Some(true) => self.not_applicable(&path, delegates.is_some_and(|d| !d.is_empty())),
+            Some(false) => {}
+        }
+        let Some(delegates) = delegates else {
+            return;
+        };
+        if delegates.len() > MAX_DELEGATES {
+            self.invalid(&path, "Puoi indicare al massimo 4 persone delegate.");
+            return;
+        }
+        for (i, d) in delegates.iter().enumerate() {
+            let at = |f: &str| format!("{path}.{i}.{f}");
+            self.text(
+                &at("first_name"),
+                d.first_name.as_ref(),
+                name_ok,
+                "Nome della persona delegata non valido.",
+            );
+            self.text(
+                &at("last_name"),
+                d.last_name.as_ref(),
+                name_ok,
+                "Cognome della persona delegata non valido.",
+            );
+            self.text(
+                &at("fiscal_code"),
+                d.fiscal_code.as_ref(),
+                |v| FiscalCode::parse(v).is_ok(),
+                "Codice fiscale della persona delegata non valido.",
+            );
+            self.text(
+                &at("relationship"),
+                d.relationship.as_ref(),
+                |v| text_ok(v, 40),
+                "Indica la relazione con l'alunno (ad esempio nonna).",
+            );
+        }
     }
 
     /// A required text value: missing if absent or blank, invalid if `ok`
@@ -411,40 +618,98 @@ pub fn validate(body: &ApplicationBody, ctx: &Context) -> Report {
     }
 
     let service = body.service.clone().unwrap_or_default();
-    let diet = service.diet.clone().unwrap_or_default();
-    c.one_of(
-        "service.diet.kind",
-        diet.kind.as_ref(),
-        DIET_KINDS,
-        "Tipo di dieta non valido.",
-    );
-    if let Some(notes) = &diet.notes
-        && notes.chars().count() > 1000
-    {
-        c.invalid(
-            "service.diet.notes",
-            "Le note possono avere al massimo 1000 caratteri.",
+    let form = ctx.form.clone().unwrap_or_else(Form::meals);
+    let meals = form.service == Service::Refezione;
+    let care = form.service == Service::PrePostScuola;
+    let bus = form.service == Service::Trasporto;
+    if meals {
+        let diet = service.diet.clone().unwrap_or_default();
+        c.one_of(
+            "service.diet.kind",
+            diet.kind.as_ref(),
+            DIET_KINDS,
+            "Tipo di dieta non valido.",
         );
-    }
-    match &service.days {
-        None => c.missing("service.days"),
-        Some(days) if days.is_empty() => c.missing("service.days"),
-        Some(days) => {
-            let mut seen = Vec::new();
-            for d in days {
-                if !DAYS.contains(&d.as_str()) || seen.contains(d) {
-                    c.invalid(
-                        "service.days",
-                        "Giorni non validi: usa mon, tue, wed, thu, fri, sat, senza ripetizioni.",
-                    );
-                    break;
-                }
-                seen.push(d.clone());
-            }
+        if let Some(notes) = &diet.notes
+            && notes.chars().count() > 1000
+        {
+            c.invalid(
+                "service.diet.notes",
+                "Le note possono avere al massimo 1000 caratteri.",
+            );
         }
+        if diet.kind.as_deref() == Some("medical") && !ctx.has_medical_certificate {
+            c.missing("attachments.medical_certificate");
+        }
+    } else {
+        c.not_applicable("service.diet", service.diet.is_some());
     }
-    if diet.kind.as_deref() == Some("medical") && !ctx.has_medical_certificate {
-        c.missing("attachments.medical_certificate");
+    if meals || care {
+        c.days("service.days", service.days.as_ref());
+    } else {
+        c.not_applicable("service.days", service.days.is_some());
+    }
+    if care {
+        c.chosen(
+            "service.slots",
+            service.slots.as_ref(),
+            &form.slots,
+            true,
+            "Fasce orarie non valide: scegli tra quelle del servizio, senza ripetizioni.",
+        );
+        let after_school = service
+            .slots
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|id| id == AFTER_SCHOOL_SLOT));
+        if after_school {
+            let pickup = service.pickup.clone().unwrap_or_default();
+            c.meeting(
+                "service.pickup",
+                pickup.autonomous_exit,
+                pickup.delegates.as_ref(),
+            );
+        } else {
+            c.not_applicable("service.pickup", service.pickup.is_some());
+        }
+    } else {
+        c.not_applicable("service.slots", service.slots.is_some());
+        c.not_applicable("service.pickup", service.pickup.is_some());
+    }
+    if bus {
+        let transport = service.transport.clone().unwrap_or_default();
+        c.text(
+            "service.transport.stop_id",
+            transport.stop_id.as_ref(),
+            |v| form.stops.iter().any(|s| s == v),
+            "Fermata inesistente: scegli una fermata dall'elenco.",
+        );
+        c.one_of(
+            "service.transport.direction",
+            transport.direction.as_ref(),
+            DIRECTIONS,
+            "Indica se l'alunno viaggia all'andata, al ritorno o in entrambi i sensi.",
+        );
+        c.meeting(
+            "service.transport",
+            transport.autonomous_exit,
+            transport.delegates.as_ref(),
+        );
+    } else {
+        c.not_applicable("service.transport", service.transport.is_some());
+    }
+    if form.criteria.is_empty() {
+        c.not_applicable(
+            "service.criteria",
+            service.criteria.as_ref().is_some_and(|v| !v.is_empty()),
+        );
+    } else {
+        c.chosen(
+            "service.criteria",
+            service.criteria.as_ref(),
+            &form.criteria,
+            false,
+            "Criteri non validi: scegli tra quelli del servizio, senza ripetizioni.",
+        );
     }
 
     if let Some(isee) = &body.isee {
@@ -501,6 +766,15 @@ fn required_message(field: &str) -> String {
             "Per la dieta sanitaria allega il certificato medico.".into()
         }
         "isee.attachment_id" => "Allega l'attestazione ISEE.".into(),
+        "service.slots" => "Scegli almeno una fascia oraria.".into(),
+        "service.days" => "Scegli almeno un giorno.".into(),
+        "service.transport.stop_id" => "Scegli la fermata.".into(),
+        "service.transport.direction" => {
+            "Indica se l'alunno viaggia all'andata, al ritorno o in entrambi i sensi.".into()
+        }
+        "service.transport.autonomous_exit" | "service.pickup.autonomous_exit" => {
+            "Indica se autorizzi l'uscita autonoma o chi accoglie l'alunno.".into()
+        }
         _ => "Campo obbligatorio.".into(),
     }
 }
@@ -580,6 +854,7 @@ mod tests {
             today: date!(2025 - 04 - 22),
             has_medical_certificate: false,
             isee_attachment_uploaded: false,
+            form: None,
         }
     }
 
@@ -763,6 +1038,145 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Status::Submitted).unwrap_or_default(),
             "\"submitted\""
+        );
+    }
+
+    fn form(service: Service) -> Context {
+        Context {
+            form: Some(Form {
+                service,
+                stops: vec!["st-1".into(), "st-2".into()],
+                slots: vec!["pre".into(), "post".into()],
+                criteria: vec!["work".into(), "far".into()],
+            }),
+            ..ctx()
+        }
+    }
+
+    fn with_service(service: serde_json::Value) -> ApplicationBody {
+        let mut b = fix_codes(complete());
+        b.service = Some(serde_json::from_value(service).expect("service part"));
+        b
+    }
+
+    fn codes_at(report: &Report, path: &str) -> Vec<&'static str> {
+        report
+            .invalid
+            .iter()
+            .filter(|f| f.field == path)
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn each_service_asks_its_own_part() {
+        let delegate = serde_json::json!({ "first_name": "Lucia", "last_name": "Bianchi",
+            "fiscal_code": "RSSMRA80A41A662E", "relationship": "nonna" });
+        // The bus: a stop, a direction, the authorization or delegates.
+        let bus = with_service(serde_json::json!({ "transport": { "stop_id": "st-1",
+            "direction": "both", "autonomous_exit": false, "delegates": [delegate] } }));
+        let r = validate(&bus, &form(Service::Trasporto));
+        assert!(r.invalid.is_empty() && r.missing.is_empty(), "{r:?}");
+        let r = validate(
+            &with_service(serde_json::json!({ "transport": {} })),
+            &form(Service::Trasporto),
+        );
+        for m in [
+            "service.transport.stop_id",
+            "service.transport.direction",
+            "service.transport.autonomous_exit",
+        ] {
+            assert!(r.missing.iter().any(|x| x == m), "{m}: {r:?}");
+        }
+        let r = validate(
+            &with_service(
+                serde_json::json!({ "transport": { "stop_id": "st-9", "direction": "up",
+                "autonomous_exit": true, "delegates": [delegate] } }),
+            ),
+            &form(Service::Trasporto),
+        );
+        assert_eq!(codes_at(&r, "service.transport.stop_id"), ["invalid"]);
+        assert_eq!(codes_at(&r, "service.transport.direction"), ["invalid"]);
+        assert_eq!(
+            codes_at(&r, "service.transport.delegates"),
+            ["not_applicable"]
+        );
+        let five = serde_json::json!({ "transport": { "stop_id": "st-1", "direction": "both",
+            "autonomous_exit": false, "delegates": [delegate, delegate, delegate, delegate, delegate] } });
+        let r = validate(&with_service(five), &form(Service::Trasporto));
+        assert_eq!(codes_at(&r, "service.transport.delegates"), ["invalid"]);
+        let bad = serde_json::json!({ "transport": { "stop_id": "st-1", "direction": "both",
+            "autonomous_exit": false, "delegates": [{ "first_name": "Lucia", "last_name": "B",
+            "fiscal_code": "RSSMRA80A41A662X", "relationship": "nonna" }] } });
+        let r = validate(&with_service(bad), &form(Service::Trasporto));
+        assert_eq!(
+            codes_at(&r, "service.transport.delegates.0.fiscal_code"),
+            ["invalid"]
+        );
+        // Meal parts on a bus application, a stop on a meal one.
+        let r = validate(&fix_codes(complete()), &form(Service::Trasporto));
+        assert_eq!(codes_at(&r, "service.diet"), ["not_applicable"]);
+        assert_eq!(codes_at(&r, "service.days"), ["not_applicable"]);
+        let mut meal = fix_codes(complete());
+        meal.service.as_mut().expect("service").transport = Some(Transport::default());
+        let r = validate(&meal, &form(Service::Refezione));
+        assert_eq!(codes_at(&r, "service.transport"), ["not_applicable"]);
+
+        // Care: slots among the tenant's, days; after school, who meets the child.
+        let care = with_service(serde_json::json!({ "slots": ["pre"], "days": ["mon", "wed"] }));
+        let r = validate(&care, &form(Service::PrePostScuola));
+        assert!(r.invalid.is_empty() && r.missing.is_empty(), "{r:?}");
+        let r = validate(
+            &with_service(serde_json::json!({ "slots": ["pre", "post"], "days": ["mon"] })),
+            &form(Service::PrePostScuola),
+        );
+        assert_eq!(r.missing, ["service.pickup.autonomous_exit"]);
+        let r = validate(
+            &with_service(serde_json::json!({ "slots": ["post"], "days": ["mon"],
+                "pickup": { "autonomous_exit": false, "delegates": [delegate] } })),
+            &form(Service::PrePostScuola),
+        );
+        assert!(r.invalid.is_empty() && r.missing.is_empty(), "{r:?}");
+        let r = validate(
+            &with_service(
+                serde_json::json!({ "slots": ["pre", "pre", "night"], "days": ["mon"],
+                "pickup": { "autonomous_exit": true }, "diet": { "kind": "none" } }),
+            ),
+            &form(Service::PrePostScuola),
+        );
+        assert_eq!(codes_at(&r, "service.slots"), ["invalid"]);
+        assert_eq!(codes_at(&r, "service.pickup"), ["not_applicable"]);
+        assert_eq!(codes_at(&r, "service.diet"), ["not_applicable"]);
+        let r = validate(
+            &with_service(serde_json::json!({})),
+            &form(Service::PrePostScuola),
+        );
+        assert!(
+            r.missing.iter().any(|m| m == "service.slots")
+                && r.missing.iter().any(|m| m == "service.days")
+        );
+
+        // Criteria: among the service's, or none where it has none.
+        let mut b = care.clone();
+        b.service.as_mut().expect("service").criteria = Some(vec!["work".into(), "far".into()]);
+        assert!(
+            validate(&b, &form(Service::PrePostScuola))
+                .invalid
+                .is_empty()
+        );
+        b.service.as_mut().expect("service").criteria = Some(vec!["rich".into()]);
+        assert_eq!(
+            codes_at(
+                &validate(&b, &form(Service::PrePostScuola)),
+                "service.criteria"
+            ),
+            ["invalid"]
+        );
+        let mut meal = fix_codes(complete());
+        meal.service.as_mut().expect("service").criteria = Some(vec!["work".into()]);
+        assert_eq!(
+            codes_at(&validate(&meal, &ctx()), "service.criteria"),
+            ["not_applicable"]
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod fiscal_code;
 pub mod roster;
 pub mod security_code;
+pub mod services;
 pub mod tenant;
 pub mod values;
 pub mod window;

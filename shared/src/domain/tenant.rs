@@ -1,7 +1,10 @@
 //! A municipality (Comune, Ente) and what it configures.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::services::ServiceSettings;
 use super::values::{Email, TenantSlug};
 use super::window::Service;
 
@@ -36,6 +39,10 @@ pub struct Tenant {
     /// with. Without it `id_token` logins are refused.
     #[serde(default)]
     pub oidc: Option<OidcProvider>,
+    /// Each service's own name, fee bands, texts, stops, slots and
+    /// ranking criteria (`domain::services`).
+    #[serde(default)]
+    pub service_settings: BTreeMap<Service, ServiceSettings>,
     /// Submit needs the guardian's mobile number proved by an SMS code.
     #[serde(default)]
     pub require_verified_phone: bool,
@@ -117,15 +124,21 @@ impl Tenant {
         self.services.contains(&service)
     }
 
-    /// The fee band for an ISEE (in cents); no ISEE gives the highest band.
+    /// The tenant's general fee band for an ISEE (in cents); no ISEE gives
+    /// the highest band. A service's own bands: `Tenant::service`.
     pub fn fee_band(&self, isee_cents: Option<i64>) -> Option<&FeeBandRule> {
-        match isee_cents {
-            Some(v) => self
-                .fee_bands
-                .iter()
-                .find(|b| b.max_isee_cents.is_none_or(|max| v <= max)),
-            None => self.fee_bands.last(),
-        }
+        band_for(&self.fee_bands, isee_cents)
+    }
+}
+
+/// The band of `bands` (lowest first, the last without a ceiling) for an
+/// ISEE; no ISEE gives the highest band.
+pub fn band_for(bands: &[FeeBandRule], isee_cents: Option<i64>) -> Option<&FeeBandRule> {
+    match isee_cents {
+        Some(v) => bands
+            .iter()
+            .find(|b| b.max_isee_cents.is_none_or(|max| v <= max)),
+        None => bands.last(),
     }
 }
 

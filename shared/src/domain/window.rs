@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::values::SchoolYear;
 
 /// What a pupil enrolls in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Service {
     Refezione,

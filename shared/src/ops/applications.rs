@@ -9,12 +9,13 @@ use super::sessions::{
 };
 use crate::app::App;
 use crate::domain::application::{
-    self, Application, ApplicationBody, Attachment, Context, FeeBand, HistoryEntry, Owner, Status,
+    self, Application, ApplicationBody, Attachment, Context, FeeBand, Form, HistoryEntry, Owner,
+    Status,
 };
 use crate::domain::error::{Error, FieldError};
 use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
-use crate::domain::window::Window;
+use crate::domain::window::{Service, Window};
 use crate::ports::{ApplicationKeys, CreateError, Hold, MessageKind, StoreError};
 
 use super::retry::{self, Attempt};
@@ -27,19 +28,28 @@ pub(crate) enum Uploads {
     Look,
 }
 
-/// The facts validation needs besides the body: today, and which uploads
-/// of the application really reached the bucket.
+/// What the window's service offers the form, if the window is known.
+pub(crate) fn form_of(tenant: &Tenant, window: Option<&Window>) -> Option<Form> {
+    window
+        .filter(|w| tenant.offers(w.service))
+        .map(|w| Form::of(&tenant.service(w.service)))
+}
+
+/// The facts validation needs besides the body: today, the window's
+/// service, and which uploads of the application really reached the bucket.
 pub(crate) async fn context(
     app: &App,
     tenant: &Tenant,
     application_id: Option<&str>,
     body: &ApplicationBody,
+    window: Option<&Window>,
     uploads: Uploads,
 ) -> Result<Context, Error> {
     let mut ctx = Context {
         today: app.clock.now().date(),
         has_medical_certificate: false,
         isee_attachment_uploaded: false,
+        form: form_of(tenant, window),
     };
     let Some(id) = application_id else {
         return Ok(ctx);
@@ -66,9 +76,9 @@ pub(crate) async fn context(
 /// The fee band an application's body gives now: from its declared ISEE,
 /// the highest band without one. Computed on submission and on every
 /// later change, so that it always follows the ISEE the application has.
-pub fn fee_band(tenant: &Tenant, body: &ApplicationBody) -> Option<FeeBand> {
+pub fn fee_band(tenant: &Tenant, service: Service, body: &ApplicationBody) -> Option<FeeBand> {
     let isee = body.isee.as_ref().and_then(|i| i.isee_cents);
-    tenant.fee_band(isee).map(|b| FeeBand {
+    tenant.service(service).fee_band(isee).map(|b| FeeBand {
         code: b.code.clone(),
         fee_cents: b.fee_cents,
     })
@@ -113,8 +123,33 @@ async fn uploaded(
 
 /// `missing` of an application now.
 pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<String>, Error> {
-    let ctx = context(app, tenant, Some(&a.id), &a.body, Uploads::Look).await?;
+    let window = app.store.get_window(&tenant.slug, &a.window_id).await?;
+    let ctx = context(
+        app,
+        tenant,
+        Some(&a.id),
+        &a.body,
+        window.as_ref(),
+        Uploads::Look,
+    )
+    .await?;
     Ok(application::validate(&a.body, &ctx).missing)
+}
+
+/// The window of `window_id`, if it exists for a service the tenant offers.
+pub(crate) async fn find_window(
+    app: &App,
+    tenant: &Tenant,
+    window_id: Option<&str>,
+) -> Result<Option<Window>, Error> {
+    let Some(id) = window_id.filter(|w| !w.trim().is_empty()) else {
+        return Ok(None);
+    };
+    Ok(app
+        .store
+        .get_window(&tenant.slug, id)
+        .await?
+        .filter(|w| tenant.offers(w.service)))
 }
 
 pub(crate) async fn open_window(
@@ -122,18 +157,19 @@ pub(crate) async fn open_window(
     tenant: &Tenant,
     window_id: &str,
 ) -> Result<Window, Error> {
-    let window = app
-        .store
-        .get_window(&tenant.slug, window_id)
-        .await?
-        .filter(|w| tenant.offers(w.service))
-        .ok_or_else(|| {
-            Error::InvalidFields(vec![FieldError::new(
-                "window_id",
-                "invalid",
-                "Periodo di iscrizione inesistente.",
-            )])
-        })?;
+    let window = find_window(app, tenant, Some(window_id)).await?;
+    check_open(app, window)
+}
+
+/// `window` (looked up before), which must exist and be open.
+pub(crate) fn check_open(app: &App, window: Option<Window>) -> Result<Window, Error> {
+    let window = window.ok_or_else(|| {
+        Error::InvalidFields(vec![FieldError::new(
+            "window_id",
+            "invalid",
+            "Periodo di iscrizione inesistente.",
+        )])
+    })?;
     if !window.is_open(app.clock.now()) {
         return Err(Error::WindowClosed);
     }
@@ -153,9 +189,14 @@ pub async fn create_draft(
     if body.kind.is_none() {
         body.kind = Some("new".into());
     }
+    let found = find_window(app, tenant, body.window_id.as_deref()).await?;
+    // Nothing is saved in a closed window, whatever the body says.
+    if found.as_ref().is_some_and(|w| !w.is_open(app.clock.now())) {
+        return Err(Error::WindowClosed);
+    }
     let report = application::validate(
         &body,
-        &context(app, tenant, None, &body, Uploads::Look).await?,
+        &context(app, tenant, None, &body, found.as_ref(), Uploads::Look).await?,
     );
     application::check_draft(&report)?;
     check_guardian_email(&body, &[Some(&email)])?;
@@ -177,7 +218,7 @@ pub async fn create_draft(
                 "Scegli il servizio e il periodo di iscrizione.",
             )])
         })?;
-    let window = open_window(app, tenant, &window_id).await?;
+    let window = check_open(app, found.filter(|w| w.id == window_id))?;
     let (pupil, guardian) = Application::codes_of(&body)?;
     if let Some(spid) = &session.spid_fiscal_code
         && spid != guardian.as_str()
@@ -414,7 +455,19 @@ pub async fn update(
     if body.kind.is_none() {
         body.kind = Some(current.kind.clone());
     }
-    let ctx = context(app, tenant, Some(&current.id), &body, Uploads::Record).await?;
+    let window = find_window(app, tenant, Some(&current.window_id)).await?;
+    if window.as_ref().is_some_and(|w| !w.is_open(app.clock.now())) {
+        return Err(Error::WindowClosed);
+    }
+    let ctx = context(
+        app,
+        tenant,
+        Some(&current.id),
+        &body,
+        window.as_ref(),
+        Uploads::Record,
+    )
+    .await?;
     let report = application::validate(&body, &ctx);
     application::check_draft(&report)?;
     if current.status == Status::Submitted {
@@ -453,7 +506,7 @@ pub async fn update(
             "Il codice fiscale del genitore non si può cambiare: per correggerlo contatta l'ufficio.",
         ));
     }
-    open_window(app, tenant, &current.window_id).await?;
+    let window = check_open(app, window)?;
     let mut next = current.clone();
     // A phone stays proved only while it is the number proved.
     next.proved_phone = application::phone_proof(
@@ -465,7 +518,7 @@ pub async fn update(
     next.updated_at = app.clock.now();
     if next.status == Status::Submitted {
         // The band follows the ISEE the application has now.
-        next.fee_band = fee_band(tenant, &next.body);
+        next.fee_band = fee_band(tenant, window.service, &next.body);
     }
     match app
         .store

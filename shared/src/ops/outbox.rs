@@ -237,7 +237,7 @@ async fn send(
                 tenant,
                 &to,
                 &names.join(", "),
-                window.service.name(),
+                &tenant.service(window.service).name,
                 &application_docs::italian_datetime(window.closes_at),
             )
         }
@@ -254,7 +254,7 @@ async fn send(
                 tenant,
                 &to,
                 &name,
-                window.service.name(),
+                &tenant.service(window.service),
                 a.user_code.as_deref().unwrap_or(""),
                 pdf,
             )
@@ -263,7 +263,7 @@ async fn send(
             tenant,
             &to,
             &name,
-            window.service.name(),
+            &tenant.service(window.service),
             a.user_code.as_deref().unwrap_or("—"),
             a.status == Status::Confirmed,
             a.decision_reason.as_deref(),

@@ -72,6 +72,7 @@ pub async fn submit(
             tenant,
             Some(&current.id),
             &current.body,
+            Some(&window),
             Uploads::Record,
         )
         .await?;
@@ -84,7 +85,7 @@ pub async fn submit(
         if tenant.require_verified_phone && proved_phone.is_none() {
             return Err(phone_not_verified());
         }
-        let band = super::applications::fee_band(tenant, &current.body);
+        let band = super::applications::fee_band(tenant, window.service, &current.body);
         // A renewal keeps last year's code, held since the roster import;
         // a new enrollment draws one and reserves it with the submission.
         let (user_code, reserve) = match (&current.kind[..], &current.user_code) {

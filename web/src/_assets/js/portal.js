@@ -14,6 +14,7 @@ import {
 const tenant = tenantFromPath();
 const base = `/${tenant}/`;
 let info = null; // GET /windows: { tenant, windows }
+let services = []; // GET /services: what each service's form offers
 let config = {};
 let main = null;
 
@@ -439,13 +440,34 @@ async function newEnrollment(windowId) {
   show(main, "Nuova iscrizione", h("p", {}, "Prima di iniziare: il codice fiscale dell’alunno e la presa visione dell’informativa privacy."), form, next);
 }
 
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"];
+
+/** What the form of `service` offers (stops, slots, criteria). */
+function serviceInfo(service) {
+  return services.find((x) => x.service === service) || { service, stops: [], slots: [], criteria: [] };
+}
+
+/** A service part with nothing chosen but `days`: only what its service asks. */
+function emptyService(service, days = []) {
+  if (service === "trasporto") return { transport: { stop_id: null, direction: "both", autonomous_exit: null, delegates: [] } };
+  if (service === "pre_post_scuola") return { slots: [], days: [...days] };
+  return { diet: { kind: "none", notes: null }, days: [...days] };
+}
+
+/** The service part without the parts of other services (the API reads them as `null`). */
+function ownService(service, part) {
+  const out = {};
+  for (const [k, v] of Object.entries(part || {})) if (v !== null && v !== undefined) out[k] = v;
+  return Object.keys(out).length ? out : emptyService(service);
+}
+
 function emptyBody(windowId, pupilCode) {
   return {
     window_id: windowId,
     kind: "new",
     pupil: { fiscal_code: pupilCode, first_name: "", last_name: "", birth_date: pupilCode ? birthDateOf(pupilCode) : null, school: null, grade: null, section: null },
     guardian: { fiscal_code: session()?.session.guardian_fiscal_code || "", first_name: "", last_name: "", relationship: null, email: null, phone: null, address: { street: null, city: null, postal_code: null, province: null } },
-    service: { diet: { kind: "none", notes: null }, days: ["mon", "tue", "wed", "thu", "fri"] },
+    service: emptyService(windowById(windowId)?.service, WEEKDAYS),
     isee: null,
     declarations: { privacy: true, regulation: false, truthfulness: false },
   };
@@ -695,6 +717,14 @@ const LABELS = {
   "service.diet.kind": "Dieta",
   "service.diet.notes": "Note sulla dieta",
   "service.days": "Giorni di frequenza",
+  "service.slots": "Fasce orarie",
+  "service.criteria": "Criteri per la graduatoria",
+  "service.transport.stop_id": "Fermata",
+  "service.transport.direction": "Viaggi",
+  "service.transport.autonomous_exit": "Discesa alla fermata",
+  "service.transport.delegates": "Persone delegate",
+  "service.pickup.autonomous_exit": "Uscita dal post scuola",
+  "service.pickup.delegates": "Persone delegate",
   "isee.isee_cents": "Valore ISEE",
   "isee.attachment_id": "Attestazione ISEE",
   "attachments.medical_certificate": "Certificato medico",
@@ -703,7 +733,12 @@ const LABELS = {
   "declarations.truthfulness": "Dichiarazione di veridicità",
   window_id: "Periodo di iscrizione",
 };
-const labelOf = (path) => LABELS[path] || path;
+const DELEGATE_FIELDS = { first_name: "nome", last_name: "cognome", fiscal_code: "codice fiscale", relationship: "relazione con l’alunno" };
+function labelOf(path) {
+  const d = path.match(/^service\.(transport|pickup)\.delegates\.(\d+)\.(\w+)$/);
+  if (d) return `Persona delegata ${Number(d[2]) + 1}: ${DELEGATE_FIELDS[d[3]] || d[3]}`;
+  return LABELS[path] || path;
+}
 function stepOf(path) {
   if (path.startsWith("pupil.")) return 1;
   if (path.startsWith("guardian.")) return 2;
@@ -729,7 +764,8 @@ function setPath(obj, path, value) {
 /** The application's body (what PUT takes) from what GET returns. */
 function bodyOf(app) {
   const { window_id, kind, pupil, guardian, service, isee, declarations } = app;
-  return structuredClone({ window_id, kind, pupil, guardian: { ...guardian, address: guardian.address || {} }, service: service || { diet: { kind: "none", notes: null }, days: [] }, isee, declarations });
+  const kindOf = windowById(window_id)?.service;
+  return structuredClone({ window_id, kind, pupil, guardian: { ...guardian, address: guardian.address || {} }, service: ownService(kindOf, service), isee, declarations });
 }
 
 /** Empty strings become null where the contract allows null. */
@@ -744,6 +780,12 @@ function cleaned(body) {
   for (const p of ["pupil.fiscal_code", "guardian.fiscal_code"]) setPath(b, p, String(getPath(b, p) || "").trim().toUpperCase());
   for (const p of ["pupil.first_name", "pupil.last_name", "guardian.first_name", "guardian.last_name"]) setPath(b, p, String(getPath(b, p) || "").trim());
   if (b.guardian.address.province) b.guardian.address.province = b.guardian.address.province.toUpperCase();
+  for (const part of [b.service?.transport, b.service?.pickup]) {
+    for (const d of part?.delegates || []) {
+      for (const k of Object.keys(DELEGATE_FIELDS)) d[k] = String(d[k] || "").trim();
+      d.fiscal_code = d.fiscal_code.toUpperCase();
+    }
+  }
   return b;
 }
 
@@ -827,10 +869,8 @@ async function formStep(id, step) {
       field({ name: "guardian.address.province", label: "Provincia (sigla)", value: v("guardian.address.province"), required: true, maxlength: 2, autocomplete: "address-level1" }),
     ],
     3: () => [
-      h("p", {}, "Servizio: ", h("strong", {}, windowLabel(win) || body.window_id)),
-      choices({ name: "service.diet.kind", legend: "Dieta", type: "radio", items: DIETS, checked: [v("service.diet.kind") || "none"], required: true }),
-      field({ name: "service.diet.notes", label: "Note sulla dieta", type: "textarea", value: v("service.diet.notes"), hint: "Facoltative: ad esempio gli alimenti da escludere.", maxlength: 500 }),
-      choices({ name: "service.days", legend: "Giorni di frequenza", items: DAYS, checked: body.service?.days || [], required: true }),
+      h("p", { class: "mb-5" }, "Servizio: ", h("strong", {}, windowLabel(win) || body.window_id)),
+      ...serviceQuestions(),
     ],
     4: () => {
       const has = body.isee !== null && body.isee !== undefined;
@@ -845,7 +885,9 @@ async function formStep(id, step) {
         ),
         medical
           ? uploadField("attachments.medical_certificate", "medical_certificate", "Certificato medico per la dieta sanitaria (PDF, JPEG o PNG, al massimo 5 MB)", store.get(`medical:${id}`))
-          : h("p", {}, "Il certificato medico serve solo per la dieta sanitaria."),
+          : (win?.service || "refezione") === "refezione"
+            ? h("p", {}, "Il certificato medico serve solo per la dieta sanitaria.")
+            : null,
       ];
     },
     5: () => [
@@ -855,6 +897,104 @@ async function formStep(id, step) {
       h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, "Informativa privacy (si apre in una nuova scheda)")),
     ],
   };
+
+  /** The questions of the window's own service. */
+  function serviceQuestions() {
+    const kind = win?.service || "refezione";
+    const offer = serviceInfo(kind);
+    body.service = body.service || emptyService(kind);
+    const criteria = offer.criteria?.length
+      ? [choices({ name: "service.criteria", legend: "Criteri per la graduatoria (facoltativi)", hint: "Dichiarazione sostitutiva (DPR 445/2000): l’ufficio può verificarla. Ogni criterio vale i punti indicati.", items: offer.criteria.map((c) => [c.code, `${c.label} (${c.points} ${c.points === 1 ? "punto" : "punti"})`]), checked: body.service.criteria || [] })]
+      : [];
+    if (kind === "trasporto") {
+      const t = (body.service.transport = body.service.transport || emptyService(kind).transport);
+      return [
+        field({ name: "service.transport.stop_id", label: LABELS["service.transport.stop_id"], type: "select", value: t.stop_id || "", options: [["", "Scegli la fermata"], ...offer.stops.map((st) => [st.id, `${st.name} – ${st.route}`])], required: true }),
+        choices({ name: "service.transport.direction", legend: "Viaggi", type: "radio", items: [["both", "Andata e ritorno"], ["to_school", "Solo andata (verso la scuola)"], ["from_school", "Solo ritorno (dalla scuola)"]], checked: [t.direction || "both"], required: true }),
+        ...meeting("service.transport", t, "Alla fermata del ritorno", "Autorizzo mio figlio o mia figlia a scendere da solo dallo scuolabus alla fermata del ritorno"),
+        ...criteria,
+      ];
+    }
+    if (kind === "pre_post_scuola") {
+      const part = body.service;
+      const post = (part.slots || []).includes("post");
+      const pickup = (part.pickup = part.pickup || { autonomous_exit: null, delegates: [] });
+      if (!post) delete part.pickup;
+      return [
+        choices({ name: "service.slots", legend: "Fasce orarie", items: offer.slots.map((sl) => [sl.id, sl.name]), checked: part.slots || [], required: true }),
+        choices({ name: "service.days", legend: "Giorni di frequenza", items: DAYS, checked: part.days || [], required: true }),
+        h("div", { hidden: !post, "data-pickup": "" }, ...meeting("service.pickup", pickup, "All’uscita dal post scuola", "Autorizzo mio figlio o mia figlia a uscire da solo al termine del post scuola")),
+        ...criteria,
+      ];
+    }
+    return [
+      choices({ name: "service.diet.kind", legend: "Dieta", type: "radio", items: DIETS, checked: [v("service.diet.kind") || "none"], required: true }),
+      field({ name: "service.diet.notes", label: "Note sulla dieta", type: "textarea", value: v("service.diet.notes"), hint: "Facoltative: ad esempio gli alimenti da escludere.", maxlength: 500 }),
+      choices({ name: "service.days", legend: "Giorni di frequenza", items: DAYS, checked: body.service?.days || [], required: true }),
+      ...criteria,
+    ];
+  }
+
+  /**
+   * Who meets the child: the parents' authorization to leave alone (with
+   * its law), or the adults who may meet the child, up to four.
+   */
+  function meeting(prefix, part, legend, alone) {
+    const list = h("div", { "data-delegates": prefix });
+    const drawDelegates = () => {
+      const delegates = part.delegates || [];
+      list.replaceChildren(
+        h("p", { class: "fw-semibold mb-2" }, "Persone delegate"),
+        h("p", { class: "form-text mt-0" }, "Adulti, oltre ai genitori, che possono accogliere l’alunno (al massimo 4). Se lo accoglie sempre un genitore, non aggiungere nessuno."),
+        ...delegates.map((d, i) => {
+          const at = (f) => `${prefix}.delegates.${i}.${f}`;
+          const remove = h("button", { type: "button", class: "btn btn-outline-secondary btn-sm" }, `Rimuovi la persona delegata ${i + 1}`);
+          remove.addEventListener("click", () => {
+            part.delegates.splice(i, 1);
+            keep();
+            drawDelegates();
+            list.querySelector("button")?.focus();
+          });
+          return h(
+            "fieldset",
+            { class: "delegate mb-4" },
+            h("legend", { class: "fs-6 fw-semibold mb-4" }, `Persona delegata ${i + 1}`),
+            field({ name: at("first_name"), label: "Nome", value: d.first_name || "", required: true, autocomplete: "off" }),
+            field({ name: at("last_name"), label: "Cognome", value: d.last_name || "", required: true, autocomplete: "off" }),
+            field({ name: at("fiscal_code"), label: "Codice fiscale", value: d.fiscal_code || "", maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false" } }),
+            field({ name: at("relationship"), label: "Relazione con l’alunno", value: d.relationship || "", required: true, hint: "Ad esempio nonna, zio, vicina di casa", maxlength: 40 }),
+            remove,
+          );
+        }),
+      );
+      if (delegates.length < 4) {
+        const add = h("button", { type: "button", class: "btn btn-outline-primary btn-sm mb-4" }, "Aggiungi una persona delegata");
+        add.addEventListener("click", () => {
+          part.delegates = [...(part.delegates || []), { first_name: "", last_name: "", fiscal_code: "", relationship: "" }];
+          keep();
+          drawDelegates();
+          const fields = list.querySelectorAll("fieldset.delegate");
+          fields[fields.length - 1]?.querySelector("input")?.focus();
+        });
+        list.append(add);
+      }
+      list.hidden = part.autonomous_exit !== false;
+    };
+    drawDelegates();
+    const exit = choices({
+      name: `${prefix}.autonomous_exit`,
+      legend,
+      type: "radio",
+      items: [["false", "Lo accoglie un genitore o una persona delegata"], ["true", alone]],
+      checked: part.autonomous_exit === null || part.autonomous_exit === undefined ? [] : [String(part.autonomous_exit)],
+      hint: "L’uscita autonoma dei minori di 14 anni è regolata dall’art. 19-bis della legge 172/2017: con l’autorizzazione il personale è sollevato dalla vigilanza dopo quel momento.",
+      required: true,
+    });
+    exit.addEventListener("change", (e) => {
+      list.hidden = e.target.value !== "false";
+    });
+    return [exit, list];
+  }
 
   function uploadField(name, kind, label, current) {
     const id2 = fieldId(name);
@@ -913,8 +1053,27 @@ async function formStep(id, step) {
   const readInput = (el) => {
     const name = el.name;
     if (!name || name === "isee.present") return;
-    if (name === "service.days") {
-      body.service.days = [...form.querySelectorAll("input[name='service.days']:checked")].map((x) => x.value);
+    const delegate = name.match(/^service\.(transport|pickup)\.delegates\.(\d+)\.(\w+)$/);
+    if (["service.days", "service.slots", "service.criteria"].includes(name)) {
+      const key = name.split(".")[1];
+      body.service[key] = [...form.querySelectorAll(`input[name='${name}']:checked`)].map((x) => x.value);
+      if (name === "service.slots") {
+        const post = body.service.slots.includes("post");
+        if (post) body.service.pickup = body.service.pickup || { autonomous_exit: null, delegates: [] };
+        else delete body.service.pickup;
+        const box = form.querySelector("[data-pickup]");
+        if (box) box.hidden = !post;
+      }
+    } else if (delegate) {
+      body.service[delegate[1]].delegates[Number(delegate[2])][delegate[3]] = el.value;
+    } else if (name.endsWith(".autonomous_exit")) {
+      if (!el.checked) return;
+      const part = body.service[name.split(".")[1]];
+      part.autonomous_exit = el.value === "true";
+      // The authorization and delegates exclude each other.
+      if (part.autonomous_exit) part.delegates = [];
+      const list = form.querySelector(`[data-delegates='service.${name.split(".")[1]}']`);
+      if (list && part.autonomous_exit) list.querySelectorAll("fieldset.delegate").forEach((f) => f.remove());
     } else if (name.startsWith("declarations.")) {
       setPath(body, name, el.checked);
     } else if (name === "isee.isee_cents") {
@@ -1081,6 +1240,37 @@ function statusLine(app) {
 
 // ---------------------------------------------------------------- summary
 
+/** Who meets the child, as the summary says it. */
+function meetingRows(part, alone) {
+  if (!part) return [];
+  const exit = part.autonomous_exit === true ? `Sì: ${alone} (art. 19-bis della legge 172/2017)` : part.autonomous_exit === false ? "No: lo accoglie un genitore o una persona delegata" : "—";
+  const rows = [["Uscita autonoma", exit]];
+  if (part.autonomous_exit === false) {
+    const names = (part.delegates || []).map((d) => `${d.first_name} ${d.last_name} (${d.relationship}), ${d.fiscal_code}`);
+    rows.push(["Persone delegate", names.length ? names.join("; ") : "Nessuna: lo accoglie sempre un genitore"]);
+  }
+  return rows;
+}
+
+/** The service part of the summary: only what the window's service asks. */
+function serviceRows(app, service, days, diet) {
+  const part = app.service || {};
+  const offer = serviceInfo(service);
+  const criteria = (part.criteria || []).map((c) => offer.criteria?.find((x) => x.code === c)?.label || c).join("; ");
+  const extra = offer.criteria?.length ? [["Criteri dichiarati", criteria || "Nessuno"]] : [];
+  if (service === "trasporto") {
+    const t = part.transport || {};
+    const stop = offer.stops?.find((st) => st.id === t.stop_id);
+    const direction = { both: "Andata e ritorno", to_school: "Solo andata", from_school: "Solo ritorno" }[t.direction] || "—";
+    return [["Fermata", stop ? `${stop.name} – ${stop.route}` : t.stop_id], ["Viaggi", direction], ...meetingRows(t, "scende da solo alla fermata del ritorno"), ...extra];
+  }
+  if (service === "pre_post_scuola") {
+    const slots = (part.slots || []).map((id) => offer.slots?.find((sl) => sl.id === id)?.name || id).join(", ");
+    return [["Fasce orarie", slots], ["Giorni", days], ...meetingRows(part.pickup, "esce da solo al termine del post scuola"), ...extra];
+  }
+  return [["Dieta", diet], ["Note", part.diet?.notes], ["Giorni", days], ...extra];
+}
+
 function summarySections(app, { editable }) {
   const dl = (rows) => h("dl", {}, rows.map(([k, val]) => [h("dt", {}, k), h("dd", {}, val === null || val === undefined || val === "" ? "—" : val)]));
   const sec = (n, title, rows) =>
@@ -1092,14 +1282,15 @@ function summarySections(app, { editable }) {
   const p = app.pupil;
   const g = app.guardian;
   const a = g.address || {};
+  const win = windowById(app.window_id);
   const diet = DIETS.find(([k]) => k === app.service?.diet?.kind)?.[1] || "—";
   const days = (app.service?.days || []).map((d) => DAYS.find(([k]) => k === d)?.[1] || d).join(", ");
   const yes = (b) => (b ? "Sì" : "No");
   return [
     sec(1, "Alunno", [["Nome e cognome", `${p.first_name} ${p.last_name}`], ["Codice fiscale", p.fiscal_code], ["Data di nascita", fmtDate(p.birth_date)], ["Scuola", p.school], ["Classe e sezione", [p.grade, p.section].filter(Boolean).join(" ")]]),
     sec(2, "Genitore", [["Nome e cognome", `${g.first_name} ${g.last_name}`], ["Codice fiscale", g.fiscal_code], ["Relazione", g.relationship], ["Email", g.email], ["Telefono", g.phone], ["Residenza", [a.street, [a.postal_code, a.city].filter(Boolean).join(" "), a.province ? `(${a.province})` : ""].filter(Boolean).join(", ")]]),
-    sec(3, "Servizio", [["Servizio", windowLabel(windowById(app.window_id))], ["Dieta", diet], ["Note", app.service?.diet?.notes], ["Giorni", days]]),
-    sec(4, "ISEE e allegati", [["ISEE", app.isee ? euro(app.isee.isee_cents) : "Non presentato"], ["Attestazione ISEE", app.isee ? (app.isee.attachment_id ? "Allegata" : "Mancante") : "—"], ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)} a pasto` : "—"]]),
+    sec(3, "Servizio", [["Servizio", windowLabel(win)], ...serviceRows(app, win?.service, days, diet)]),
+    sec(4, "ISEE e allegati", [["ISEE", app.isee ? euro(app.isee.isee_cents) : "Non presentato"], ["Attestazione ISEE", app.isee ? (app.isee.attachment_id ? "Allegata" : "Mancante") : "—"], ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)}${win?.service === "refezione" ? " a pasto" : ""}` : "—"]]),
     sec(5, "Dichiarazioni e privacy", [["Informativa privacy", yes(app.declarations?.privacy)], ["Regolamento", yes(app.declarations?.regulation)], ["Veridicità", yes(app.declarations?.truthfulness)]]),
   ];
 }
@@ -1239,7 +1430,9 @@ async function start() {
   main = document.getElementById("contenuto");
   config = await portalConfig();
   try {
-    ({ data: info } = await call(tenant, "GET", "/windows"));
+    const [windows, offered] = await Promise.all([call(tenant, "GET", "/windows"), call(tenant, "GET", "/services").catch(() => ({ data: { services: [] } }))]);
+    info = windows.data;
+    services = offered.data.services || [];
   } catch (e) {
     main.replaceChildren(
       h("h1", {}, e.status === 404 ? "Comune non trovato" : "Servizio non disponibile"),

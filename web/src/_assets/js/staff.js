@@ -41,6 +41,7 @@ const state = {
   config: {},
   tenantInfo: null,
   windows: [],
+  services: [],
   main: null,
   framedSignedIn: null,
   lastList: `${base}domande`,
@@ -434,10 +435,51 @@ function announce(slot, box) {
 }
 
 async function refreshWindows() {
-  const { data } = await call(tenant, "GET", "/windows");
+  const [{ data }, offered] = await Promise.all([call(tenant, "GET", "/windows"), call(tenant, "GET", "/services").catch(() => ({ data: { services: [] } }))]);
   state.tenantInfo = data.tenant || state.tenantInfo;
   state.windows = Array.isArray(data.windows) ? data.windows : [];
+  state.services = offered.data.services || [];
   return state.windows;
+}
+
+/** Who meets the child, and the delegates, for the office. */
+function meetingRows(part, alone) {
+  if (!part) return [];
+  const rows = [["Uscita autonoma", part.autonomous_exit === true ? `Sì: ${alone} (art. 19-bis della legge 172/2017)` : part.autonomous_exit === false ? "No: lo accoglie un genitore o una persona delegata" : null]];
+  if (part.autonomous_exit === false) {
+    const delegates = part.delegates || [];
+    rows.push(["Persone delegate", delegates.length ? h("ul", { class: "mb-0 ps-3" }, delegates.map((d) => h("li", {}, `${d.first_name} ${d.last_name} (${d.relationship}), codice fiscale ${d.fiscal_code}`))) : "Nessuna: lo accoglie sempre un genitore"]);
+  }
+  return rows;
+}
+
+/** The rows of the application's own service. */
+function serviceRows(app, w, days, diet) {
+  const part = app.service || {};
+  const offer = state.services.find((x) => x.service === w?.service) || { stops: [], slots: [], criteria: [] };
+  const criteria = offer.criteria?.length
+    ? [["Criteri dichiarati (DPR 445/2000)", (part.criteria || []).length ? part.criteria.map((c) => { const k = offer.criteria.find((x) => x.code === c); return k ? `${k.label} (${k.points} punti)` : c; }).join("; ") : "Nessuno"]]
+    : [];
+  if (w?.service === "trasporto") {
+    const t = part.transport || {};
+    const stop = (offer.stops || []).find((x) => x.id === t.stop_id);
+    return [
+      ["Fermata", stop ? `${stop.name} – ${stop.route}` : t.stop_id],
+      ["Viaggi", { both: "Andata e ritorno", to_school: "Solo andata", from_school: "Solo ritorno" }[t.direction] || null],
+      ...meetingRows(t, "scende da solo alla fermata del ritorno"),
+      ...criteria,
+    ];
+  }
+  if (w?.service === "pre_post_scuola") {
+    const slots = (part.slots || []).map((id) => (offer.slots || []).find((x) => x.id === id)?.name || id).join(", ");
+    return [["Fasce orarie", slots], ["Giorni", days], ...meetingRows(part.pickup, "esce da solo al termine del post scuola"), ...criteria];
+  }
+  return [
+    ["Dieta", diet ? DIETS[diet.kind] || diet.kind : null],
+    ["Note sulla dieta", diet ? diet.notes : null],
+    ["Giorni", days],
+    ...criteria,
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -747,9 +789,7 @@ function renderDetail(app, notice) {
       dlist([
         ["Servizio", w ? w.service_name || SERVICES[w.service] : null],
         ["Anno scolastico", w ? w.school_year : null],
-        ["Dieta", diet ? DIETS[diet.kind] || diet.kind : null],
-        ["Note sulla dieta", diet ? diet.notes : null],
-        ["Giorni", days],
+        ...serviceRows(app, w, days, diet),
       ]),
     ),
     section(
@@ -757,7 +797,7 @@ function renderDetail(app, notice) {
       dlist([
         ["ISEE", isee && isee.isee_cents !== null && isee.isee_cents !== undefined ? euro(isee.isee_cents) : "Non presentato"],
         ["Attestazione ISEE allegata", isee ? yesNo(Boolean(isee.attachment_id)) : "No"],
-        ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code} (${euro(app.fee_band.fee_cents)} a pasto)` : "Non ancora assegnata"],
+        ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code} (${euro(app.fee_band.fee_cents)}${w?.service === "refezione" ? " a pasto" : ""})` : "Non ancora assegnata"],
       ]),
     ),
     section(
