@@ -91,6 +91,8 @@ pub enum MessageKind {
     /// The reminder of drafts in a window about to close, one per family
     /// address and window, naming every pupil still in draft.
     Reminder,
+    /// The family gave the application up (or the office recorded it).
+    Withdrawal,
 }
 
 impl MessageKind {
@@ -100,6 +102,7 @@ impl MessageKind {
             MessageKind::Decision => "decision",
             MessageKind::Password => "password",
             MessageKind::Reminder => "reminder",
+            MessageKind::Withdrawal => "withdrawal",
         }
     }
 }

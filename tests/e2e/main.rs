@@ -26,3 +26,4 @@ mod staff;
 mod submission;
 mod time_rules;
 mod trust;
+mod withdrawal;

@@ -434,6 +434,21 @@ test("a family enrolls a child in pre and post school care, by clicking", async 
     await accessible(page, "care step");
     await shot(page, "parent-care-step");
     await finish(page, "care", ["Pre scuola 7:30–8:30, Post scuola 13:30–16:30", "esce da solo al termine del post scuola", "Entrambi i genitori (o l'unico genitore) lavorano"]);
+    // "Rinuncia", confirmed in a second step.
+    await page.getByRole("button", { name: "Rinuncia all’iscrizione" }).click();
+    const dialog = page.getByRole("alertdialog", { name: "Vuoi davvero rinunciare a questa domanda?" });
+    await dialog.waitFor();
+    await accessible(page, "withdrawal confirmation");
+    await shot(page, "parent-care-withdraw-confirm");
+    await dialog.getByRole("button", { name: "No, torna indietro" }).click();
+    assert.equal(await dialog.count(), 0);
+    await page.getByRole("button", { name: "Rinuncia all’iscrizione" }).click();
+    await dialog.getByRole("button", { name: "Sì, rinuncio" }).click();
+    await page.getByText("Rinuncia registrata").waitFor();
+    await page.getByRole("region", { name: "Stato iscrizione" }).getByText("Ritirata").first().waitFor();
+    assert.equal(await page.getByRole("button", { name: "Rinuncia all’iscrizione" }).count(), 0);
+    await accessible(page, "withdrawn");
+    await shot(page, "parent-care-withdrawn");
   } catch (e) {
     await shot(page, "parent-care-FAILED");
     throw e;

@@ -163,6 +163,24 @@ describe("staff back-office", () => {
     await shot(page, "staff-05-rejected");
   });
 
+  it("records a family's withdrawal with its reason", async () => {
+    const third = await submittedApplication(stack.base, "staff-c");
+    await page.goto(`${stack.base}/${T}/staff/domande/${third.id}`);
+    await heading(page, "Domanda d'iscrizione");
+    await page.getByRole("button", { name: "Registra la rinuncia" }).click();
+    await page.locator("#f-withdraw_reason-err").filter({ hasText: "Scrivi come e quando" }).waitFor();
+    await noViolations(page, "staff withdrawal, no reason");
+    await page.getByLabel("Come e quando la famiglia ha rinunciato").fill("Telefonata della madre, 3 dicembre: trasferimento.");
+    await page.getByRole("button", { name: "Registra la rinuncia" }).click();
+    const done = page.locator(".staff-feedback .alert-success");
+    await done.waitFor();
+    assert.match(await done.innerText(), /Ritirata/);
+    assert.match(await page.getByRole("table", { name: "Cronologia degli stati della domanda" }).innerText(), /trasferimento/);
+    assert.equal(await page.getByRole("button", { name: "Registra la rinuncia" }).count(), 0);
+    await noViolations(page, "staff withdrawal recorded");
+    await shot(page, "staff-05b-withdrawn");
+  });
+
   it("pages through the list, and the page survives a visit to the detail", async () => {
     // One application a page (the API's `limit`), so that two pages exist.
     const onePerPage = (route) => {

@@ -14,13 +14,14 @@ use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
 use shared::ops::staff;
 use shared::ops::windows::WindowView;
-use shared::ops::{applications, renewals};
+use shared::ops::{applications, renewals, withdrawal};
 
 pub const BINARY: &str = "confirm";
 pub const LIST: &str = "GET /v1/{tenant}/staff/applications";
 pub const READ: &str = "GET /v1/{tenant}/staff/applications/{id}";
 pub const CONFIRM: &str = "POST /v1/{tenant}/staff/applications/{id}/confirm";
 pub const REJECT: &str = "POST /v1/{tenant}/staff/applications/{id}/reject";
+pub const WITHDRAW: &str = "POST /v1/{tenant}/staff/applications/{id}/withdraw";
 pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
 pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
 pub const ROSTER: &str = "GET /v1/{tenant}/staff/windows/{id}/roster.csv";
@@ -30,6 +31,7 @@ pub const ROUTES: &[&str] = &[
     READ,
     CONFIRM,
     REJECT,
+    WITHDRAW,
     CREATE_WINDOW,
     PATCH_WINDOW,
     ROSTER,
@@ -52,6 +54,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         READ => read(&app, &req, &tenant).await,
         CONFIRM => decide(&app, &req, &tenant, &who, true).await,
         REJECT => decide(&app, &req, &tenant, &who, false).await,
+        WITHDRAW => withdraw(&app, &req, &tenant, &who).await,
         CREATE_WINDOW => create_window(&app, &req, &tenant).await,
         PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
         IMPORT_ROSTER => import_roster(&app, &req, &tenant).await,
@@ -127,6 +130,27 @@ async fn decide(
     };
     let if_match = http::if_match(req)?;
     let a = staff::decide(app, tenant, &id, &who.sub, confirm, reason, if_match).await?;
+    Ok(json_with_etag(
+        200,
+        &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+/// A withdrawal the family asked for by phone, recorded with its reason.
+async fn withdraw(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let reason = withdrawal::office_reason(parse_json::<Reject>(req)?.reason.as_deref())?;
+    let actor = withdrawal::Actor::Office {
+        staff: &who.sub,
+        reason: &reason,
+    };
+    let a = withdrawal::withdraw(app, tenant, actor, &id).await?;
     Ok(json_with_etag(
         200,
         &staff_view(app, tenant, &a).await?,

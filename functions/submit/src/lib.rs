@@ -1,5 +1,5 @@
 //! The `submit` function: `POST applications/{id}/submit` ("Invia
-//! iscrizione").
+//! iscrizione") and `POST applications/{id}/withdraw` ("Rinuncia").
 
 use lambda_http::Request;
 
@@ -8,11 +8,12 @@ use shared::domain::error::Error;
 use shared::http::views;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant};
 use shared::ops::sessions::Gate;
-use shared::ops::{applications, submission};
+use shared::ops::{applications, submission, withdrawal};
 
 pub const BINARY: &str = "submit";
 pub const SUBMIT: &str = "POST /v1/{tenant}/applications/{id}/submit";
-pub const ROUTES: &[&str] = &[SUBMIT];
+pub const WITHDRAW: &str = "POST /v1/{tenant}/applications/{id}/withdraw";
+pub const ROUTES: &[&str] = &[SUBMIT, WITHDRAW];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
     http::serve(&app, req, route).await
@@ -21,6 +22,7 @@ pub async fn handle(app: App, req: Request) -> HttpResponse {
 async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
     match http::route_key(&req).as_deref() {
         Some(SUBMIT) => submit(app, req).await,
+        Some(WITHDRAW) => withdraw(app, req).await,
         _ => Err(Error::RouteNotFound),
     }
 }
@@ -36,5 +38,19 @@ async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
         200,
         &views::application(&submitted, &missing),
         submitted.version,
+    ))
+}
+
+async fn withdraw(app: App, req: Request) -> Result<HttpResponse, Error> {
+    let tenant = load_tenant(&app, &req).await?;
+    let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
+    let id = http::path_param(&req, "id")?;
+    let actor = withdrawal::Actor::Family(&session);
+    let withdrawn = withdrawal::withdraw(&app, &tenant, actor, &id).await?;
+    let missing = applications::missing(&app, &tenant, &withdrawn).await?;
+    Ok(json_with_etag(
+        200,
+        &views::application(&withdrawn, &missing),
+        withdrawn.version,
     ))
 }

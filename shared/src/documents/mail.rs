@@ -298,6 +298,53 @@ Stato iscrizione: {status}\n\n\
     }
 }
 
+/// The withdrawal ("rinuncia"), confirmed to the family.
+pub fn withdrawal(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+) -> Mail {
+    let subject = format!("Rinuncia registrata – {}", tenant.name);
+    let code = user_code
+        .map(|c| format!(" (codice utente {c})"))
+        .unwrap_or_default();
+    let text = format!(
+        "Gentile genitore,\n\n\
+è stata registrata la rinuncia alla domanda d'iscrizione di {pupil} al servizio «{service}»{code}.\n\n\
+Stato iscrizione: Ritirata\n\n\
+Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre il \
+periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
+recapiti qui sotto.\n\n\
+{signature}\n",
+        pupil = pupil_name,
+        service = service.name,
+        signature = signature_text(tenant),
+    );
+    let html = html_page(
+        tenant,
+        &format!(
+            "<p>Gentile genitore,</p><p>è stata registrata la rinuncia alla domanda d'iscrizione di \
+<strong>{pupil}</strong> al servizio «{service}»{code}.</p>\
+<p style=\"font-size: 1.2em;\">Stato iscrizione: <strong>Ritirata</strong></p>\
+<p>Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre il \
+periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
+recapiti qui sotto.</p>",
+            pupil = escape_html(pupil_name),
+            service = escape_html(&service.name),
+            code = escape_html(&code),
+        ),
+    );
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,6 +187,8 @@ pub enum Status {
     Confirmed,
     Rejected,
     Expired,
+    /// The family gave the place up ("rinuncia").
+    Withdrawn,
 }
 
 impl Status {
@@ -197,6 +199,7 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Rejected => "rejected",
             Status::Expired => "expired",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -208,12 +211,18 @@ impl Status {
             Status::Confirmed => "Confermata",
             Status::Rejected => "Respinta",
             Status::Expired => "Scaduta (bozza non inviata entro la chiusura)",
+            Status::Withdrawn => "Ritirata (rinuncia della famiglia)",
         }
     }
 
     /// Whether the parent may still change the application.
     pub fn editable(self) -> bool {
         matches!(self, Status::Draft | Status::Submitted)
+    }
+
+    /// Whether the family may still give the application up.
+    pub fn withdrawable(self) -> bool {
+        matches!(self, Status::Draft | Status::Submitted | Status::Confirmed)
     }
 }
 
@@ -825,6 +834,9 @@ pub struct HistoryEntry {
     pub by: String,
     pub from: Option<Status>,
     pub to: Status,
+    /// Why, when the office recorded it (a withdrawal on the family's behalf).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::services::ServiceSettings;
+pub use super::services::{FeeBandRule, Information};
+use super::services::{ServiceSettings, ServiceView, band_for};
 use super::values::{Email, TenantSlug};
 use super::window::Service;
 
@@ -88,37 +89,6 @@ pub struct StaffAuth {
     pub jwks: serde_json::Value,
 }
 
-/// One fee band: up to `max_isee_cents` (inclusive), `fee_cents` a meal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeeBandRule {
-    pub code: String,
-    #[serde(default)]
-    pub max_isee_cents: Option<i64>,
-    pub fee_cents: i64,
-}
-
-/// Texts of the information notice and of the credentials letter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Information {
-    /// Paragraphs of the service rules.
-    #[serde(default)]
-    pub service_rules: Vec<String>,
-    /// Paragraphs of the privacy notice.
-    #[serde(default)]
-    pub privacy_notice: Vec<String>,
-    /// How to top up the prepaid balance.
-    #[serde(default)]
-    pub top_up: Vec<String>,
-    /// How to cancel a meal.
-    #[serde(default)]
-    pub meal_cancellation: Vec<String>,
-    /// The portal's address, for "how to log in".
-    #[serde(default)]
-    pub portal_url: String,
-}
-
 impl Tenant {
     pub fn offers(&self, service: Service) -> bool {
         self.services.contains(&service)
@@ -131,14 +101,48 @@ impl Tenant {
     }
 }
 
-/// The band of `bands` (lowest first, the last without a ceiling) for an
-/// ISEE; no ISEE gives the highest band.
-pub fn band_for(bands: &[FeeBandRule], isee_cents: Option<i64>) -> Option<&FeeBandRule> {
-    match isee_cents {
-        Some(v) => bands
-            .iter()
-            .find(|b| b.max_isee_cents.is_none_or(|max| v <= max)),
-        None => bands.last(),
+impl Tenant {
+    /// `service` as this tenant runs it.
+    pub fn service(&self, service: Service) -> ServiceView {
+        let own = self
+            .service_settings
+            .get(&service)
+            .cloned()
+            .unwrap_or_default();
+        let mut information = own.information.unwrap_or_else(|| self.information.clone());
+        // Meal cancellation is about meals only.
+        if service != Service::Refezione {
+            information.meal_cancellation.clear();
+        }
+        // The comune's privacy notice and portal, unless the service has its own.
+        if information.privacy_notice.is_empty() {
+            information.privacy_notice = self.information.privacy_notice.clone();
+        }
+        if information.portal_url.is_empty() {
+            information.portal_url = self.information.portal_url.clone();
+        }
+        ServiceView {
+            service,
+            name: own.name.unwrap_or_else(|| service.name().to_owned()),
+            fee_bands: if own.fee_bands.is_empty() {
+                self.fee_bands.clone()
+            } else {
+                own.fee_bands
+            },
+            stops: own.stops,
+            slots: own.slots,
+            criteria: own.criteria,
+            information,
+        }
+    }
+
+    /// Every service the tenant offers, in the contract's order.
+    pub fn service_views(&self) -> Vec<ServiceView> {
+        Service::ALL
+            .into_iter()
+            .filter(|s| self.offers(*s))
+            .map(|s| self.service(s))
+            .collect()
     }
 }
 

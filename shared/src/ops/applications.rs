@@ -278,6 +278,7 @@ pub(crate) fn fresh(
             by: "parent".into(),
             from: None,
             to: Status::Draft,
+            reason: None,
         }],
         contested: false,
         proved_phone,

@@ -19,6 +19,7 @@ pub mod spid;
 pub mod staff;
 pub mod submission;
 pub mod windows;
+pub mod withdrawal;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 

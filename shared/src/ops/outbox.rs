@@ -259,6 +259,13 @@ async fn send(
                 pdf,
             )
         }
+        MessageKind::Withdrawal => mail::withdrawal(
+            tenant,
+            &to,
+            &name,
+            &tenant.service(window.service),
+            a.user_code.as_deref(),
+        ),
         MessageKind::Decision => mail::decision(
             tenant,
             &to,

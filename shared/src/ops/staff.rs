@@ -182,6 +182,7 @@ pub async fn decide(
             by: format!("staff:{staff}"),
             from: Some(Status::Submitted),
             to,
+            reason: None,
         });
         let mail = outbox::owed(tenant, &next, MessageKind::Decision, now);
         // A rejection frees the pupil, also for the family that applied.

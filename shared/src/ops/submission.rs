@@ -105,6 +105,7 @@ pub async fn submit(
             by: "parent".into(),
             from: Some(Status::Draft),
             to: Status::Submitted,
+            reason: None,
         });
         // The credentials letter is owed in the same transaction.
         let letter = outbox::owed(tenant, &next, MessageKind::Credentials, now);

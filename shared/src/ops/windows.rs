@@ -120,6 +120,7 @@ async fn expire_drafts(app: &App, tenant: &Tenant, window: &Window) -> Result<us
             by: "system".into(),
             from: Some(Status::Draft),
             to: Status::Expired,
+            reason: None,
         });
         match app
             .store

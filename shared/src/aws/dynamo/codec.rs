@@ -443,6 +443,7 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         "decision" => MessageKind::Decision,
         "password" => MessageKind::Password,
         "reminder" => MessageKind::Reminder,
+        "withdrawal" => MessageKind::Withdrawal,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {
@@ -566,6 +567,7 @@ mod tests {
                 by: "parent".into(),
                 from: None,
                 to: Status::Draft,
+                reason: None,
             }],
             contested: true,
             proved_phone: Some("+393331234567".into()),

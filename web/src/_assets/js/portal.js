@@ -1386,7 +1386,41 @@ async function status(id) {
     expired: alert("warning", "Il periodo di iscrizione si è chiuso prima dell’invio: la bozza è scaduta e l’alunno non è iscritto."),
     submitted: alert("info", "Domanda inviata: l’ufficio la sta verificando."),
     draft: alert("warning", "Bozza: la domanda non è ancora un’iscrizione. Completala e premi «Invia iscrizione»."),
+    withdrawn: alert("info", "Hai rinunciato a questa domanda: il posto è stato liberato."),
   }[app.status];
+  // "Rinuncia", asked twice: the place goes to the next family.
+  const withdrawBox = h("div", { class: "mt-4" });
+  if (["draft", "submitted", "confirmed"].includes(app.status)) {
+    const ask = h("button", { type: "button", class: "btn btn-outline-danger" }, "Rinuncia all’iscrizione");
+    ask.addEventListener("click", () => {
+      const yes = h("button", { type: "button", class: "btn btn-danger me-2" }, "Sì, rinuncio");
+      const no = h("button", { type: "button", class: "btn btn-outline-secondary" }, "No, torna indietro");
+      const box = h("div", { class: "alert alert-warning", role: "alertdialog", "aria-labelledby": "rinuncia-title", tabindex: "-1" },
+        h("p", { class: "fw-semibold", id: "rinuncia-title" }, "Vuoi davvero rinunciare a questa domanda?"),
+        h("p", {}, "Il posto e l’alunno vengono liberati subito. Per iscriverlo di nuovo dovrai presentare un’altra domanda, se il periodo di iscrizione è ancora aperto."),
+        yes, no);
+      no.addEventListener("click", () => {
+        withdrawBox.replaceChildren(ask);
+        ask.focus();
+      });
+      yes.addEventListener("click", () =>
+        busy(yes, async () => {
+          try {
+            await api("POST", `/applications/${encodeURIComponent(id)}/withdraw`, { body: {} });
+            store.del(`form:${id}`);
+            store.set("notice", "Rinuncia registrata: ti abbiamo inviato una conferma per email.");
+            route();
+          } catch (e) {
+            if (e.sessionExpired) return failure(e);
+            box.append(alert("danger", e.message));
+          }
+        }),
+      );
+      withdrawBox.replaceChildren(box);
+      box.focus();
+    });
+    withdrawBox.append(ask);
+  }
   show(
     main,
     `Domanda di ${app.pupil.first_name} ${app.pupil.last_name}`.trim(),
@@ -1404,7 +1438,7 @@ async function status(id) {
         h("dt", {}, "Invio"), h("dd", {}, fmtDateTime(app.submitted_at)),
         h("dt", {}, "Decisione"), h("dd", {}, fmtDateTime(app.decided_at)),
         app.user_code ? [h("dt", {}, "Codice utente"), h("dd", {}, app.user_code)] : null,
-        app.fee_band ? [h("dt", {}, "Fascia tariffaria"), h("dd", {}, `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)} a pasto`)] : null),
+        app.fee_band ? [h("dt", {}, "Fascia tariffaria"), h("dd", {}, `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)}${win?.service === "refezione" ? " a pasto" : ""}`)] : null),
     ),
     docs,
     h(
@@ -1416,6 +1450,7 @@ async function status(id) {
       app.status !== "draft" ? link(`domande/${id}/riepilogo`, "Vedi il riepilogo", "btn btn-outline-primary") : null,
       link("domande", "Le mie domande", "btn btn-outline-secondary"),
     ),
+    withdrawBox,
   );
 }
 

@@ -62,6 +62,7 @@ const STATUS_FILTER = [
   ["rejected", "Respinta"],
   ["draft", "Bozza"],
   ["expired", "Scaduta"],
+  ["withdrawn", "Ritirata"],
 ];
 const WINDOW_FIELDS = { service: "Servizio", school_year: "Anno scolastico", opens_at: "Apertura", closes_at: "Chiusura" };
 const ROSTER_COLUMNS = {
@@ -813,16 +814,17 @@ function renderDetail(app, notice) {
       entries.length
         ? h(
             "div",
-            { class: "table-responsive" },
+            // On a phone the table scrolls sideways: the keyboard must reach it too.
+            { class: "table-responsive", tabindex: "0", role: "region", "aria-label": "Cronologia, tabella scorrevole" },
             h(
               "table",
               { class: "table table-sm staff-table" },
               h("caption", {}, "Cronologia degli stati della domanda"),
-              h("thead", {}, h("tr", {}, ["Data e ora", "Autore", "Da", "A"].map((t) => h("th", { scope: "col" }, t)))),
+              h("thead", {}, h("tr", {}, ["Data e ora", "Autore", "Da", "A", "Motivo"].map((t) => h("th", { scope: "col" }, t)))),
               h(
                 "tbody",
                 {},
-                entries.map((e) => h("tr", {}, h("td", {}, fmtDateTime(e.at)), h("td", {}, byLabel(e.by)), h("td", {}, e.from ? statusLabel(e.from) : "—"), h("td", {}, statusLabel(e.to)))),
+                entries.map((e) => h("tr", {}, h("td", {}, fmtDateTime(e.at)), h("td", {}, byLabel(e.by)), h("td", {}, e.from ? statusLabel(e.from) : "—"), h("td", {}, statusLabel(e.to)), h("td", {}, e.reason || "—"))),
               ),
             ),
           )
@@ -830,6 +832,7 @@ function renderDetail(app, notice) {
     ),
   ];
   if (app.status === "submitted") parts.push(decisionSection(app, feedback));
+  if (["draft", "submitted", "confirmed"].includes(app.status)) parts.push(withdrawalSection(app, feedback));
   show(main, "Domanda d'iscrizione", ...parts);
   if (notice) announce(feedback, notice);
 }
@@ -898,6 +901,53 @@ function decisionSection(app, feedback) {
     confirmButton,
     form,
   );
+}
+
+/** The family gave the place up by phone or at the counter: recorded with its reason. */
+function withdrawalSection(app, feedback) {
+  const id = encodeURIComponent(app.id);
+  const form = h(
+    "form",
+    { novalidate: true, "aria-labelledby": "rinuncia-titolo" },
+    h("h2", { class: "h4", id: "rinuncia-titolo" }, "Rinuncia della famiglia"),
+    h("p", {}, "Se la famiglia rinuncia per telefono o allo sportello, registralo qui: la domanda diventa «Ritirata», l'alunno e il posto sono liberati e la famiglia riceve una email di conferma."),
+    field({
+      name: "withdraw_reason",
+      label: "Come e quando la famiglia ha rinunciato",
+      type: "textarea",
+      required: true,
+      maxlength: 1000,
+      hint: "Resta nella cronologia della domanda (al massimo 1000 caratteri).",
+      attrs: { required: true },
+    }),
+    h("button", { type: "submit", class: "btn btn-outline-danger" }, "Registra la rinuncia"),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    const textarea = form.elements.withdraw_reason;
+    clearFieldErrors(form);
+    const reason = textarea.value.trim();
+    if (!reason) {
+      setFieldError(form, "withdraw_reason", "Scrivi come e quando la famiglia ha rinunciato.");
+      textarea.focus();
+      return;
+    }
+    busy(button, async () => {
+      try {
+        const { data } = await api("POST", `/staff/applications/${id}/withdraw`, { body: { reason } });
+        renderDetail(data, alert("success", h("p", { class: "mb-0" }, "Rinuncia registrata: la domanda ora è «Ritirata». La famiglia riceverà una email di conferma.")));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 422 && err.fields.length) {
+          setFieldError(form, "withdraw_reason", err.fields[0].message);
+          textarea.focus();
+          return;
+        }
+        await decisionFailed(err, app, feedback);
+      }
+    });
+  });
+  return h("section", { class: "summary-section staff-withdrawal" }, form);
 }
 
 async function decisionFailed(e, app, feedback) {

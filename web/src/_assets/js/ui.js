@@ -74,6 +74,7 @@ export const STATUS = {
   confirmed: ["Confermata", "bg-success"],
   rejected: ["Respinta", "bg-danger"],
   expired: ["Scaduta", "bg-dark"],
+  withdrawn: ["Ritirata", "bg-dark"],
   open: ["Aperta", "bg-success"],
   scheduled: ["Programmata", "bg-secondary"],
   closed: ["Chiusa", "bg-dark"],
