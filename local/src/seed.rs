@@ -30,6 +30,10 @@ struct SeedWindow {
     school_year: SchoolYear,
     opens_days_from_now: i64,
     closes_days_from_now: i64,
+    #[serde(default)]
+    capacity: Option<u32>,
+    #[serde(default)]
+    ranking: shared::domain::ranking::Ranking,
 }
 
 /// The local identity providers a seeded tenant trusts unless its file
@@ -113,6 +117,8 @@ pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), Strin
             opens_at,
             closes_at,
             closed_at: closes_in_past(w).then_some(closes_at),
+            capacity: w.capacity,
+            ranking: w.ranking,
         };
         app.store
             .put_window(&seed.tenant.slug, &window)

@@ -93,6 +93,10 @@ pub enum MessageKind {
     Reminder,
     /// The family gave the application up (or the office recorded it).
     Withdrawal,
+    /// A place freed and this application came within the places.
+    PlaceAvailable,
+    /// The office moved the application to the waiting list.
+    Waitlisted,
 }
 
 impl MessageKind {
@@ -103,6 +107,8 @@ impl MessageKind {
             MessageKind::Password => "password",
             MessageKind::Reminder => "reminder",
             MessageKind::Withdrawal => "withdrawal",
+            MessageKind::PlaceAvailable => "place_available",
+            MessageKind::Waitlisted => "waitlisted",
         }
     }
 }
@@ -314,6 +320,22 @@ pub trait ApplicationStore: Send + Sync {
     ) -> Result<(), SubmitError>;
     /// The id of the application that holds the pupil, if any.
     async fn holder(&self, tenant: &TenantSlug, hold: &Hold) -> Result<Option<String>, StoreError>;
+    /// How many applications of the window come before the order key
+    /// `key` (`domain::ranking`): a count over the places index, which
+    /// reads only the index keys below `key`.
+    async fn ranked_before(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        key: &str,
+    ) -> Result<u32, StoreError>;
+    /// The ids of the window's first `limit` applications in its order.
+    async fn ranked_first(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
     /// Replace the application if its stored version is still `expected`
     /// and queue `message`, in one transaction (`Conflict` otherwise); with
     /// `release`, the application's hold and its family's guards go in the

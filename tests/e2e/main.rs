@@ -18,6 +18,7 @@ mod openapi;
 mod parent_email_session;
 mod passwords;
 mod phone;
+mod places;
 mod renewals;
 mod security;
 mod services;

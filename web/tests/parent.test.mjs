@@ -434,6 +434,8 @@ test("a family enrolls a child in pre and post school care, by clicking", async 
     await accessible(page, "care step");
     await shot(page, "parent-care-step");
     await finish(page, "care", ["Pre scuola 7:30–8:30, Post scuola 13:30–16:30", "esce da solo al termine del post scuola", "Entrambi i genitori (o l'unico genitore) lavorano"]);
+    // A window with places ranked by points: the status box says where.
+    await page.getByText(/^1 su 20 posti \(3 punti\): entro i posti disponibili$/).waitFor();
     // "Rinuncia", confirmed in a second step.
     await page.getByRole("button", { name: "Rinuncia all’iscrizione" }).click();
     const dialog = page.getByRole("alertdialog", { name: "Vuoi davvero rinunciare a questa domanda?" });

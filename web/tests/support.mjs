@@ -46,7 +46,8 @@ export async function startStack(name) {
   const log = join(logDir, `e2e-devserver-${name}.log`);
   writeFileSync(log, "");
   const child = spawn(bin, [], {
-    env: { ...process.env, PORT: String(port), RUST_LOG: process.env.RUST_LOG || "info" },
+    // Its own table: nothing another stack or the contract fuzzing wrote.
+    env: { ...process.env, PORT: String(port), RUST_LOG: process.env.RUST_LOG || "info", LOCAL_TABLE: `e2e-${name}-${Date.now().toString(36)}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => appendFileSync(log, d));

@@ -91,6 +91,7 @@ fn sample() -> (Tenant, Application, Window) {
         history: Vec::new(),
         contested: false,
         proved_phone: None,
+        rank_key: None,
     };
     let window: Window = serde_json::from_value(json!({
         "id": "w-refezione-2026", "service": "refezione", "school_year": "2026/2027",

@@ -14,7 +14,7 @@ use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
 use shared::ops::staff;
 use shared::ops::windows::WindowView;
-use shared::ops::{applications, renewals, withdrawal};
+use shared::ops::{applications, places, renewals, withdrawal};
 
 pub const BINARY: &str = "confirm";
 pub const LIST: &str = "GET /v1/{tenant}/staff/applications";
@@ -22,6 +22,8 @@ pub const READ: &str = "GET /v1/{tenant}/staff/applications/{id}";
 pub const CONFIRM: &str = "POST /v1/{tenant}/staff/applications/{id}/confirm";
 pub const REJECT: &str = "POST /v1/{tenant}/staff/applications/{id}/reject";
 pub const WITHDRAW: &str = "POST /v1/{tenant}/staff/applications/{id}/withdraw";
+pub const WAITLIST: &str = "POST /v1/{tenant}/staff/applications/{id}/waitlist";
+pub const RANKING: &str = "GET /v1/{tenant}/staff/windows/{id}/ranking.csv";
 pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
 pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
 pub const ROSTER: &str = "GET /v1/{tenant}/staff/windows/{id}/roster.csv";
@@ -32,6 +34,8 @@ pub const ROUTES: &[&str] = &[
     CONFIRM,
     REJECT,
     WITHDRAW,
+    WAITLIST,
+    RANKING,
     CREATE_WINDOW,
     PATCH_WINDOW,
     ROSTER,
@@ -55,6 +59,8 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         CONFIRM => decide(&app, &req, &tenant, &who, true).await,
         REJECT => decide(&app, &req, &tenant, &who, false).await,
         WITHDRAW => withdraw(&app, &req, &tenant, &who).await,
+        WAITLIST => waitlist(&app, &req, &tenant, &who).await,
+        RANKING => ranking(&app, &req, &tenant).await,
         CREATE_WINDOW => create_window(&app, &req, &tenant).await,
         PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
         IMPORT_ROSTER => import_roster(&app, &req, &tenant).await,
@@ -98,12 +104,15 @@ async fn list(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse,
     ))
 }
 
+/// One application, with its place in the window's order (the list's
+/// items leave it out: each would cost a count of the order).
 async fn read(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
     let id = http::path_param(req, "id")?;
     let a = staff::read(app.store.as_ref(), tenant, &id).await?;
+    let rank = places::rank_of(app, tenant, &a).await?;
     Ok(json_with_etag(
         200,
-        &staff_view(app, tenant, &a).await?,
+        &views::with_rank(staff_view(app, tenant, &a).await?, rank),
         a.version,
     ))
 }
@@ -135,6 +144,28 @@ async fn decide(
         &staff_view(app, tenant, &a).await?,
         a.version,
     ))
+}
+
+async fn waitlist(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let if_match = http::if_match(req)?;
+    let a = staff::waitlist(app, tenant, &id, &who.sub, if_match).await?;
+    Ok(json_with_etag(
+        200,
+        &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+async fn ranking(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let csv = staff::ranking_csv(app, tenant, &id).await?;
+    Ok(csv_response(csv, "graduatoria.csv"))
 }
 
 /// A withdrawal the family asked for by phone, recorded with its reason.
@@ -174,19 +205,26 @@ async fn patch_window(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpR
 async fn roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
     let id = http::path_param(req, "id")?;
     let csv = staff::roster_csv(app, tenant, &id).await?;
+    Ok(csv_response(csv, "elenco-iscritti.csv"))
+}
+
+/// A CSV download, never cached.
+fn csv_response(csv: String, filename: &'static str) -> HttpResponse {
     let mut response = lambda_http::Response::new(Body::Text(csv));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"elenco-iscritti.csv\""),
-    );
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition);
+    }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }
 
 async fn import_roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {

@@ -11,7 +11,7 @@ use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant};
 use shared::ops::sessions::Gate;
 use shared::ops::windows::{self, WindowView};
-use shared::ops::{applications, documents as docs, renewals};
+use shared::ops::{applications, documents as docs, places, renewals};
 
 pub const BINARY: &str = "status";
 pub const WINDOWS: &str = "GET /v1/{tenant}/windows";
@@ -101,7 +101,8 @@ async fn list_applications(app: App, req: Request) -> Result<HttpResponse, Error
     let mut items = Vec::new();
     for a in applications::list(&app, &tenant, &session).await? {
         let missing = applications::missing(&app, &tenant, &a).await?;
-        items.push(views::application(&a, &missing));
+        let rank = places::rank_of(&app, &tenant, &a).await?;
+        items.push(views::with_rank(views::application(&a, &missing), rank));
     }
     Ok(json(200, &serde_json::json!({ "applications": items })))
 }
@@ -114,7 +115,10 @@ async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error>
     let missing = applications::missing(&app, &tenant, &a).await?;
     Ok(json_with_etag(
         200,
-        &views::application(&a, &missing),
+        &views::with_rank(
+            views::application(&a, &missing),
+            places::rank_of(&app, &tenant, &a).await?,
+        ),
         a.version,
     ))
 }

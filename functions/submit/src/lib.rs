@@ -8,7 +8,7 @@ use shared::domain::error::Error;
 use shared::http::views;
 use shared::http::{self, HttpResponse, json_with_etag, load_tenant};
 use shared::ops::sessions::Gate;
-use shared::ops::{applications, submission, withdrawal};
+use shared::ops::{applications, places, submission, withdrawal};
 
 pub const BINARY: &str = "submit";
 pub const SUBMIT: &str = "POST /v1/{tenant}/applications/{id}/submit";
@@ -36,7 +36,10 @@ async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let missing = applications::missing(&app, &tenant, &submitted).await?;
     Ok(json_with_etag(
         200,
-        &views::application(&submitted, &missing),
+        &views::with_rank(
+            views::application(&submitted, &missing),
+            places::rank_of(&app, &tenant, &submitted).await?,
+        ),
         submitted.version,
     ))
 }

@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
 };
 
 use super::Clients;
-use super::dynamo::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+use super::dynamo::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, TTL};
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
     KeySchemaElement::builder()
@@ -51,6 +51,17 @@ pub async fn ensure_table(clients: &Clients, table: &str) -> Result<(), String> 
             )
             .build()
             .map_err(|e| e.to_string())?;
+        let ranks = GlobalSecondaryIndex::builder()
+            .index_name(GSI2)
+            .key_schema(key(GSI2_PK, KeyType::Hash)?)
+            .key_schema(key(GSI2_SK, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::KeysOnly)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
         clients
             .dynamodb
             .create_table()
@@ -62,7 +73,10 @@ pub async fn ensure_table(clients: &Clients, table: &str) -> Result<(), String> 
             .attribute_definitions(attr(SK)?)
             .attribute_definitions(attr(GSI1_PK)?)
             .attribute_definitions(attr(GSI1_SK)?)
+            .attribute_definitions(attr(GSI2_PK)?)
+            .attribute_definitions(attr(GSI2_SK)?)
             .global_secondary_indexes(gsi)
+            .global_secondary_indexes(ranks)
             .send()
             .await
             .map_err(|e| format!("create table: {}", super::describe(&e)))?;

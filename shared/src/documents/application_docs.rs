@@ -642,6 +642,7 @@ mod tests {
             history: Vec::new(),
             contested: false,
             proved_phone: None,
+            rank_key: None,
         };
         let window: Window = serde_json::from_value(serde_json::json!({
             "id": "w-1", "service": "refezione", "school_year": "2025/2026",

@@ -298,6 +298,38 @@ Stato iscrizione: {status}\n\n\
     }
 }
 
+/// A mail to the family about its application: the greeting, the
+/// paragraphs, the tenant's signature; text and HTML alike.
+fn family_notice(tenant: &Tenant, to: &Email, subject: String, paragraphs: &[String]) -> Mail {
+    let text = format!(
+        "Gentile genitore,\n\n{}\n\n{}\n",
+        paragraphs.join("\n\n"),
+        signature_text(tenant)
+    );
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p)))
+        .collect();
+    let html = html_page(tenant, &format!("<p>Gentile genitore,</p>{body}"));
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
+fn about(pupil_name: &str, service: &ServiceView, user_code: Option<&str>) -> String {
+    let code = user_code
+        .map(|c| format!(" (codice utente {c})"))
+        .unwrap_or_default();
+    format!(
+        "la domanda d'iscrizione di {pupil_name} al servizio «{}»{code}",
+        service.name
+    )
+}
+
 /// The withdrawal ("rinuncia"), confirmed to the family.
 pub fn withdrawal(
     tenant: &Tenant,
@@ -306,43 +338,77 @@ pub fn withdrawal(
     service: &ServiceView,
     user_code: Option<&str>,
 ) -> Mail {
-    let subject = format!("Rinuncia registrata – {}", tenant.name);
-    let code = user_code
-        .map(|c| format!(" (codice utente {c})"))
-        .unwrap_or_default();
-    let text = format!(
-        "Gentile genitore,\n\n\
-è stata registrata la rinuncia alla domanda d'iscrizione di {pupil} al servizio «{service}»{code}.\n\n\
-Stato iscrizione: Ritirata\n\n\
-Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre il \
-periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
-recapiti qui sotto.\n\n\
-{signature}\n",
-        pupil = pupil_name,
-        service = service.name,
-        signature = signature_text(tenant),
-    );
-    let html = html_page(
+    family_notice(
         tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>è stata registrata la rinuncia alla domanda d'iscrizione di \
-<strong>{pupil}</strong> al servizio «{service}»{code}.</p>\
-<p style=\"font-size: 1.2em;\">Stato iscrizione: <strong>Ritirata</strong></p>\
-<p>Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre il \
-periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
-recapiti qui sotto.</p>",
-            pupil = escape_html(pupil_name),
-            service = escape_html(&service.name),
-            code = escape_html(&code),
-        ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+        to,
+        format!("Rinuncia registrata – {}", tenant.name),
+        &[
+            format!("è stata registrata la rinuncia al{}.", about(pupil_name, service, user_code)),
+            "Stato iscrizione: Ritirata".into(),
+            "Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre \
+il periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
+recapiti qui sotto."
+                .into(),
+        ],
+    )
+}
+
+/// A place freed and the application came within the places.
+pub fn place_available(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+) -> Mail {
+    family_notice(
+        tenant,
+        to,
+        format!("Posto disponibile – {}", tenant.name),
+        &[
+            format!(
+                "si è liberato un posto: {} ora rientra nei posti disponibili.",
+                about(pupil_name, service, user_code)
+            ),
+            "L'ufficio la verificherà e ti comunicherà la conferma via email; puoi seguirne lo \
+stato dal portale in «Stato iscrizione». Se non ti serve più, puoi rinunciare dal portale: il posto \
+passerà alla famiglia successiva."
+                .into(),
+        ],
+    )
+}
+
+/// The office moved the application to the waiting list.
+pub fn waitlisted(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+) -> Mail {
+    family_notice(
+        tenant,
+        to,
+        format!("Domanda in lista d'attesa – {}", tenant.name),
+        &[
+            format!(
+                "{} è in lista d'attesa: i posti disponibili sono esauriti.",
+                capitalized(&about(pupil_name, service, user_code))
+            ),
+            "Stato iscrizione: In lista d'attesa".into(),
+            "Se un posto si libera e la domanda rientra nei posti, ti scriveremo. La posizione in \
+graduatoria è nel portale, in «Stato iscrizione»."
+                .into(),
+        ],
+    )
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -189,6 +189,8 @@ pub enum Status {
     Expired,
     /// The family gave the place up ("rinuncia").
     Withdrawn,
+    /// Beyond the places, moved to the waiting list by the office.
+    Waitlisted,
 }
 
 impl Status {
@@ -200,6 +202,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Expired => "expired",
             Status::Withdrawn => "withdrawn",
+            Status::Waitlisted => "waitlisted",
         }
     }
 
@@ -212,6 +215,7 @@ impl Status {
             Status::Rejected => "Respinta",
             Status::Expired => "Scaduta (bozza non inviata entro la chiusura)",
             Status::Withdrawn => "Ritirata (rinuncia della famiglia)",
+            Status::Waitlisted => "In lista d'attesa",
         }
     }
 
@@ -222,7 +226,10 @@ impl Status {
 
     /// Whether the family may still give the application up.
     pub fn withdrawable(self) -> bool {
-        matches!(self, Status::Draft | Status::Submitted | Status::Confirmed)
+        matches!(
+            self,
+            Status::Draft | Status::Submitted | Status::Confirmed | Status::Waitlisted
+        )
     }
 }
 
@@ -1271,6 +1278,10 @@ pub struct Application {
     /// `guardian.phone` only while that number is unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proved_phone: Option<String>,
+    /// Its key in the window's order while it holds a place
+    /// (`domain::ranking::rank_key`), kept up to date by every change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_key: Option<String>,
 }
 
 /// The proof that `guardian_phone` carries: the first of `proved` (the

@@ -82,6 +82,9 @@ pub enum Error {
     VersionConflict,
     #[error("invalid transition")]
     InvalidTransition,
+    /// Confirmation beyond the window's places.
+    #[error("no places")]
+    NoPlaces,
     #[error("not submitted")]
     NotSubmitted,
     #[error("password change required")]
@@ -143,6 +146,7 @@ internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
             | Error::NotEditable
             | Error::NotSubmitted
             | Error::InvalidTransition
+            | Error::NoPlaces
             | Error::PaymentArrears(_) => 409,
             Error::VersionConflict => 412,
             Error::EmailRequired | Error::PasswordChangeRequired => 403,
@@ -179,6 +183,7 @@ internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
             Error::NotEditable => "not_editable",
             Error::NotSubmitted => "not_submitted",
             Error::InvalidTransition => "invalid_transition",
+            Error::NoPlaces => "no_places",
             Error::VersionConflict => "version_conflict",
             Error::EmailRequired => "email_verification_required",
             Error::PaymentArrears(_) => "payment_arrears",
@@ -266,9 +271,12 @@ devono indicare lo stesso genitore o tutore."
             Error::VersionConflict => "La domanda è stata modificata nel frattempo (ad esempio in \
 un'altra scheda): ricarica la pagina per vedere la versione aggiornata."
                 .into(),
-            Error::InvalidTransition => "Operazione non consentita nello stato attuale della \
-domanda: si possono confermare o respingere solo le domande inviate."
+            Error::NoPlaces => "Posti esauriti: la domanda è oltre i posti disponibili. Si può \
+confermare quando un posto si libera, oppure spostarla in lista d'attesa."
                 .into(),
+            Error::InvalidTransition => {
+                "Operazione non consentita nello stato attuale della domanda.".into()
+            }
             Error::NotSubmitted => "La domanda non è ancora stata inviata: i documenti sono \
 disponibili dopo «Invia iscrizione»."
                 .into(),

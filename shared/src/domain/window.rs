@@ -39,6 +39,15 @@ impl Service {
     }
 }
 
+/// How a window ranks applicants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ranking {
+    #[default]
+    FirstCome,
+    Points,
+}
+
 /// Where a window stands at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,6 +71,12 @@ pub struct Window {
     /// window is closed from this instant on even before `closes_at`.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
+    /// Places: `None` is unlimited. The capacity binds when staff confirm.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// How applicants beyond the places are ordered.
+    #[serde(default)]
+    pub ranking: Ranking,
 }
 
 impl Window {
@@ -101,6 +116,8 @@ mod tests {
             opens_at: datetime!(2025-04-22 07:00 UTC),
             closes_at: datetime!(2025-05-31 21:59:59 UTC),
             closed_at: None,
+            capacity: None,
+            ranking: Default::default(),
         }
     }
 

@@ -67,6 +67,18 @@ pub fn application(a: &Application, missing: &[String]) -> Value {
     Value::Object(out)
 }
 
+/// A read of one application adds its place: `rank` is `{ position,
+/// points, within_capacity }` in a window with places, else `null`.
+pub fn with_rank(mut view: Value, rank: Option<crate::domain::ranking::Rank>) -> Value {
+    if let Some(map) = view.as_object_mut() {
+        map.insert(
+            "rank".into(),
+            serde_json::to_value(rank).unwrap_or(Value::Null),
+        );
+    }
+    view
+}
+
 /// The application as staff read it: the parent's view plus its history,
 /// `contested` (another family tried to enroll the same pupil) and
 /// `verification` (what the family proved).

@@ -282,6 +282,7 @@ pub(crate) fn fresh(
         }],
         contested: false,
         proved_phone,
+        rank_key: None,
     })
 }
 
@@ -518,8 +519,10 @@ pub async fn update(
     next.version = current.version + 1;
     next.updated_at = app.clock.now();
     if next.status == Status::Submitted {
-        // The band follows the ISEE the application has now.
+        // The band follows the ISEE the application has now, the place
+        // the criteria it declares now.
         next.fee_band = fee_band(tenant, window.service, &next.body);
+        super::places::rekey(tenant, &window, &mut next);
     }
     match app
         .store

@@ -11,6 +11,7 @@ pub mod jwks;
 pub mod outbox;
 pub mod passwords;
 pub mod phone_codes;
+pub mod places;
 mod port_errors;
 pub mod renewals;
 pub mod retry;

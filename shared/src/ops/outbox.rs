@@ -266,6 +266,20 @@ async fn send(
             &tenant.service(window.service),
             a.user_code.as_deref(),
         ),
+        MessageKind::PlaceAvailable => mail::place_available(
+            tenant,
+            &to,
+            &name,
+            &tenant.service(window.service),
+            a.user_code.as_deref(),
+        ),
+        MessageKind::Waitlisted => mail::waitlisted(
+            tenant,
+            &to,
+            &name,
+            &tenant.service(window.service),
+            a.user_code.as_deref(),
+        ),
         MessageKind::Decision => mail::decision(
             tenant,
             &to,

@@ -12,6 +12,7 @@ use super::retry::{self, Attempt};
 use crate::app::App;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::{Error, FieldError};
+use crate::domain::ranking::{MAX_CAPACITY, Ranking};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
@@ -162,8 +163,14 @@ pub async fn decide(
         if if_match.is_some_and(|v| v != current.version) {
             return Err(Error::VersionConflict);
         }
-        if current.status != Status::Submitted {
+        // Confirm from `submitted`, or from `waitlisted` once within the
+        // places; reject from either.
+        if !matches!(current.status, Status::Submitted | Status::Waitlisted) {
             return Err(Error::InvalidTransition);
+        }
+        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        if confirm {
+            super::places::check_within(app, tenant, &window, &current).await?;
         }
         let now = app.clock.now();
         let to = if confirm {
@@ -180,16 +187,16 @@ pub async fn decide(
         next.history.push(HistoryEntry {
             at: now,
             by: format!("staff:{staff}"),
-            from: Some(Status::Submitted),
+            from: Some(current.status),
             to,
             reason: None,
         });
+        super::places::rekey(tenant, &window, &mut next);
         let mail = outbox::owed(tenant, &next, MessageKind::Decision, now);
         // A rejection frees the pupil, also for the family that applied.
         let release = if confirm {
             None
         } else {
-            let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
             Some(Release {
                 hold: super::applications::hold_of(app, tenant, &current, &window),
                 owners: super::sessions::family_of(app, tenant, &current),
@@ -214,7 +221,69 @@ pub async fn decide(
                     outbox::InHand {
                         tenant,
                         application: &next,
-                        window: None,
+                        window: Some(&window),
+                    },
+                )
+                .await;
+                if !confirm {
+                    super::places::place_freed(app, tenant, &window).await;
+                }
+                Ok(Attempt::Done(next))
+            }
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// `POST staff/applications/{id}/waitlist`: a `submitted` application
+/// moves to the waiting list (it keeps its place in the order), and the
+/// family is mailed.
+pub async fn waitlist(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    staff: &str,
+    if_match: Option<u64>,
+) -> Result<Application, Error> {
+    retry::optimistic(retry::ATTEMPTS, move || async move {
+        let current = read(app.store.as_ref(), tenant, id).await?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(Error::VersionConflict);
+        }
+        if current.status != Status::Submitted {
+            return Err(Error::InvalidTransition);
+        }
+        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let now = app.clock.now();
+        let mut next = current.clone();
+        next.status = Status::Waitlisted;
+        next.version = current.version + 1;
+        next.updated_at = now;
+        next.history.push(HistoryEntry {
+            at: now,
+            by: format!("staff:{staff}"),
+            from: Some(current.status),
+            to: Status::Waitlisted,
+            reason: None,
+        });
+        super::places::rekey(tenant, &window, &mut next);
+        let mail = outbox::owed(tenant, &next, MessageKind::Waitlisted, now);
+        match app
+            .store
+            .put_application_with_message(&tenant.slug, &next, current.version, &mail, None)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(application = %next.id, "application waitlisted");
+                outbox::deliver_now(
+                    app,
+                    &mail,
+                    outbox::InHand {
+                        tenant,
+                        application: &next,
+                        window: Some(&window),
                     },
                 )
                 .await;
@@ -227,6 +296,55 @@ pub async fn decide(
     .await
 }
 
+/// `GET staff/windows/{id}/ranking.csv`: the window's order ("graduatoria"):
+/// position, user code, pupil, points, status. No fiscal codes, no health
+/// data.
+pub async fn ranking_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
+    let window = app
+        .store
+        .get_window(&tenant.slug, window_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ids = app
+        .store
+        .ranked_first(&tenant.slug, window_id, usize::MAX)
+        .await?;
+    let mut out = csv_writer();
+    let header = [
+        "position",
+        "user_code",
+        "pupil_last_name",
+        "pupil_first_name",
+        "points",
+        "status",
+        "within_capacity",
+    ];
+    out.write_record(header)
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    for (i, id) in ids.iter().enumerate() {
+        let Some(a) = app.store.get_application(&tenant.slug, id).await? else {
+            continue;
+        };
+        let position = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let pupil = a.body.pupil.clone().unwrap_or_default();
+        let within = window.capacity.is_none_or(|c| position <= c);
+        out.write_record([
+            position.to_string(),
+            a.user_code.clone().unwrap_or_default(),
+            spreadsheet_safe(pupil.last_name.as_deref().unwrap_or("")),
+            spreadsheet_safe(pupil.first_name.as_deref().unwrap_or("")),
+            super::places::points(tenant, &window, &a).to_string(),
+            a.status.label().to_owned(),
+            if within { "sì" } else { "no" }.to_owned(),
+        ])
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewWindow {
@@ -234,6 +352,44 @@ pub struct NewWindow {
     pub school_year: String,
     pub opens_at: String,
     pub closes_at: String,
+    /// Places: a whole number from 1, or `null` for unlimited.
+    #[serde(default)]
+    pub capacity: Option<serde_json::Value>,
+    /// `first_come` (the default) or `points`.
+    #[serde(default)]
+    pub ranking: Option<serde_json::Value>,
+}
+
+/// A window's places from a request: `null` (unlimited) or 1..=MAX.
+fn parse_capacity(raw: Option<&serde_json::Value>) -> Result<Option<u32>, FieldError> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=u64::from(MAX_CAPACITY)).contains(n))
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "capacity",
+                    "invalid",
+                    "Posti non validi: un numero intero da 1 a 100000, oppure null per nessun limite.",
+                )
+            }),
+    }
+}
+
+fn parse_ranking(raw: Option<&serde_json::Value>) -> Result<Option<Ranking>, FieldError> {
+    match raw {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|_| {
+            FieldError::new(
+                "ranking",
+                "invalid",
+                "Graduatoria non valida: first_come (ordine di invio) o points (punteggio).",
+            )
+        }),
+    }
 }
 
 /// An RFC 3339 time, kept in UTC (the contract's times are UTC whatever
@@ -286,6 +442,15 @@ pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Resul
             "La chiusura deve essere successiva all'apertura.",
         ));
     }
+    let capacity = parse_capacity(body.capacity.as_ref())
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let ranking = parse_ranking(body.ranking.as_ref())
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let (Some(service), Some(school_year), Some(opens_at), Some(closes_at), true) =
         (service, year, opens, closes, errors.is_empty())
     else {
@@ -298,6 +463,8 @@ pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Resul
         opens_at,
         closes_at,
         closed_at: None,
+        capacity,
+        ranking,
     };
     app.store.put_window(&tenant.slug, &window).await?;
     tracing::info!(window = %window.id, "window created");
@@ -307,7 +474,20 @@ pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Resul
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowPatch {
-    pub closes_at: String,
+    #[serde(default)]
+    pub closes_at: Option<String>,
+    /// Present (even `null`): the new places.
+    #[serde(default, deserialize_with = "present")]
+    pub capacity: Option<Option<serde_json::Value>>,
+    #[serde(default)]
+    pub ranking: Option<serde_json::Value>,
+}
+
+/// A field that is there, even as `null`, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
 }
 
 /// `PATCH staff/windows/{id}`: extend or shorten (a time now or in the
@@ -318,25 +498,61 @@ pub async fn patch_window(
     id: &str,
     patch: WindowPatch,
 ) -> Result<Window, Error> {
-    let closes_at =
-        parse_time("closes_at", &patch.closes_at).map_err(|e| Error::InvalidFields(vec![e]))?;
+    let mut errors = Vec::new();
+    let closes_at = patch
+        .closes_at
+        .as_deref()
+        .map(|raw| parse_time("closes_at", raw))
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    // `Some(None)`: the places are now unlimited.
+    let capacity: Option<Option<u32>> = match patch.capacity.as_ref() {
+        None => None,
+        Some(raw) => parse_capacity(raw.as_ref())
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    let ranking = parse_ranking(patch.ranking.as_ref())
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    if patch.closes_at.is_none() && patch.capacity.is_none() && patch.ranking.is_none() {
+        errors.push(FieldError::new(
+            "closes_at",
+            "required",
+            "Indica che cosa cambiare: closes_at, capacity o ranking.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::InvalidFields(errors));
+    }
     retry::optimistic(retry::ATTEMPTS, move || async move {
         let current = app
             .store
             .get_window(&tenant.slug, id)
             .await?
             .ok_or(Error::NotFound)?;
-        if closes_at <= current.opens_at {
-            return Err(Error::InvalidFields(vec![FieldError::new(
-                "closes_at",
-                "invalid",
-                "La chiusura deve essere successiva all'apertura.",
-            )]));
-        }
         let mut next = current.clone();
-        next.closes_at = closes_at;
-        // The scheduled function records the close again if it is due.
-        next.closed_at = None;
+        if let Some(closes_at) = closes_at {
+            if closes_at <= current.opens_at {
+                return Err(Error::InvalidFields(vec![FieldError::new(
+                    "closes_at",
+                    "invalid",
+                    "La chiusura deve essere successiva all'apertura.",
+                )]));
+            }
+            next.closes_at = closes_at;
+            // The scheduled function records the close again if it is due.
+            next.closed_at = None;
+        }
+        if let Some(capacity) = capacity {
+            next.capacity = capacity;
+        }
+        if let Some(ranking) = ranking {
+            next.ranking = ranking;
+        }
         match app
             .store
             .replace_window(&tenant.slug, &current, &next)

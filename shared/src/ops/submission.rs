@@ -100,6 +100,7 @@ pub async fn submit(
         next.user_code = Some(user_code.clone());
         next.fee_band = band;
         next.proved_phone = proved_phone;
+        super::places::rekey(tenant, &window, &mut next);
         next.history.push(HistoryEntry {
             at: now,
             by: "parent".into(),

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::app::App;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::Error;
+use crate::domain::ranking::Ranking;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::{Service, Window, WindowStatus};
 use crate::ports::{MessageKind, OutboxMessage, StoreError};
@@ -22,6 +23,9 @@ pub struct WindowView {
     #[serde(with = "time::serde::rfc3339")]
     pub closes_at: OffsetDateTime,
     pub status: WindowStatus,
+    /// Places (`null`: unlimited).
+    pub capacity: Option<u32>,
+    pub ranking: Ranking,
 }
 
 impl WindowView {
@@ -34,6 +38,8 @@ impl WindowView {
             opens_at: window.opens_at,
             closes_at: window.closes_at,
             status: window.status(now),
+            capacity: window.capacity,
+            ranking: window.ranking,
         }
     }
 }

@@ -75,6 +75,7 @@ pub async fn withdraw(
                 Actor::Office { reason, .. } => Some(reason.to_owned()),
             },
         });
+        super::places::rekey(tenant, &window, &mut next);
         let mail = outbox::owed(tenant, &next, MessageKind::Withdrawal, now);
         let release = Release {
             hold: super::applications::hold_of(app, tenant, &current, &window),
@@ -103,6 +104,9 @@ pub async fn withdraw(
                     },
                 )
                 .await;
+                if current.rank_key.is_some() {
+                    super::places::place_freed(app, tenant, &window).await;
+                }
                 Ok(Attempt::Done(next))
             }
             Err(StoreError::Conflict) => Ok(Attempt::Again),

@@ -4,17 +4,17 @@
 //! it owes.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, Select, TransactWriteItem, Update};
 
 use super::codec::{
     APP_ID, PUPIL_APP, decode_application, decode_attachment, encode_application,
     encode_attachment, encode_family_guard, encode_hold, encode_outbox, encode_owner_link,
     encode_pupil_link, encode_user_code_reservation, family_guard_sk, hold_sk, link_target,
-    staff_list_id, staff_list_pk,
+    rank_pk, staff_list_id, staff_list_pk,
 };
 use super::{
-    DynamoStore, GSI1, GSI1_PK, GSI1_SK, PK, SK, VERSION, application_pk, map_err, n, owner_pk,
-    pupil_pk, put_item, s, transaction_put,
+    DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK, VERSION,
+    application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, transaction_put,
 };
 use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::values::TenantSlug;
@@ -346,6 +346,86 @@ impl ApplicationStore for DynamoStore {
             .linked(pupil_pk(tenant, pupil), PUPIL_APP, APP_ID)
             .await?;
         self.applications(tenant, ids).await
+    }
+
+    async fn ranked_before(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        key: &str,
+    ) -> Result<u32, StoreError> {
+        let mut total: u32 = 0;
+        for shard in 0..RANK_SHARDS {
+            let mut start = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI2)
+                    .key_condition_expression("#pk = :pk AND #sk < :sk")
+                    .expression_attribute_names("#pk", GSI2_PK)
+                    .expression_attribute_names("#sk", GSI2_SK)
+                    .expression_attribute_values(":pk", s(rank_pk(tenant, window_id, shard)))
+                    .expression_attribute_values(":sk", s(key))
+                    .select(Select::Count)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(e, |_| false))?;
+                total = total.saturating_add(u32::try_from(page.count()).unwrap_or(0));
+                start = page.last_evaluated_key().cloned();
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn ranked_first(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        // The first `limit` of each shard, merged: the first `limit` of all.
+        let mut keyed: Vec<(String, String)> = Vec::new();
+        for shard in 0..RANK_SHARDS {
+            let mut start = None;
+            let mut taken = 0usize;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI2)
+                    .key_condition_expression("#pk = :pk")
+                    .expression_attribute_names("#pk", GSI2_PK)
+                    .expression_attribute_values(":pk", s(rank_pk(tenant, window_id, shard)))
+                    .limit(
+                        i32::try_from(limit.saturating_sub(taken).clamp(1, 1000)).unwrap_or(1000),
+                    )
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(e, |_| false))?;
+                for item in page.items() {
+                    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                    if let (Some(sk), Some(pk)) = (text(GSI2_SK), text(PK)) {
+                        let id = pk.rsplit("#APP#").next().unwrap_or_default().to_owned();
+                        keyed.push((sk, id));
+                        taken += 1;
+                    }
+                }
+                start = page.last_evaluated_key().cloned();
+                if start.is_none() || taken >= limit {
+                    break;
+                }
+            }
+        }
+        keyed.sort();
+        Ok(keyed.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
     async fn holder(&self, tenant: &TenantSlug, hold: &Hold) -> Result<Option<String>, StoreError> {

@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{
-    DATA, GSI1_PK, GSI1_SK, Item, PK, SK, TTL, VERSION, application_pk, code_pk, n, once_pk,
-    outbox_pk, owner_pk, pupil_pk, roster_pk, s, tenant_pk, time_sort, user_code_pk, window_sk,
+    DATA, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK, TTL, VERSION, application_pk, code_pk,
+    n, once_pk, outbox_pk, owner_pk, pupil_pk, roster_pk, s, tenant_pk, time_sort, user_code_pk,
+    window_sk,
 };
 use crate::domain::application::{Application, Attachment};
 use crate::domain::roster::RosterEntry;
@@ -145,6 +146,20 @@ fn staff_list_keys(tenant: &TenantSlug, app: &Application) -> (String, String) {
 }
 
 /// The index partition of a window's applications in one status.
+/// The places index key of one shard of a window's order.
+pub(super) fn rank_pk(tenant: &TenantSlug, window_id: &str, shard: u8) -> String {
+    format!("TENANT#{tenant}#WINDOW#{window_id}#RANK#{shard}")
+}
+
+/// The shard of an application (its random id's last hex digit).
+pub(super) fn rank_shard(application_id: &str) -> u8 {
+    application_id
+        .chars()
+        .last()
+        .and_then(|c| c.to_digit(16))
+        .map_or(0, |d| (d as u8) % super::RANK_SHARDS)
+}
+
 pub(super) fn staff_list_pk(tenant: &TenantSlug, window_id: &str, status: &str) -> String {
     format!("TENANT#{tenant}#WINDOW#{window_id}#{status}")
 }
@@ -165,6 +180,15 @@ pub(super) fn encode_application(
         (GSI1_PK.to_string(), s(gpk)),
         (GSI1_SK.to_string(), s(gsk)),
     ]);
+    if let Some(key) = &app.rank_key {
+        item.extend([
+            (
+                GSI2_PK.to_string(),
+                s(rank_pk(tenant, &app.window_id, rank_shard(&app.id))),
+            ),
+            (GSI2_SK.to_string(), s(key.clone())),
+        ]);
+    }
     Ok(item)
 }
 
@@ -444,6 +468,8 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         "password" => MessageKind::Password,
         "reminder" => MessageKind::Reminder,
         "withdrawal" => MessageKind::Withdrawal,
+        "place_available" => MessageKind::PlaceAvailable,
+        "waitlisted" => MessageKind::Waitlisted,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {
@@ -526,6 +552,8 @@ mod tests {
             opens_at: datetime!(2025-04-22 07:00 UTC),
             closes_at: datetime!(2025-05-31 21:59:59 UTC),
             closed_at,
+            capacity: Some(3),
+            ranking: crate::domain::ranking::Ranking::Points,
         }
     }
 
@@ -571,6 +599,7 @@ mod tests {
             }],
             contested: true,
             proved_phone: Some("+393331234567".into()),
+            rank_key: None,
         }
     }
 
@@ -700,7 +729,17 @@ mod tests {
         let item = encode_application(&slug(), &submitted).expect("encode");
         assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#submitted");
         assert_eq!(text(&item, GSI1_SK), "001745496000#app-7");
-        assert_eq!(decode_application(&item), Ok(submitted));
+        assert_eq!(decode_application(&item), Ok(submitted.clone()));
+
+        // One that holds a place is on the places index, in its shard.
+        let mut ranked = submitted;
+        ranked.rank_key = Some("1#00000001745496000000000000#app-7".into());
+        let item = encode_application(&slug(), &ranked).expect("encode");
+        assert_eq!(text(&item, GSI2_PK), "TENANT#demo#WINDOW#w-1#RANK#7");
+        assert_eq!(text(&item, GSI2_SK), "1#00000001745496000000000000#app-7");
+        assert_eq!(decode_application(&item), Ok(ranked));
+        assert_eq!(rank_shard("app-0f"), 7);
+        assert!((0..16).all(|d| rank_shard(&format!("app-{d:x}")) < super::super::RANK_SHARDS));
     }
 
     #[test]

@@ -34,6 +34,14 @@ pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
+/// The places index: a window's applications that hold a pupil, in the
+/// window's order (`domain::ranking`), spread over `RANK_SHARDS` keys.
+pub const GSI2: &str = "gsi2";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+/// Index partitions per window's order: a window's submissions spread
+/// their index writes over this many keys.
+pub const RANK_SHARDS: u8 = 8;
 pub const TTL: &str = "ttl";
 const DATA: &str = "data";
 const VERSION: &str = "version";

@@ -1387,10 +1387,11 @@ async function status(id) {
     submitted: alert("info", "Domanda inviata: l’ufficio la sta verificando."),
     draft: alert("warning", "Bozza: la domanda non è ancora un’iscrizione. Completala e premi «Invia iscrizione»."),
     withdrawn: alert("info", "Hai rinunciato a questa domanda: il posto è stato liberato."),
+    waitlisted: alert("warning", "La domanda è in lista d’attesa: i posti sono esauriti. Se un posto si libera e la domanda rientra nei posti, ti scriveremo."),
   }[app.status];
   // "Rinuncia", asked twice: the place goes to the next family.
   const withdrawBox = h("div", { class: "mt-4" });
-  if (["draft", "submitted", "confirmed"].includes(app.status)) {
+  if (["draft", "submitted", "confirmed", "waitlisted"].includes(app.status)) {
     const ask = h("button", { type: "button", class: "btn btn-outline-danger" }, "Rinuncia all’iscrizione");
     ask.addEventListener("click", () => {
       const yes = h("button", { type: "button", class: "btn btn-danger me-2" }, "Sì, rinuncio");
@@ -1438,6 +1439,7 @@ async function status(id) {
         h("dt", {}, "Invio"), h("dd", {}, fmtDateTime(app.submitted_at)),
         h("dt", {}, "Decisione"), h("dd", {}, fmtDateTime(app.decided_at)),
         app.user_code ? [h("dt", {}, "Codice utente"), h("dd", {}, app.user_code)] : null,
+        app.rank ? [h("dt", {}, "Posizione in graduatoria"), h("dd", {}, `${app.rank.position}${win?.capacity ? ` su ${win.capacity} posti` : ""}${win?.ranking === "points" ? ` (${app.rank.points} punti)` : ""}: ${app.rank.within_capacity ? "entro i posti disponibili" : "oltre i posti disponibili"}`)] : null,
         app.fee_band ? [h("dt", {}, "Fascia tariffaria"), h("dd", {}, `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)}${win?.service === "refezione" ? " a pasto" : ""}`)] : null),
     ),
     docs,

@@ -63,6 +63,7 @@ const STATUS_FILTER = [
   ["draft", "Bozza"],
   ["expired", "Scaduta"],
   ["withdrawn", "Ritirata"],
+  ["waitlisted", "In lista d'attesa"],
 ];
 const WINDOW_FIELDS = { service: "Servizio", school_year: "Anno scolastico", opens_at: "Apertura", closes_at: "Chiusura" };
 const ROSTER_COLUMNS = {
@@ -759,6 +760,7 @@ function renderDetail(app, notice) {
         app.decision_reason ? ["Motivo del rifiuto", app.decision_reason] : null,
         Array.isArray(app.missing) && app.missing.length ? ["Dati mancanti per l'invio", app.missing.join(", ")] : null,
         ["Verifiche della famiglia", verificationText(app.verification)],
+        app.rank ? ["Posizione in graduatoria", `${app.rank.position}${w?.capacity ? ` su ${w.capacity} posti` : ""} (${app.rank.points} punti): ${app.rank.within_capacity ? "entro i posti" : "oltre i posti"}`] : null,
       ]),
     ),
     section(
@@ -831,8 +833,8 @@ function renderDetail(app, notice) {
         : h("p", {}, "Nessun cambio di stato registrato."),
     ),
   ];
-  if (app.status === "submitted") parts.push(decisionSection(app, feedback));
-  if (["draft", "submitted", "confirmed"].includes(app.status)) parts.push(withdrawalSection(app, feedback));
+  if (["submitted", "waitlisted"].includes(app.status)) parts.push(decisionSection(app, feedback));
+  if (["draft", "submitted", "confirmed", "waitlisted"].includes(app.status)) parts.push(withdrawalSection(app, feedback));
   show(main, "Domanda d'iscrizione", ...parts);
   if (notice) announce(feedback, notice);
 }
@@ -899,8 +901,25 @@ function decisionSection(app, feedback) {
     h("h2", { class: "h4", id: "decisione-titolo" }, "Decisione"),
     h("p", {}, "La domanda è stata inviata e attende la decisione dell'ufficio. Il genitore riceve una email con l'esito."),
     confirmButton,
+    app.status === "submitted" && app.rank && !app.rank.within_capacity ? waitlistButton(app, feedback) : null,
     form,
   );
+}
+
+/** Beyond the places: the office moves the application to the waiting list. */
+function waitlistButton(app, feedback) {
+  const button = h("button", { type: "button", class: "btn btn-outline-primary ms-2" }, "Sposta in lista d'attesa");
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      try {
+        const { data } = await api("POST", `/staff/applications/${encodeURIComponent(app.id)}/waitlist`, { ifMatch: app.version });
+        renderDetail(data, alert("success", h("p", { class: "mb-0" }, "Domanda spostata in lista d'attesa. La famiglia riceverà una email.")));
+      } catch (e) {
+        await decisionFailed(e, app, feedback);
+      }
+    }),
+  );
+  return button;
 }
 
 /** The family gave the place up by phone or at the counter: recorded with its reason. */

@@ -75,6 +75,7 @@ export const STATUS = {
   rejected: ["Respinta", "bg-danger"],
   expired: ["Scaduta", "bg-dark"],
   withdrawn: ["Ritirata", "bg-dark"],
+  waitlisted: ["In lista d’attesa", "bg-warning text-dark"],
   open: ["Aperta", "bg-success"],
   scheduled: ["Programmata", "bg-secondary"],
   closed: ["Chiusa", "bg-dark"],
