@@ -97,6 +97,8 @@ pub enum MessageKind {
     PlaceAvailable,
     /// The office moved the application to the waiting list.
     Waitlisted,
+    /// The office corrected the ranking criteria the family declared.
+    Criteria,
 }
 
 impl MessageKind {
@@ -109,6 +111,7 @@ impl MessageKind {
             MessageKind::Withdrawal => "withdrawal",
             MessageKind::PlaceAvailable => "place_available",
             MessageKind::Waitlisted => "waitlisted",
+            MessageKind::Criteria => "criteria",
         }
     }
 }

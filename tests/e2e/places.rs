@@ -145,6 +145,37 @@ async fn points_beat_an_earlier_submission() {
         json!({ "position": 2, "points": 1, "within_capacity": false })
     );
     assert_eq!(app.confirm(&staff, &early.id).await.code(), "no_places");
+    // The office checks the declarations: the late family is not a
+    // single parent, and the early one's places change with it.
+    let path = format!("/v1/demo/staff/applications/{}/criteria", late.id);
+    let r = app
+        .post_auth(&path, &staff, json!({ "criteria": ["rich"] }))
+        .await;
+    assert_eq!(
+        r.body["error"]["fields"][0]["field"], "criteria",
+        "{:?}",
+        r.body
+    );
+    let r = app
+        .post_auth(&path, &staff, json!({ "criteria": [] }))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["rank"],
+        json!({ "position": 2, "points": 0, "within_capacity": false })
+    );
+    let last = r.body["history"].as_array().and_then(|h| h.last().cloned());
+    assert!(
+        last.and_then(|h| h["reason"].as_str().map(str::to_owned))
+            .is_some_and(|r| r.starts_with("Criteri corretti dall'ufficio"))
+    );
+    assert_eq!(
+        app.mails_about(&late.email, "Criteri della graduatoria")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(rank(app, &early).await["position"], 1);
     // A window without places has no rank.
     let meals = app.open_window_id().await;
     let family = app.submitted_application(&meals, "no-places").await;

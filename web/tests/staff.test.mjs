@@ -241,6 +241,12 @@ describe("staff back-office", () => {
     await shot(page, "staff-07-new-window-error");
 
     await page.locator("#f-closes_at").fill(`${y}-05-31T23:00`);
+    // Places and their ranking: a count that is not a number is the API's field error.
+    await page.getByLabel("Posti disponibili").fill("venti");
+    await page.getByRole("button", { name: "Crea il periodo" }).click();
+    await page.waitForFunction(() => document.querySelector("#f-capacity-err")?.textContent);
+    await page.getByLabel("Posti disponibili").fill("20");
+    await page.getByLabel("Graduatoria oltre i posti").selectOption("points");
     await page.getByRole("button", { name: "Crea il periodo" }).click();
     const created = page.locator(".staff-feedback .alert-success");
     await created.waitFor();
@@ -249,6 +255,8 @@ describe("staff back-office", () => {
     assert.equal(ids.length, 1, "one new window");
     const row = page.locator(`tr[data-window="${ids[0]}"]`);
     assert.match(await row.innerText(), /Programmata/);
+    assert.match(await row.innerText(), /20 \(per punteggio\)/);
+    await row.getByRole("button", { name: /Scarica graduatoria/ }).waitFor();
     assert.match(await row.innerText(), /01\/04\/\d{4},? 08:00/);
     await noViolations(page, "staff window created");
 

@@ -23,6 +23,7 @@ pub const CONFIRM: &str = "POST /v1/{tenant}/staff/applications/{id}/confirm";
 pub const REJECT: &str = "POST /v1/{tenant}/staff/applications/{id}/reject";
 pub const WITHDRAW: &str = "POST /v1/{tenant}/staff/applications/{id}/withdraw";
 pub const WAITLIST: &str = "POST /v1/{tenant}/staff/applications/{id}/waitlist";
+pub const CRITERIA: &str = "POST /v1/{tenant}/staff/applications/{id}/criteria";
 pub const RANKING: &str = "GET /v1/{tenant}/staff/windows/{id}/ranking.csv";
 pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
 pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
@@ -35,6 +36,7 @@ pub const ROUTES: &[&str] = &[
     REJECT,
     WITHDRAW,
     WAITLIST,
+    CRITERIA,
     RANKING,
     CREATE_WINDOW,
     PATCH_WINDOW,
@@ -60,6 +62,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         REJECT => decide(&app, &req, &tenant, &who, false).await,
         WITHDRAW => withdraw(&app, &req, &tenant, &who).await,
         WAITLIST => waitlist(&app, &req, &tenant, &who).await,
+        CRITERIA => criteria(&app, &req, &tenant, &who).await,
         RANKING => ranking(&app, &req, &tenant).await,
         CREATE_WINDOW => create_window(&app, &req, &tenant).await,
         PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
@@ -158,6 +161,29 @@ async fn waitlist(
     Ok(json_with_etag(
         200,
         &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Criteria {
+    criteria: Vec<String>,
+}
+
+async fn criteria(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let body: Criteria = parse_json(req)?;
+    let a = staff::correct_criteria(app, tenant, &id, &who.sub, body.criteria).await?;
+    let rank = places::rank_of(app, tenant, &a).await?;
+    Ok(json_with_etag(
+        200,
+        &views::with_rank(staff_view(app, tenant, &a).await?, rank),
         a.version,
     ))
 }

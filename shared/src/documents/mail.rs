@@ -403,6 +403,31 @@ graduatoria è nel portale, in «Stato iscrizione»."
     )
 }
 
+/// The office corrected the declared ranking criteria.
+pub fn criteria_corrected(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+    points: &u32,
+) -> Mail {
+    family_notice(
+        tenant,
+        to,
+        format!("Criteri della graduatoria corretti – {}", tenant.name),
+        &[
+            format!(
+                "l'ufficio ha verificato i criteri dichiarati per {} e li ha corretti: ora valgono {points} punti.",
+                about(pupil_name, service, user_code)
+            ),
+            "La posizione in graduatoria aggiornata è nel portale, in «Stato iscrizione». Per \
+chiarimenti contatta l'ufficio ai recapiti qui sotto."
+                .into(),
+        ],
+    )
+}
+
 fn capitalized(s: &str) -> String {
     let mut chars = s.chars();
     chars

@@ -273,6 +273,20 @@ async fn send(
             &tenant.service(window.service),
             a.user_code.as_deref(),
         ),
+        MessageKind::Criteria => mail::criteria_corrected(
+            tenant,
+            &to,
+            &name,
+            &tenant.service(window.service),
+            a.user_code.as_deref(),
+            &tenant.service(window.service).points(
+                a.body
+                    .service
+                    .as_ref()
+                    .and_then(|s| s.criteria.as_deref())
+                    .unwrap_or_default(),
+            ),
+        ),
         MessageKind::Waitlisted => mail::waitlisted(
             tenant,
             &to,

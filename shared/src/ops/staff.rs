@@ -296,6 +296,85 @@ pub async fn waitlist(
     .await
 }
 
+/// `POST staff/applications/{id}/criteria`: the office corrects the
+/// ranking criteria a family declared (after checking them, DPR 445/2000).
+/// The place follows, the history says who and what, the family is mailed.
+pub async fn correct_criteria(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    staff: &str,
+    criteria: Vec<String>,
+) -> Result<Application, Error> {
+    let criteria = &criteria;
+    retry::optimistic(retry::ATTEMPTS, move || async move {
+        let current = read(app.store.as_ref(), tenant, id).await?;
+        if !matches!(current.status, Status::Submitted | Status::Waitlisted) {
+            return Err(Error::InvalidTransition);
+        }
+        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let view = tenant.service(window.service);
+        let mut seen: Vec<&String> = Vec::new();
+        for c in criteria {
+            if view.criterion(c).is_none() || seen.contains(&c) {
+                return Err(Error::InvalidFields(vec![FieldError::new(
+                    "criteria",
+                    "invalid",
+                    "Criteri non validi: scegli tra quelli del servizio, senza ripetizioni.",
+                )]));
+            }
+            seen.push(c);
+        }
+        let now = app.clock.now();
+        let mut next = current.clone();
+        let mut service = next.body.service.clone().unwrap_or_default();
+        service.criteria = Some(criteria.clone());
+        next.body.service = Some(service);
+        next.version = current.version + 1;
+        next.updated_at = now;
+        let labels: Vec<&str> = criteria
+            .iter()
+            .filter_map(|c| view.criterion(c).map(|k| k.label.as_str()))
+            .collect();
+        next.history.push(HistoryEntry {
+            at: now,
+            by: format!("staff:{staff}"),
+            from: Some(current.status),
+            to: current.status,
+            reason: Some(if labels.is_empty() {
+                "Criteri corretti dall'ufficio: nessuno".into()
+            } else {
+                format!("Criteri corretti dall'ufficio: {}", labels.join("; "))
+            }),
+        });
+        super::places::rekey(tenant, &window, &mut next);
+        let mail = outbox::owed(tenant, &next, MessageKind::Criteria, now);
+        match app
+            .store
+            .put_application_with_message(&tenant.slug, &next, current.version, &mail, None)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(application = %next.id, "criteria corrected");
+                outbox::deliver_now(
+                    app,
+                    &mail,
+                    outbox::InHand {
+                        tenant,
+                        application: &next,
+                        window: Some(&window),
+                    },
+                )
+                .await;
+                Ok(Attempt::Done(next))
+            }
+            Err(StoreError::Conflict) => Ok(Attempt::Again),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
 /// `GET staff/windows/{id}/ranking.csv`: the window's order ("graduatoria"):
 /// position, user code, pupil, points, status. No fiscal codes, no health
 /// data.

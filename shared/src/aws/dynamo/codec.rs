@@ -470,6 +470,7 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         "withdrawal" => MessageKind::Withdrawal,
         "place_available" => MessageKind::PlaceAvailable,
         "waitlisted" => MessageKind::Waitlisted,
+        "criteria" => MessageKind::Criteria,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {

@@ -65,7 +65,7 @@ const STATUS_FILTER = [
   ["withdrawn", "Ritirata"],
   ["waitlisted", "In lista d'attesa"],
 ];
-const WINDOW_FIELDS = { service: "Servizio", school_year: "Anno scolastico", opens_at: "Apertura", closes_at: "Chiusura" };
+const WINDOW_FIELDS = { service: "Servizio", school_year: "Anno scolastico", opens_at: "Apertura", closes_at: "Chiusura", capacity: "Posti disponibili", ranking: "Graduatoria" };
 const ROSTER_COLUMNS = {
   user_code: "Codice utente",
   service: "Servizio",
@@ -1043,13 +1043,15 @@ function renderWindowTable(ctx) {
     const editId = `modifica-${w.id}`;
     const download = h("button", { type: "button", class: "btn btn-outline-primary btn-sm" }, "Scarica elenco (CSV)", h("span", { class: "visually-hidden" }, ` di ${label}`));
     download.addEventListener("click", () => downloadRoster(w, download, ctx));
+    const ranking = h("button", { type: "button", class: "btn btn-outline-primary btn-sm" }, "Scarica graduatoria (CSV)", h("span", { class: "visually-hidden" }, ` di ${label}`));
+    ranking.addEventListener("click", () => downloadRoster(w, ranking, ctx, "ranking"));
     const toggle = h(
       "button",
       { type: "button", class: "btn btn-outline-primary btn-sm", "aria-expanded": "false", "aria-controls": editId },
       "Proroga o chiudi",
       h("span", { class: "visually-hidden" }, ` ${label}`),
     );
-    const editRow = h("tr", { id: editId, class: "staff-window-edit", hidden: true }, h("td", { colspan: "6" }, windowEditForm(w, ctx)));
+    const editRow = h("tr", { id: editId, class: "staff-window-edit", hidden: true }, h("td", { colspan: "7" }, windowEditForm(w, ctx)));
     toggle.addEventListener("click", () => {
       const open = editRow.hidden;
       editRow.hidden = !open;
@@ -1067,8 +1069,9 @@ function renderWindowTable(ctx) {
         h("td", {}, w.school_year),
         h("td", {}, fmtDateTime(w.opens_at)),
         h("td", {}, fmtDateTime(w.closes_at)),
+        h("td", {}, w.capacity ? `${w.capacity} (${w.ranking === "points" ? "per punteggio" : "per ordine di invio"})` : "Senza limite"),
         h("td", {}, badge(w.status)),
-        h("td", {}, h("div", { class: "staff-actions" }, download, toggle)),
+        h("td", {}, h("div", { class: "staff-actions" }, download, w.capacity ? ranking : null, toggle)),
       ),
       editRow,
     );
@@ -1081,7 +1084,7 @@ function renderWindowTable(ctx) {
         "table",
         { class: "table staff-table" },
         h("caption", {}, "Periodi di iscrizione del Comune, dal più recente"),
-        h("thead", {}, h("tr", {}, ["Servizio", "Anno scolastico", "Apertura", "Chiusura", "Stato", "Azioni"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Servizio", "Anno scolastico", "Apertura", "Chiusura", "Posti", "Stato", "Azioni"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows),
       ),
     ),
@@ -1169,18 +1172,19 @@ function windowEditForm(w, ctx) {
   return form;
 }
 
-async function downloadRoster(w, button, ctx) {
+/** The roster (`roster.csv`) or the ranking (`ranking.csv`) of a window, as a download. */
+async function downloadRoster(w, button, ctx, kind = "roster") {
   await busy(button, async () => {
     try {
-      const { text } = await api("GET", `/staff/windows/${encodeURIComponent(w.id)}/roster.csv`, { raw: true });
-      const filename = rosterFileName(w);
+      const { text } = await api("GET", `/staff/windows/${encodeURIComponent(w.id)}/${kind}.csv`, { raw: true });
+      const filename = kind === "ranking" ? rosterFileName(w).replace(/^elenco/, "graduatoria") : rosterFileName(w);
       const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
       const a = h("a", { href: url, download: filename, hidden: true });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 30000);
-      ctx.feedback.replaceChildren(alert("success", h("p", { class: "mb-0" }, `Elenco di ${windowLabel(w)} scaricato nel file ${filename}.`)));
+      ctx.feedback.replaceChildren(alert("success", h("p", { class: "mb-0" }, `${kind === "ranking" ? "Graduatoria" : "Elenco"} di ${windowLabel(w)} scaricato nel file ${filename}.`)));
     } catch (e) {
       if (e instanceof Handled) return;
       announce(ctx.feedback, apiErrorAlert(e, "Download non riuscito: riprova."));
@@ -1205,6 +1209,8 @@ function newWindowForm(ctx) {
     field({ name: "school_year", label: "Anno scolastico", required: true, hint: "ad esempio 2026/2027", autocomplete: "off", maxlength: 9 }),
     field({ name: "opens_at", label: "Apertura", type: "datetime-local", required: true, hint: "Data e ora (ora locale) da cui si possono inviare le domande." }),
     field({ name: "closes_at", label: "Chiusura", type: "datetime-local", required: true, hint: "Data e ora (ora locale) in cui il periodo chiude." }),
+    field({ name: "capacity", label: "Posti disponibili", inputmode: "numeric", hint: "Lascia vuoto se non ci sono limiti di posti. Il limite vale alla conferma delle domande.", maxlength: 6 }),
+    field({ name: "ranking", label: "Graduatoria oltre i posti", type: "select", value: "first_come", options: [["first_come", "Per ordine di invio"], ["points", "Per punteggio dei criteri dichiarati, poi ordine di invio"]] }),
     submit,
   );
   const showErrors = (message, fields) => {
@@ -1223,6 +1229,9 @@ function newWindowForm(ctx) {
       school_year: els.school_year.value.trim(),
       opens_at: toUtc(els.opens_at.value),
       closes_at: toUtc(els.closes_at.value),
+      // Not a whole number: sent as typed, for the API's field error.
+      capacity: els.capacity.value.trim() === "" ? null : Number.isInteger(Number(els.capacity.value.trim())) ? Number(els.capacity.value.trim()) : els.capacity.value.trim(),
+      ranking: els.ranking.value,
     };
     const missing = [];
     if (!body.service) missing.push({ field: "service", message: "Scegli il servizio." });
