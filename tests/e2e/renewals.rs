@@ -497,3 +497,51 @@ async fn a_renewal_from_spid_login_to_the_offices_confirmation() {
     assert_eq!(r.body["kind"], "renewal");
     assert_eq!(r.body["user_code"], line.code.as_str());
 }
+
+/// A bus pupil's renewal starts from last year's stop (the roster's
+/// optional `stop_id` column), if the bus still stops there.
+#[tokio::test]
+async fn a_bus_pupil_renews_from_last_years_stop() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let email = unique_email("bus-renewal");
+    let guardian = guardian_code();
+    let mut kept = Line::new(&guardian, &email);
+    kept.service = "trasporto";
+    let mut moved = Line::new(&guardian, &email);
+    moved.service = "trasporto";
+    let body = format!(
+        "{HEADER},stop_id\n{},st-via-bari\n{},st-gone\n",
+        kept.csv(),
+        moved.csv()
+    );
+    let r = import(&staff, body.into_bytes()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["rejected"], json!([]), "{:?}", r.body);
+    // A stop on a meal line is refused, with its column.
+    let meal = Line::new(&guardian, &email);
+    let r = import(
+        &staff,
+        format!("{HEADER},stop_id\n{},st-via-bari\n", meal.csv()).into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        r.body["rejected"][0]["code"], "invalid_stop",
+        "{:?}",
+        r.body
+    );
+
+    let token = app.email_session(&email).await;
+    let r = renew(&token, &kept.code, "w-trasporto-2026").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["service"]["transport"]["stop_id"], "st-via-bari");
+    assert!(r.body["service"]["diet"].is_null(), "no meal part");
+    let r = renew(&token, &moved.code, "w-trasporto-2026").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(
+        r.body["service"]["transport"]["stop_id"].is_null(),
+        "a stop the bus no longer has is not kept: {:?}",
+        r.body["service"]
+    );
+    let _: &Value = &r.body;
+}

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::application::{ApplicationBody, Guardian, Pupil};
+use super::application::{ApplicationBody, Guardian, Pupil, ServiceChoice, Transport};
 use super::fiscal_code::FiscalCode;
 use super::tenant::Tenant;
 use super::values::{Email, Phone};
@@ -31,6 +31,10 @@ pub const HEADER: [&str; 15] = [
     "balance_cents",
 ];
 
+/// An optional last column: last year's bus stop (`trasporto` lines), so
+/// that a bus renewal starts from it.
+pub const STOP_COLUMN: &str = "stop_id";
+
 /// At most this many data lines in one import.
 pub const MAX_LINES: usize = 10_000;
 
@@ -53,6 +57,9 @@ pub struct RosterEntry {
     pub guardian_phone: Option<String>,
     /// The prepaid balance; negative is a debt.
     pub balance_cents: i64,
+    /// Last year's bus stop (the optional `stop_id` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_id: Option<String>,
 }
 
 impl RosterEntry {
@@ -188,6 +195,11 @@ fn check_line(
         guardian_email: email,
         guardian_phone: phone,
         balance_cents,
+        stop_id: match f(15) {
+            "" => None,
+            stop if service == Service::Trasporto && text_ok(stop, 80) => Some(stop.to_owned()),
+            _ => return Err(("invalid_stop", Some(STOP_COLUMN))),
+        },
     })
 }
 
@@ -212,9 +224,15 @@ pub fn parse(bytes: &[u8], tenant: &Tenant) -> Result<Parsed, FileError> {
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
-    if header != HEADER {
+    // The contract's columns, then optionally `stop_id`.
+    let with_stop =
+        header.len() == HEADER.len() + 1 && header.last().map(String::as_str) == Some(STOP_COLUMN);
+    if header[..header.len().min(HEADER.len())] != HEADER
+        || (header.len() != HEADER.len() && !with_stop)
+    {
         return Err(FileError::BadHeader);
     }
+    let columns = header.len();
     // The file's own line number of a byte offset (whatever the line
     // ends), counted on from the previous record: records come in order.
     let mut counted = (0usize, 1u64);
@@ -261,7 +279,7 @@ pub fn parse(bytes: &[u8], tenant: &Tenant) -> Result<Parsed, FileError> {
         if count > MAX_LINES {
             return Err(FileError::TooManyLines);
         }
-        if fields.len() != HEADER.len() {
+        if fields.len() != columns {
             parsed.rejected.push(Rejected {
                 line,
                 code: "wrong_column_count",
@@ -349,7 +367,14 @@ pub fn renewal_body(
                 ..Guardian::default()
             }
         }),
-        service: None,
+        // A bus pupil starts from last year's stop.
+        service: entry.stop_id.as_ref().map(|stop| ServiceChoice {
+            transport: Some(Transport {
+                stop_id: Some(stop.clone()),
+                ..Transport::default()
+            }),
+            ..ServiceChoice::default()
+        }),
         isee: None,
         declarations: None,
     }
@@ -510,5 +535,30 @@ mod tests {
         assert!(!e.in_arrears(&t));
         e.balance_cents = -501;
         assert!(e.in_arrears(&t));
+    }
+
+    #[test]
+    fn a_bus_line_may_carry_last_years_stop() {
+        let t: Tenant = serde_json::from_value(serde_json::json!({
+            "slug": "demo", "name": "Comune", "contact_email": "a@b.it", "phone": "080",
+            "services": ["refezione", "trasporto"]
+        }))
+        .expect("tenant");
+        let line = |service: &str, stop: &str| {
+            format!(
+                "{HEAD},stop_id\n48213977,{service},SPSGLI16C54C983Q,Giulia,Esposito,2016-03-14,Primaria,2,A,SPSMRC82L09A662D,Marco,Esposito,,,0,{stop}\n"
+            )
+        };
+        let parsed = parse(line("trasporto", "st-1").as_bytes(), &t).expect("parsed");
+        let entry = &parsed.entries[0].1;
+        assert_eq!(entry.stop_id.as_deref(), Some("st-1"));
+        let body = renewal_body(entry, "w-bus", "SPSMRC82L09A662D");
+        let transport = body.service.and_then(|s| s.transport).expect("transport");
+        assert_eq!(transport.stop_id.as_deref(), Some("st-1"));
+        let parsed = parse(line("refezione", "st-1").as_bytes(), &t).expect("parsed");
+        assert_eq!(parsed.rejected[0].code, "invalid_stop");
+        let parsed = parse(line("refezione", "").as_bytes(), &t).expect("parsed");
+        assert!(parsed.rejected.is_empty() && parsed.entries[0].1.stop_id.is_none());
+        assert!(parse(format!("{HEAD},other\n").as_bytes(), &t).is_err());
     }
 }

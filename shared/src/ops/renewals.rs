@@ -256,6 +256,15 @@ pub async fn create(
         .clone()
         .unwrap_or_else(|| entry.guardian_fiscal_code.clone());
     let mut body = roster::renewal_body(&entry, &window.id, &guardian_code);
+    // Last year's stop, if the bus still stops there.
+    let view = tenant.service(window.service);
+    if let Some(t) = body.service.as_mut().and_then(|s| s.transport.as_mut())
+        && t.stop_id
+            .as_deref()
+            .is_some_and(|id| view.stop(id).is_none())
+    {
+        t.stop_id = None;
+    }
     // Last year's address is not proved: mail goes to the one this session
     // verified.
     if let Some(g) = body.guardian.as_mut() {

@@ -634,6 +634,7 @@ mod tests {
             guardian_email: Some("marco.esposito@example.it".into()),
             guardian_phone: None,
             balance_cents: -4200,
+            stop_id: None,
         }
     }
 

@@ -1295,6 +1295,7 @@ function viewImport() {
       hint: [
         "File CSV in UTF-8 (al massimo 5 MiB e 10.000 righe) la cui prima riga è questa intestazione: ",
         h("code", { class: "staff-csv-header" }, ROSTER_HEADER),
+        ". Per il trasporto si può aggiungere in fondo la colonna stop_id, la fermata dell'anno scorso: il rinnovo parte da quella.",
       ],
     }),
     submit,
