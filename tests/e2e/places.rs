@@ -212,3 +212,37 @@ async fn ten_parallel_submits_for_three_places_leave_positions_one_to_ten() {
     assert_eq!(positions, (1..=10).collect::<Vec<u64>>());
     assert_eq!(within, 3);
 }
+
+/// A withdrawal racing a confirmation for the last place: whichever comes
+/// first, never more confirmed than places, and the one left waiting is
+/// within the places once the other is gone.
+#[tokio::test]
+async fn a_withdrawal_racing_a_confirmation_never_overfills() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    for round in 0..3 {
+        let w = window(app, &staff, 1, "first_come").await;
+        let first = submitted(app, &w, &format!("race-first-{round}"), &[]).await;
+        let second = submitted(app, &w, &format!("race-second-{round}"), &[]).await;
+        let withdraw_path = format!("/v1/demo/applications/{}/withdraw", first.id);
+        let (withdrawn, confirmed) = tokio::join!(
+            app.post_auth(&withdraw_path, &first.token, json!({})),
+            app.confirm(&staff, &second.id)
+        );
+        assert_eq!(withdrawn.status, 200, "{:?}", withdrawn.body);
+        assert!(
+            confirmed.status == 200 || confirmed.code() == "no_places",
+            "{:?}",
+            confirmed.body
+        );
+        let now = rank(app, &second).await;
+        assert_eq!(now["position"], 1, "{now}");
+        assert_eq!(now["within_capacity"], true);
+        if confirmed.status != 200 {
+            assert_eq!(app.confirm(&staff, &second.id).await.status, 200);
+        }
+        // One confirmed, the place full: a third family waits.
+        let third = submitted(app, &w, &format!("race-third-{round}"), &[]).await;
+        assert_eq!(app.confirm(&staff, &third.id).await.code(), "no_places");
+    }
+}

@@ -181,6 +181,44 @@ describe("staff back-office", () => {
     await shot(page, "staff-05b-withdrawn");
   });
 
+  it("sees the rank beyond the places and moves an application to the waiting list; the family sees it", async () => {
+    const token = await page.evaluate(() => sessionStorage.getItem("staff-token:demo"));
+    const now = Date.now();
+    const r = await fetch(`${stack.base}/v1/${T}/staff/windows`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ service: "pre_post_scuola", school_year: "2026/2027", opens_at: new Date(now - 86400000).toISOString(), closes_at: new Date(now + 20 * 86400000).toISOString(), capacity: 1, ranking: "points" }),
+    });
+    assert.equal(r.status, 201);
+    const w = (await r.json()).id;
+    const care = { slots: ["pre"], days: ["mon"], criteria: [] };
+    const submit = async (tag) => {
+      const d = await completeDraft(stack.base, tag, { window: w, service: care });
+      const s = await d.post(`/applications/${d.id}/submit`, undefined, d.token);
+      assert.equal(s.status, 200);
+      return d;
+    };
+    await submit("place-a");
+    const second = await submit("place-b");
+    await page.goto(`${stack.base}/${T}/staff/domande/${second.id}`);
+    await heading(page, "Domanda d'iscrizione");
+    await page.getByText("2 su 1 posti (0 punti): oltre i posti").waitFor();
+    await page.getByRole("button", { name: "Sposta in lista d'attesa" }).click();
+    await page.locator(".staff-feedback .alert-success").filter({ hasText: "lista d'attesa" }).waitFor();
+    await noViolations(page, "staff waitlisted");
+    await shot(page, "staff-05c-waitlisted");
+    // The family's status page says so.
+    const family = await newPage(browser, PHONE, errors);
+    await family.goto(`${stack.base}/${T}/`);
+    await family.evaluate((s) => sessionStorage.setItem("demo:session", JSON.stringify(s)), { token: second.token, session: second.session.session });
+    await family.goto(`${stack.base}/${T}/domande/${second.id}`);
+    await family.getByRole("region", { name: "Stato iscrizione" }).getByText("In lista d’attesa").first().waitFor();
+    await family.getByText("2 su 1 posti (0 punti): oltre i posti disponibili").waitFor();
+    await noViolations(family, "parent waitlisted");
+    await shot(family, "parent-waitlisted");
+    await family.context().close();
+  });
+
   it("pages through the list, and the page survives a visit to the detail", async () => {
     // One application a page (the API's `limit`), so that two pages exist.
     const onePerPage = (route) => {

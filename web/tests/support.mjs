@@ -251,7 +251,7 @@ export async function submittedApplication(base, tag) {
  * A complete draft on `tenant`'s meals window with the guardian's `phone`,
  * through the parents' API with plain fetch; with the session it was saved in.
  */
-export async function completeDraft(base, tag, { tenant = "demo", phone = "+393331234567", pupil = null, expect = 201 } = {}) {
+export async function completeDraft(base, tag, { tenant = "demo", phone = "+393331234567", pupil = null, expect = 201, window = "w-refezione-2026", service = null } = {}) {
   const mail = email(tag);
   const post = (path, body, token) =>
     fetch(`${base}/v1/${tenant}${path}`, {
@@ -268,7 +268,7 @@ export async function completeDraft(base, tag, { tenant = "demo", phone = "+3933
   const first = "Maria";
   const last = `Staff${letters(6)}`;
   const body = {
-    window_id: "w-refezione-2026",
+    window_id: window,
     kind: "new",
     pupil: {
       fiscal_code: pupil || fiscalCode("2018-03-14", true),
@@ -288,7 +288,7 @@ export async function completeDraft(base, tag, { tenant = "demo", phone = "+3933
       phone,
       address: { street: "Via Roma 1", city: "Corato", postal_code: "70033", province: "BA" },
     },
-    service: { diet: { kind: "none", notes: "" }, days: ["mon", "tue", "wed", "thu", "fri"] },
+    service: service || { diet: { kind: "none", notes: "" }, days: ["mon", "tue", "wed", "thu", "fri"] },
     isee: null,
     declarations: { privacy: true, regulation: true, truthfulness: true },
   };

@@ -218,14 +218,14 @@ async fn withdraw(
 async fn create_window(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
     let body: staff::NewWindow = parse_json(req)?;
     let w = staff::create_window(app, tenant, body).await?;
-    Ok(json(201, &WindowView::new(&w, app.clock.now())))
+    Ok(json(201, &WindowView::new(tenant, &w, app.clock.now())))
 }
 
 async fn patch_window(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
     let id = http::path_param(req, "id")?;
     let body: staff::WindowPatch = parse_json(req)?;
     let w = staff::patch_window(app, tenant, &id, body).await?;
-    Ok(json(200, &WindowView::new(&w, app.clock.now())))
+    Ok(json(200, &WindowView::new(tenant, &w, app.clock.now())))
 }
 
 async fn roster(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {

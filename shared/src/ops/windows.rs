@@ -16,7 +16,8 @@ use crate::ports::{MessageKind, OutboxMessage, StoreError};
 pub struct WindowView {
     pub id: String,
     pub service: Service,
-    pub service_name: &'static str,
+    /// The service's name as the tenant calls it.
+    pub service_name: String,
     pub school_year: String,
     #[serde(with = "time::serde::rfc3339")]
     pub opens_at: OffsetDateTime,
@@ -29,11 +30,11 @@ pub struct WindowView {
 }
 
 impl WindowView {
-    pub fn new(window: &Window, now: OffsetDateTime) -> Self {
+    pub fn new(tenant: &Tenant, window: &Window, now: OffsetDateTime) -> Self {
         Self {
             id: window.id.clone(),
             service: window.service,
-            service_name: window.service.name(),
+            service_name: tenant.service(window.service).name,
             school_year: window.school_year.to_string(),
             opens_at: window.opens_at,
             closes_at: window.closes_at,
@@ -50,7 +51,10 @@ pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> 
     let mut windows = app.store.list_windows(&tenant.slug).await?;
     windows.retain(|w| tenant.offers(w.service));
     windows.sort_by(|a, b| a.opens_at.cmp(&b.opens_at).then(a.id.cmp(&b.id)));
-    Ok(windows.iter().map(|w| WindowView::new(w, now)).collect())
+    Ok(windows
+        .iter()
+        .map(|w| WindowView::new(tenant, w, now))
+        .collect())
 }
 
 /// What one run of the scheduled function did.
