@@ -367,6 +367,13 @@ pub trait ApplicationStore: Send + Sync {
         tenant: &TenantSlug,
         owner: &str,
     ) -> Result<Vec<Application>, StoreError>;
+    /// The application a user code was drawn for (`None` for a code held
+    /// by last year's roster, or unknown).
+    async fn user_code_application(
+        &self,
+        tenant: &TenantSlug,
+        user_code: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// The applications of a pupil (every window).
     async fn pupil_applications(
         &self,

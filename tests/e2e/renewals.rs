@@ -545,3 +545,28 @@ async fn a_bus_pupil_renews_from_last_years_stop() {
     );
     let _: &Value = &r.body;
 }
+
+/// A renewal keeps last year's code, held by the roster: the office's
+/// search by that code finds the renewal through the roster's pupil.
+#[tokio::test]
+async fn the_office_finds_a_renewal_by_last_years_code() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let email = unique_email("renewal-search");
+    let line = Line::new(&guardian_code(), &email);
+    import_ok(&staff, &[line.csv()]).await;
+    let search = format!("/v1/demo/staff/applications?q={}", line.code);
+    let r = app.get_auth(&search, &staff).await;
+    assert_eq!(r.body["items"], json!([]), "nothing renewed yet");
+    let token = app.email_session(&email).await;
+    let r = renew(&token, &line.code, "w-refezione-2026").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = r.body["id"].clone();
+    let r = app.get_auth(&search, &staff).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let found: Vec<Value> = r.body["items"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["id"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(found, vec![id]);
+}

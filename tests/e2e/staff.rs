@@ -254,3 +254,73 @@ async fn only_staff_of_the_tenant_get_in() {
     let r = app.get_auth(path, &expired).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
 }
+
+/// Search by exact user code or pupil fiscal code, in any window; a
+/// family's token gets nothing of it.
+#[tokio::test]
+async fn staff_find_an_application_by_user_code_or_fiscal_code() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
+    let family = app.submitted_application(&window, "searched").await;
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/applications/{}", family.id),
+            &family.token,
+        )
+        .await;
+    let code = r.body["user_code"].as_str().expect("user code").to_owned();
+    let search = |q: String| {
+        let staff = staff.clone();
+        async move {
+            shared_app()
+                .get_auth(&format!("/v1/demo/staff/applications?q={q}"), &staff)
+                .await
+        }
+    };
+    let ids = |r: &Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let r = search(code.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(ids(&r), vec![family.id.clone()]);
+    assert!(r.body["next_cursor"].is_null());
+    // The same pupil in another window: both found by the fiscal code.
+    let mut body = family.body.clone();
+    body["window_id"] = json!("w-trasporto-2026");
+    body["service"] = json!({ "transport": { "stop_id": "st-stazione", "direction": "both",
+                                              "autonomous_exit": false } });
+    let other = app.new_draft(&family.token, body).await;
+    let r = search(family.pupil.to_lowercase()).await;
+    let mut found = ids(&r);
+    found.sort();
+    let mut expected = vec![family.id.clone(), other];
+    expected.sort();
+    assert_eq!(found, expected);
+    // Unknown values find nothing; anything else is a field error.
+    assert_eq!(ids(&search(user_code()).await).len(), 0);
+    assert_eq!(ids(&search(pupil_code()).await).len(), 0);
+    let r = search("Rossi".into()).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_fields"));
+    assert_eq!(r.body["error"]["fields"][0]["field"], "q");
+    // Not for families, nor for another comune's staff.
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/staff/applications?q={code}"),
+            &family.token,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let elsewhere = app.other_tenant("altrove-search").await;
+    let r = app
+        .get_auth(&format!("/v1/demo/staff/applications?q={code}"), &elsewhere)
+        .await;
+    assert_eq!(r.status, 404);
+}

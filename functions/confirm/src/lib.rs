@@ -88,6 +88,16 @@ fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 async fn list(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    if let Some(q) = query(req, "q").filter(|q| !q.trim().is_empty()) {
+        let mut views = Vec::new();
+        for a in &staff::search(app, tenant, q).await? {
+            views.push(staff_view(app, tenant, a).await?);
+        }
+        return Ok(json(
+            200,
+            &serde_json::json!({ "items": views, "next_cursor": null }),
+        ));
+    }
     let (items, next) = staff::list(
         app,
         tenant,

@@ -121,6 +121,48 @@ pub async fn list(
     Ok((items, next_cursor))
 }
 
+/// `GET staff/applications?q=`: the applications with this exact user code
+/// or pupil fiscal code, in any window, newest first. Found through the
+/// user code's reservation and the pupil's links (filed under a keyed
+/// hash): no scan.
+pub async fn search(app: &App, tenant: &Tenant, q: &str) -> Result<Vec<Application>, Error> {
+    let q = q.trim();
+    let mut found = if q.len() == 8 && q.bytes().all(|b| b.is_ascii_digit()) {
+        match app.store.user_code_application(&tenant.slug, q).await? {
+            Some(id) => app
+                .store
+                .get_application(&tenant.slug, &id)
+                .await?
+                .into_iter()
+                .collect(),
+            // Last year's code: the renewals of its pupil that carry it.
+            None => match app.store.roster_entry(&tenant.slug, q).await? {
+                Some(entry) => {
+                    let pupil = super::sessions::pupil_key(app, tenant, &entry.pupil_fiscal_code);
+                    app.store
+                        .pupil_applications(&tenant.slug, &pupil)
+                        .await?
+                        .into_iter()
+                        .filter(|a| a.user_code.as_deref() == Some(q))
+                        .collect()
+                }
+                None => Vec::new(),
+            },
+        }
+    } else if let Ok(code) = crate::domain::fiscal_code::FiscalCode::parse(q) {
+        let pupil = super::sessions::pupil_key(app, tenant, code.as_str());
+        app.store.pupil_applications(&tenant.slug, &pupil).await?
+    } else {
+        return Err(Error::InvalidFields(vec![FieldError::new(
+            "q",
+            "invalid",
+            "Cerca con il codice utente (8 cifre) o il codice fiscale dell'alunno.",
+        )]));
+    };
+    found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    Ok(found)
+}
+
 /// `GET staff/applications/{id}`: any application of the tenant.
 pub async fn read(
     applications: &dyn ApplicationStore,

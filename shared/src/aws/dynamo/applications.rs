@@ -14,7 +14,7 @@ use super::codec::{
 };
 use super::{
     DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK, VERSION,
-    application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, transaction_put,
+    application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, transaction_put, user_code_pk,
 };
 use crate::domain::application::{Application, Attachment, Status};
 use crate::domain::values::TenantSlug;
@@ -426,6 +426,17 @@ impl ApplicationStore for DynamoStore {
         }
         keyed.sort();
         Ok(keyed.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+
+    async fn user_code_application(
+        &self,
+        tenant: &TenantSlug,
+        user_code: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(user_code_pk(tenant, user_code), "USERCODE")
+            .await?
+            .and_then(|item| link_target(&item, APP_ID)))
     }
 
     async fn holder(&self, tenant: &TenantSlug, hold: &Hold) -> Result<Option<String>, StoreError> {
