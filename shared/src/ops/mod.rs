@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod attachments;
+mod changes;
 pub mod clients;
 pub mod codes;
 pub mod documents;

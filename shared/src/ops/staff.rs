@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::changes::{self, Change, Pupil};
 use super::retry::{self, Attempt};
 use crate::app::App;
 use crate::domain::application::{Application, HistoryEntry, Status};
@@ -16,9 +17,7 @@ use crate::domain::ranking::{MAX_CAPACITY, Ranking};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::SchoolYear;
 use crate::domain::window::{Service, Window};
-use crate::ports::{ApplicationStore, MessageKind, Release, StoreError};
-
-use super::outbox;
+use crate::ports::{ApplicationStore, MessageKind, StoreError};
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -233,48 +232,18 @@ pub async fn decide(
             to,
             reason: None,
         });
-        super::places::rekey(tenant, &window, &mut next);
-        let mail = outbox::owed(tenant, &next, MessageKind::Decision, now);
-        // A rejection frees the pupil, also for the family that applied.
-        let release = if confirm {
-            None
+        let pupil = if confirm {
+            Pupil::Kept
         } else {
-            Some(Release {
-                hold: super::applications::hold_of(app, tenant, &current, &window),
-                owners: super::sessions::family_of(app, tenant, &current),
-            })
+            // A rejection frees the pupil, also for the family that applied.
+            Pupil::Freed
         };
-        match app
-            .store
-            .put_application_with_message(
-                &tenant.slug,
-                &next,
-                current.version,
-                &mail,
-                release.as_ref(),
-            )
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(application = %next.id, status = to.code(), "decision recorded");
-                outbox::deliver_now(
-                    app,
-                    &mail,
-                    outbox::InHand {
-                        tenant,
-                        application: &next,
-                        window: Some(&window),
-                    },
-                )
-                .await;
-                if !confirm {
-                    super::places::place_freed(app, tenant, &window).await;
-                }
-                Ok(Attempt::Done(next))
-            }
-            Err(StoreError::Conflict) => Ok(Attempt::Again),
-            Err(e) => Err(e.into()),
-        }
+        let change = Change {
+            kind: MessageKind::Decision,
+            pupil,
+            what: "decision recorded",
+        };
+        changes::record(app, tenant, &window, &current, next, change).await
     })
     .await
 }
@@ -310,30 +279,12 @@ pub async fn waitlist(
             to: Status::Waitlisted,
             reason: None,
         });
-        super::places::rekey(tenant, &window, &mut next);
-        let mail = outbox::owed(tenant, &next, MessageKind::Waitlisted, now);
-        match app
-            .store
-            .put_application_with_message(&tenant.slug, &next, current.version, &mail, None)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(application = %next.id, "application waitlisted");
-                outbox::deliver_now(
-                    app,
-                    &mail,
-                    outbox::InHand {
-                        tenant,
-                        application: &next,
-                        window: Some(&window),
-                    },
-                )
-                .await;
-                Ok(Attempt::Done(next))
-            }
-            Err(StoreError::Conflict) => Ok(Attempt::Again),
-            Err(e) => Err(e.into()),
-        }
+        let change = Change {
+            kind: MessageKind::Waitlisted,
+            pupil: Pupil::Kept,
+            what: "waitlisted",
+        };
+        changes::record(app, tenant, &window, &current, next, change).await
     })
     .await
 }
@@ -389,30 +340,12 @@ pub async fn correct_criteria(
                 format!("Criteri corretti dall'ufficio: {}", labels.join("; "))
             }),
         });
-        super::places::rekey(tenant, &window, &mut next);
-        let mail = outbox::owed(tenant, &next, MessageKind::Criteria, now);
-        match app
-            .store
-            .put_application_with_message(&tenant.slug, &next, current.version, &mail, None)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(application = %next.id, "criteria corrected");
-                outbox::deliver_now(
-                    app,
-                    &mail,
-                    outbox::InHand {
-                        tenant,
-                        application: &next,
-                        window: Some(&window),
-                    },
-                )
-                .await;
-                Ok(Attempt::Done(next))
-            }
-            Err(StoreError::Conflict) => Ok(Attempt::Again),
-            Err(e) => Err(e.into()),
-        }
+        let change = Change {
+            kind: MessageKind::Criteria,
+            pupil: Pupil::Kept,
+            what: "criteria corrected",
+        };
+        changes::record(app, tenant, &window, &current, next, change).await
     })
     .await
 }

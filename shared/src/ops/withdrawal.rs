@@ -8,10 +8,10 @@ use crate::app::App;
 use crate::domain::application::{Application, HistoryEntry, Status};
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
-use crate::ports::{MessageKind, Release, StoreError};
+use crate::ports::MessageKind;
 
-use super::outbox;
-use super::retry::{self, Attempt};
+use super::changes::{self, Change, Pupil};
+use super::retry;
 use super::sessions::{self, SessionClaims};
 
 /// Who withdraws.
@@ -75,43 +75,12 @@ pub async fn withdraw(
                 Actor::Office { reason, .. } => Some(reason.to_owned()),
             },
         });
-        super::places::rekey(tenant, &window, &mut next);
-        let mail = outbox::owed(tenant, &next, MessageKind::Withdrawal, now);
-        let release = Release {
-            hold: super::applications::hold_of(app, tenant, &current, &window),
-            owners: sessions::family_of(app, tenant, &current),
+        let change = Change {
+            kind: MessageKind::Withdrawal,
+            pupil: Pupil::Freed,
+            what: "withdrawn",
         };
-        match app
-            .store
-            .put_application_with_message(
-                &tenant.slug,
-                &next,
-                current.version,
-                &mail,
-                Some(&release),
-            )
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(application = %next.id, "application withdrawn");
-                outbox::deliver_now(
-                    app,
-                    &mail,
-                    outbox::InHand {
-                        tenant,
-                        application: &next,
-                        window: Some(&window),
-                    },
-                )
-                .await;
-                if current.rank_key.is_some() {
-                    super::places::place_freed(app, tenant, &window).await;
-                }
-                Ok(Attempt::Done(next))
-            }
-            Err(StoreError::Conflict) => Ok(Attempt::Again),
-            Err(e) => Err(e.into()),
-        }
+        changes::record(app, tenant, &window, &current, next, change).await
     })
     .await
 }
