@@ -330,6 +330,9 @@ async fn local_endpoint(
         ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
             .await
             .map(|report| json(200, &report)),
+        ("POST", "run/school-lists") => fn_close_windows::run_school_lists(&state.app)
+            .await
+            .map(|report| json(200, &report)),
         _ => Err(Error::RouteNotFound),
     };
     let mut response = result.unwrap_or_else(|e| {

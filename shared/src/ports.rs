@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::domain::application::{Application, Attachment, Status};
+use crate::domain::application::{Application, Attachment, AttachmentAccess, Status};
 use crate::domain::roster::RosterEntry;
 use crate::domain::security_code::CodeState;
 use crate::domain::tenant::Tenant;
@@ -99,6 +99,10 @@ pub enum MessageKind {
     Waitlisted,
     /// The office corrected the ranking criteria the family declared.
     Criteria,
+    /// The office asked the family for changes (its message, the due time).
+    ChangesRequested,
+    /// The one reminder 48 hours before a request's due time.
+    ChangesReminder,
 }
 
 impl MessageKind {
@@ -112,6 +116,8 @@ impl MessageKind {
             MessageKind::PlaceAvailable => "place_available",
             MessageKind::Waitlisted => "waitlisted",
             MessageKind::Criteria => "criteria",
+            MessageKind::ChangesRequested => "changes_requested",
+            MessageKind::ChangesReminder => "changes_reminder",
         }
     }
 }
@@ -147,6 +153,15 @@ impl OutboxMessage {
             due,
         }
     }
+}
+
+/// The due time of an application's request for changes, kept where the
+/// scheduled function finds it (reminder, return to `submitted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeTimer {
+    pub tenant: TenantSlug,
+    pub application_id: String,
+    pub due_at: OffsetDateTime,
 }
 
 /// The keyed hashes under which an application is filed (never personal
@@ -217,6 +232,8 @@ pub struct Credentials {
 pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// Every tenant (for the scheduled jobs that concern each).
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
 }
 
 /// Enrollment windows: a tenant's list, staff changes and the scheduled close.
@@ -270,6 +287,13 @@ pub trait ClaimStore: Send + Sync {
         key: &str,
         expires: Option<OffsetDateTime>,
     ) -> Result<bool, StoreError>;
+    /// Give a claim up (the thing it claimed failed and may be tried again).
+    async fn release_claim(
+        &self,
+        tenant: &TenantSlug,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
     /// The same claim, and with it (in one transaction) the mail it owes:
     /// `true` when both were written, `false` when claimed before.
     async fn claim_with_message(
@@ -406,6 +430,33 @@ pub trait ApplicationStore: Send + Sync {
         application_id: &str,
         attachment_id: &str,
     ) -> Result<(), StoreError>;
+    /// How many of a window's applications are in each status (every
+    /// status, zeros included). The counts move in the same write as each
+    /// change of status.
+    async fn window_counts(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+    ) -> Result<Vec<(Status, i64)>, StoreError>;
+    /// Record a staff member's opening of an attachment.
+    async fn record_access(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        access: &AttachmentAccess,
+    ) -> Result<(), StoreError>;
+    /// The recorded openings of an application's attachments, oldest first.
+    async fn accesses(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<AttachmentAccess>, StoreError>;
+    /// Set (or replace) the timer of an application's request for changes.
+    async fn put_change_timer(&self, timer: &ChangeTimer) -> Result<(), StoreError>;
+    /// The timers due by `by`, of every tenant, earliest first.
+    async fn change_timers_due(&self, by: OffsetDateTime) -> Result<Vec<ChangeTimer>, StoreError>;
+    /// Remove a timer (nothing happens when it is gone).
+    async fn delete_change_timer(&self, timer: &ChangeTimer) -> Result<(), StoreError>;
 }
 
 /// The security codes, one record per address (an email address or a

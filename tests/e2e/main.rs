@@ -14,6 +14,7 @@ mod faults;
 mod handlers;
 mod journey;
 mod load;
+mod office;
 mod openapi;
 mod parent_email_session;
 mod passwords;

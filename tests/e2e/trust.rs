@@ -163,17 +163,42 @@ async fn an_id_token_must_carry_the_logins_nonce() {
 /// The roster for schools: every field quoted, a formula made inert also
 /// after a `;` (where Italian spreadsheets split cells).
 #[tokio::test]
-async fn the_roster_cannot_carry_a_formula() {
+async fn the_lists_cannot_carry_a_formula() {
     let app = shared_app();
     let staff = app.staff_token("demo").await;
     let window = app.new_window(&staff).await;
     let email = unique_email("csv");
     let token = app.email_session(&email).await;
     let mut body = application_body(&window, &pupil_code(), &guardian_code(), &email);
-    body["pupil"]["school"] = json!("Primaria;=HYPERLINK(\"http://x\")");
+    // The school is one of the comune's; the diet's notes are free text,
+    // and reach the caterer's list.
+    body["service"]["diet"] = json!({ "kind": "vegetarian",
+        "notes": "Niente uova;=HYPERLINK(\"http://x\")" });
     let id = app.new_draft(&token, body).await;
     let r = app.submit(&token, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .post_auth(
+            &format!("/v1/demo/staff/applications/{id}/confirm"),
+            &staff,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .get_auth(
+            &format!("/v1/demo/staff/windows/{window}/diets.csv"),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let csv = r.body.as_str().expect("csv").to_owned();
+    assert!(
+        csv.contains("\"Niente uova;'=HYPERLINK(\"\"http://x\"\")\""),
+        "{csv}"
+    );
+    assert!(!csv.contains(";=HYPERLINK"), "{csv}");
+    // The roster for schools has the diet's kind, never its notes.
     let r = app
         .get_auth(
             &format!("/v1/demo/staff/windows/{window}/roster.csv"),
@@ -181,11 +206,8 @@ async fn the_roster_cannot_carry_a_formula() {
         )
         .await;
     let csv = r.body.as_str().expect("csv").to_owned();
-    assert!(
-        csv.contains("\"Primaria;'=HYPERLINK(\"\"http://x\"\")\""),
-        "{csv}"
-    );
-    assert!(!csv.contains(";=HYPERLINK"), "{csv}");
+    assert!(csv.contains("\"vegetariana\""), "{csv}");
+    assert!(!csv.contains("uova"), "{csv}");
 }
 
 /// A client at another address (this machine's 127.0.0.x addresses stand

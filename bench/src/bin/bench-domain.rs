@@ -92,6 +92,8 @@ fn sample() -> (Tenant, Application, Window) {
         contested: false,
         proved_phone: None,
         rank_key: None,
+        change_request: None,
+        counted_as: None,
     };
     let window: Window = serde_json::from_value(json!({
         "id": "w-refezione-2026", "service": "refezione", "school_year": "2026/2027",

@@ -14,7 +14,7 @@ use shared::http::views;
 use shared::http::{self, HttpResponse, json, json_with_etag, load_tenant, parse_json};
 use shared::ops::staff;
 use shared::ops::windows::WindowView;
-use shared::ops::{applications, places, renewals, withdrawal};
+use shared::ops::{applications, attachments, change_requests, places, renewals, withdrawal};
 
 pub const BINARY: &str = "confirm";
 pub const LIST: &str = "GET /v1/{tenant}/staff/applications";
@@ -29,6 +29,11 @@ pub const CREATE_WINDOW: &str = "POST /v1/{tenant}/staff/windows";
 pub const PATCH_WINDOW: &str = "PATCH /v1/{tenant}/staff/windows/{id}";
 pub const ROSTER: &str = "GET /v1/{tenant}/staff/windows/{id}/roster.csv";
 pub const IMPORT_ROSTER: &str = "POST /v1/{tenant}/staff/roster-imports";
+pub const ATTACHMENTS: &str = "GET /v1/{tenant}/staff/applications/{id}/attachments";
+pub const REQUEST_CHANGES: &str = "POST /v1/{tenant}/staff/applications/{id}/request-changes";
+pub const CONFIRM_MANY: &str = "POST /v1/{tenant}/staff/applications/confirm";
+pub const STATS: &str = "GET /v1/{tenant}/staff/windows/{id}/stats";
+pub const DIETS: &str = "GET /v1/{tenant}/staff/windows/{id}/diets.csv";
 pub const ROUTES: &[&str] = &[
     LIST,
     READ,
@@ -42,6 +47,11 @@ pub const ROUTES: &[&str] = &[
     PATCH_WINDOW,
     ROSTER,
     IMPORT_ROSTER,
+    ATTACHMENTS,
+    REQUEST_CHANGES,
+    CONFIRM_MANY,
+    STATS,
+    DIETS,
 ];
 
 pub async fn handle(app: App, req: Request) -> HttpResponse {
@@ -67,6 +77,11 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         CREATE_WINDOW => create_window(&app, &req, &tenant).await,
         PATCH_WINDOW => patch_window(&app, &req, &tenant).await,
         IMPORT_ROSTER => import_roster(&app, &req, &tenant).await,
+        ATTACHMENTS => attachments(&app, &req, &tenant, &who).await,
+        REQUEST_CHANGES => request_changes(&app, &req, &tenant, &who).await,
+        CONFIRM_MANY => confirm_many(&app, &req, &tenant, &who).await,
+        STATS => stats(&app, &req, &tenant).await,
+        DIETS => diets(&app, &req, &tenant).await,
         _ => roster(&app, &req, &tenant).await,
     }
 }
@@ -123,11 +138,67 @@ async fn read(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse,
     let id = http::path_param(req, "id")?;
     let a = staff::read(app.store.as_ref(), tenant, &id).await?;
     let rank = places::rank_of(app, tenant, &a).await?;
+    // The openings of its medical certificate join its history here.
+    let accesses = app.store.accesses(&tenant.slug, &a.id).await?;
+    let view = views::with_accesses(staff_view(app, tenant, &a).await?, &accesses);
     Ok(json_with_etag(
         200,
-        &views::with_rank(staff_view(app, tenant, &a).await?, rank),
+        &views::with_rank(view, rank),
         a.version,
     ))
+}
+
+/// The family's uploads through short-lived links; a medical
+/// certificate's opening is recorded in the history.
+async fn attachments(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let links = attachments::for_staff(app, tenant, &who.sub, &id).await?;
+    Ok(json(200, &serde_json::json!({ "attachments": links })))
+}
+
+async fn request_changes(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let body: change_requests::NewRequest = parse_json(req)?;
+    let if_match = http::if_match(req)?;
+    let a = change_requests::request(app, tenant, &id, &who.sub, body, if_match).await?;
+    Ok(json_with_etag(
+        200,
+        &staff_view(app, tenant, &a).await?,
+        a.version,
+    ))
+}
+
+async fn confirm_many(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    who: &StaffClaims,
+) -> Result<HttpResponse, Error> {
+    let body: staff::BulkConfirm = parse_json(req)?;
+    let results = staff::confirm_many(app, tenant, &who.sub, body).await?;
+    Ok(json(200, &serde_json::json!({ "results": results })))
+}
+
+async fn stats(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let (counts, capacity) = staff::stats(app, tenant, &id).await?;
+    Ok(json(200, &views::stats(&counts, capacity)))
+}
+
+async fn diets(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse, Error> {
+    let id = http::path_param(req, "id")?;
+    let csv = staff::diets_csv(app, tenant, &id).await?;
+    Ok(csv_response(csv, "diete.csv"))
 }
 
 #[derive(serde::Deserialize)]

@@ -86,7 +86,7 @@ async fn list_services(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let mut response = json(
         200,
-        &serde_json::json!({ "services": tenant.service_views() }),
+        &serde_json::json!({ "services": tenant.service_views(), "schools": tenant.school_names() }),
     );
     response.headers_mut().insert(
         lambda_http::http::header::CACHE_CONTROL,

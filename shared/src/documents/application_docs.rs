@@ -643,6 +643,8 @@ mod tests {
             contested: false,
             proved_phone: None,
             rank_key: None,
+            change_request: None,
+            counted_as: None,
         };
         let window: Window = serde_json::from_value(serde_json::json!({
             "id": "w-1", "service": "refezione", "school_year": "2025/2026",

@@ -428,6 +428,108 @@ chiarimenti contatta l'ufficio ai recapiti qui sotto."
     )
 }
 
+/// The office asks the family to change the application (a missing or
+/// unreadable document), with its message and the due time.
+pub fn changes_requested(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+    message: &str,
+    due: &str,
+) -> Mail {
+    family_notice(
+        tenant,
+        to,
+        format!("Richiesta di integrazione della domanda – {}", tenant.name),
+        &[
+            format!(
+                "l'ufficio ha esaminato {} e chiede di modificarla o integrarla:",
+                about(pupil_name, service, user_code)
+            ),
+            format!("«{}»", message.trim()),
+            format!(
+                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi. Dopo quella data la domanda torna all'ufficio così com'è."
+            ),
+            "Stato iscrizione: Da integrare".into(),
+        ],
+    )
+}
+
+/// The one reminder, 48 hours before the due time of a request for
+/// changes still unanswered.
+pub fn changes_reminder(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+    due: &str,
+) -> Mail {
+    family_notice(
+        tenant,
+        to,
+        format!(
+            "Promemoria: integrazione della domanda entro il {due} – {}",
+            tenant.name
+        ),
+        &[
+            format!(
+                "ti ricordiamo che l'ufficio attende le modifiche richieste per {}.",
+                about(pupil_name, service, user_code)
+            ),
+            format!(
+                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}. Dopo quella data la domanda torna all'ufficio così com'è."
+            ),
+        ],
+    )
+}
+
+/// A school's weekly list of its confirmed pupils: one CSV per service.
+pub fn school_list(
+    tenant: &Tenant,
+    to: &Email,
+    school: &str,
+    week: &str,
+    lists: Vec<crate::ports::MailAttachment>,
+) -> Mail {
+    let subject = format!(
+        "Elenco settimanale degli iscritti ai servizi – {school} – {}",
+        tenant.name
+    );
+    let body = if lists.is_empty() {
+        "questa settimana non ci sono alunni della scuola con un'iscrizione confermata ai servizi del Comune."
+            .to_owned()
+    } else {
+        format!(
+            "in allegato l'elenco aggiornato degli alunni della scuola con un'iscrizione confermata, un file CSV per servizio ({}). Contiene dati personali: conservalo con cura e non inoltrarlo fuori dalla scuola.",
+            lists
+                .iter()
+                .map(|l| l.filename.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let paragraphs = [format!("Settimana {week}."), body];
+    let text = format!(
+        "Gentile segreteria,\n\n{}\n\n{}\n",
+        paragraphs.join("\n\n"),
+        signature_text(tenant)
+    );
+    let html_body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p)))
+        .collect();
+    Mail {
+        to: vec![to.to_string()],
+        subject,
+        text,
+        html: html_page(tenant, &format!("<p>Gentile segreteria,</p>{html_body}")),
+        attachments: lists,
+    }
+}
+
 fn capitalized(s: &str) -> String {
     let mut chars = s.chars();
     chars
@@ -457,6 +559,7 @@ mod tests {
             service_settings: Default::default(),
             require_verified_phone: false,
             sms_per_hour: 10,
+            schools: Vec::new(),
         }
     }
 

@@ -163,6 +163,10 @@ pub struct Declarations {
 pub struct ApplicationBody {
     #[serde(default)]
     pub window_id: Option<String>,
+    /// The office's request as a read shows it: a client that sends back
+    /// what it read may keep it; it is ignored, never stored.
+    #[serde(default, skip_serializing, rename = "change_request")]
+    pub echoed_change_request: Option<serde_json::Value>,
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
@@ -191,6 +195,23 @@ pub enum Status {
     Withdrawn,
     /// Beyond the places, moved to the waiting list by the office.
     Waitlisted,
+    /// The office asked the family for a change (a missing document): the
+    /// family may edit and submit again until the request's due time.
+    ChangesRequested,
+}
+
+impl Status {
+    /// Every status, in the order the office's counts list them.
+    pub const ALL: [Status; 8] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::ChangesRequested,
+        Status::Waitlisted,
+        Status::Confirmed,
+        Status::Rejected,
+        Status::Withdrawn,
+        Status::Expired,
+    ];
 }
 
 impl Status {
@@ -203,6 +224,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Withdrawn => "withdrawn",
             Status::Waitlisted => "waitlisted",
+            Status::ChangesRequested => "changes_requested",
         }
     }
 
@@ -216,19 +238,28 @@ impl Status {
             Status::Expired => "Scaduta (bozza non inviata entro la chiusura)",
             Status::Withdrawn => "Ritirata (rinuncia della famiglia)",
             Status::Waitlisted => "In lista d'attesa",
+            Status::ChangesRequested => "Da integrare: il Comune ha chiesto modifiche",
         }
     }
 
-    /// Whether the parent may still change the application.
+    /// Whether the parent may still change the application (for
+    /// `changes_requested`, until the request's due time).
     pub fn editable(self) -> bool {
-        matches!(self, Status::Draft | Status::Submitted)
+        matches!(
+            self,
+            Status::Draft | Status::Submitted | Status::ChangesRequested
+        )
     }
 
     /// Whether the family may still give the application up.
     pub fn withdrawable(self) -> bool {
         matches!(
             self,
-            Status::Draft | Status::Submitted | Status::Confirmed | Status::Waitlisted
+            Status::Draft
+                | Status::Submitted
+                | Status::Confirmed
+                | Status::Waitlisted
+                | Status::ChangesRequested
         )
     }
 }
@@ -257,6 +288,8 @@ pub struct Form {
     pub stops: Vec<String>,
     pub slots: Vec<String>,
     pub criteria: Vec<String>,
+    /// The tenant's schools (names); empty: any school name.
+    pub schools: Vec<String>,
 }
 
 impl Form {
@@ -266,6 +299,7 @@ impl Form {
             stops: view.stops.iter().map(|s| s.id.clone()).collect(),
             slots: view.slots.iter().map(|s| s.id.clone()).collect(),
             criteria: view.criteria.iter().map(|c| c.code.clone()).collect(),
+            schools: Vec::new(),
         }
     }
 
@@ -276,6 +310,7 @@ impl Form {
             stops: Vec::new(),
             slots: Vec::new(),
             criteria: Vec::new(),
+            schools: Vec::new(),
         }
     }
 }
@@ -543,6 +578,17 @@ pub fn validate(body: &ApplicationBody, ctx: &Context) -> Report {
         |v| text_ok(v, 120),
         "Nome della scuola non valido.",
     );
+    if let (Some(school), Some(form)) = (pupil.school.as_deref(), ctx.form.as_ref())
+        && !form.schools.is_empty()
+        && text_ok(school, 120)
+        && !form.schools.iter().any(|s| s == school.trim())
+    {
+        c.report.invalid.push(FieldError::new(
+            "pupil.school",
+            "unknown_school",
+            "Scuola non tra quelle del Comune: scegli dall'elenco.",
+        ));
+    }
     c.text(
         "pupil.grade",
         pupil.grade.as_ref(),
@@ -1067,6 +1113,7 @@ mod tests {
                 stops: vec!["st-1".into(), "st-2".into()],
                 slots: vec!["pre".into(), "post".into()],
                 criteria: vec!["work".into(), "far".into()],
+                schools: Vec::new(),
             }),
             ..ctx()
         }
@@ -1282,6 +1329,41 @@ pub struct Application {
     /// (`domain::ranking::rank_key`), kept up to date by every change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_key: Option<String>,
+    /// The office's open request for changes (while `changes_requested`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_request: Option<ChangeRequest>,
+    /// The status this application is counted under in its window's
+    /// counts: the status as read from the store (`None` for one not yet
+    /// stored). Never stored itself: the store compares it with `status`
+    /// to move the count in the same write.
+    #[serde(skip)]
+    pub counted_as: Option<Status>,
+}
+
+/// What the office asked the family to change, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    /// `staff:<sub>`.
+    pub by: String,
+}
+
+/// A staff member's opening of an attachment with health data, kept beside
+/// the application and shown in the history staff read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentAccess {
+    /// Its own random id (two openings in one second are two records).
+    pub id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `staff:<sub>`.
+    pub by: String,
+    pub attachment_id: String,
+    pub kind: String,
 }
 
 /// The proof that `guardian_phone` carries: the first of `proved` (the
@@ -1305,6 +1387,23 @@ impl Application {
     /// Whether `guardian.phone` is the number proved for this application.
     pub fn phone_proved(&self) -> bool {
         phone_proof(self.guardian_phone(), &[self.proved_phone.as_deref()]).is_some()
+    }
+
+    /// Whether the family may still write to this application at `now`:
+    /// while the window is open, or, when the office asked for changes,
+    /// until the request's due time even after the window's close.
+    pub fn open_to_family(&self, window: &super::window::Window, now: OffsetDateTime) -> bool {
+        match (&self.status, &self.change_request) {
+            (Status::ChangesRequested, Some(request)) => now <= request.due_at,
+            (Status::ChangesRequested, None) => false,
+            _ => window.is_open(now),
+        }
+    }
+
+    /// Whether the application must stay complete when the family changes
+    /// it (it was submitted).
+    pub fn must_stay_complete(&self) -> bool {
+        matches!(self.status, Status::Submitted | Status::ChangesRequested)
     }
 
     /// "Maria Rossi": the pupil's first and last name as typed, for mails.

@@ -30,7 +30,7 @@ pub struct Rank {
 pub fn holds_place(status: Status) -> bool {
     matches!(
         status,
-        Status::Submitted | Status::Waitlisted | Status::Confirmed
+        Status::Submitted | Status::Waitlisted | Status::Confirmed | Status::ChangesRequested
     )
 }
 

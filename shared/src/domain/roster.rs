@@ -341,6 +341,7 @@ pub fn renewal_body(
     let same_guardian = guardian_fiscal_code == entry.guardian_fiscal_code;
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     ApplicationBody {
+        echoed_change_request: None,
         window_id: Some(window_id.to_owned()),
         kind: Some("renewal".into()),
         pupil: Some(Pupil {

@@ -51,6 +51,18 @@ pub struct Tenant {
     /// past it, SMS codes wait for the next hour and an alarm goes off).
     #[serde(default = "default_sms_per_hour")]
     pub sms_per_hour: u32,
+    /// The schools of the comune: where listed, `pupil.school` is one of
+    /// their names, and each receives its weekly list of confirmed pupils.
+    #[serde(default)]
+    pub schools: Vec<School>,
+}
+
+/// A school and the address its weekly lists go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct School {
+    pub name: String,
+    pub email: Email,
 }
 
 /// The default hourly SMS cap: above the busiest hour of a large comune's
@@ -92,6 +104,11 @@ pub struct StaffAuth {
 impl Tenant {
     pub fn offers(&self, service: Service) -> bool {
         self.services.contains(&service)
+    }
+
+    /// The names of the tenant's schools (empty: any school name).
+    pub fn school_names(&self) -> Vec<String> {
+        self.schools.iter().map(|s| s.name.clone()).collect()
     }
 
     /// The tenant's general fee band for an ISEE (in cents); no ISEE gives

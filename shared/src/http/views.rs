@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::domain::application::Application;
+use crate::domain::application::{Application, AttachmentAccess, Status};
 use crate::ops::email_codes::CodeSent;
 use crate::ops::sessions::Opened;
 
@@ -64,6 +64,17 @@ pub fn application(a: &Application, missing: &[String]) -> Value {
     if let Value::Object(state) = state {
         out.extend(state);
     }
+    // Only while the office waits for the family's changes.
+    if let Some(r) = &a.change_request {
+        out.insert(
+            "change_request".into(),
+            json!({
+                "message": r.message,
+                "due_at": rfc3339(r.due_at),
+                "requested_at": rfc3339(r.requested_at),
+            }),
+        );
+    }
     Value::Object(out)
 }
 
@@ -100,4 +111,45 @@ pub fn staff_application(a: &Application, missing: &[String]) -> Value {
         );
     }
     view
+}
+
+/// A staff read's history with the openings of its attachments that hold
+/// health data, in time order: `{ at, by, event: "attachment_opened",
+/// kind, attachment_id }` beside the status changes.
+pub fn with_accesses(mut view: Value, accesses: &[AttachmentAccess]) -> Value {
+    if accesses.is_empty() {
+        return view;
+    }
+    if let Some(Value::Array(history)) = view.get_mut("history") {
+        for a in accesses {
+            history.push(json!({
+                "at": rfc3339(a.at),
+                "by": a.by,
+                "event": "attachment_opened",
+                "kind": a.kind,
+                "attachment_id": a.attachment_id,
+            }));
+        }
+        // RFC 3339 in UTC sorts as time; a stable sort keeps equal times
+        // in their order.
+        history.sort_by(|x, y| {
+            let at = |v: &Value| {
+                v.get("at")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            at(x).cmp(&at(y))
+        });
+    }
+    view
+}
+
+/// `GET staff/windows/{id}/stats`: every status, zeros included.
+pub fn stats(counts: &[(Status, i64)], capacity: Option<u32>) -> Value {
+    let counts: Map<String, Value> = counts
+        .iter()
+        .map(|(status, n)| (status.code().to_owned(), Value::from((*n).max(0))))
+        .collect();
+    json!({ "counts": counts, "capacity": capacity })
 }

@@ -30,9 +30,10 @@ pub(crate) enum Uploads {
 
 /// What the window's service offers the form, if the window is known.
 pub(crate) fn form_of(tenant: &Tenant, window: Option<&Window>) -> Option<Form> {
-    window
-        .filter(|w| tenant.offers(w.service))
-        .map(|w| Form::of(&tenant.service(w.service)))
+    window.filter(|w| tenant.offers(w.service)).map(|w| Form {
+        schools: tenant.school_names(),
+        ..Form::of(&tenant.service(w.service))
+    })
 }
 
 /// The facts validation needs besides the body: today, the window's
@@ -283,6 +284,8 @@ pub(crate) fn fresh(
         contested: false,
         proved_phone,
         rank_key: None,
+        change_request: None,
+        counted_as: None,
     })
 }
 
@@ -458,7 +461,10 @@ pub async fn update(
         body.kind = Some(current.kind.clone());
     }
     let window = find_window(app, tenant, Some(&current.window_id)).await?;
-    if window.as_ref().is_some_and(|w| !w.is_open(app.clock.now())) {
+    if window
+        .as_ref()
+        .is_some_and(|w| !current.open_to_family(w, app.clock.now()))
+    {
         return Err(Error::WindowClosed);
     }
     let ctx = context(
@@ -472,7 +478,7 @@ pub async fn update(
     .await?;
     let report = application::validate(&body, &ctx);
     application::check_draft(&report)?;
-    if current.status == Status::Submitted {
+    if current.must_stay_complete() {
         application::check_complete(&report)?;
     }
     // The session's own address, or the one the application's family
@@ -508,7 +514,15 @@ pub async fn update(
             "Il codice fiscale del genitore non si può cambiare: per correggerlo contatta l'ufficio.",
         ));
     }
-    let window = check_open(app, window)?;
+    // Open (checked above) for this application: the window, or the
+    // office's request for changes.
+    let window = window.ok_or_else(|| {
+        Error::InvalidFields(vec![FieldError::new(
+            "window_id",
+            "invalid",
+            "Periodo di iscrizione inesistente.",
+        )])
+    })?;
     let mut next = current.clone();
     // A phone stays proved only while it is the number proved.
     next.proved_phone = application::phone_proof(
@@ -518,7 +532,7 @@ pub async fn update(
     next.body = body;
     next.version = current.version + 1;
     next.updated_at = app.clock.now();
-    if next.status == Status::Submitted {
+    if next.must_stay_complete() {
         // The band follows the ISEE the application has now, the place
         // the criteria it declares now.
         next.fee_band = fee_band(tenant, window.service, &next.body);
@@ -531,7 +545,7 @@ pub async fn update(
     {
         Ok(()) => {
             // A submitted application's documents follow its data.
-            if next.status == Status::Submitted {
+            if next.must_stay_complete() {
                 super::documents::prepare_all(app, tenant, &next).await;
             }
             Ok(next)

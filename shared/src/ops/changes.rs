@@ -44,7 +44,10 @@ pub(crate) async fn record(
 ) -> Result<Attempt<Application>, Error> {
     let Change { kind, pupil, what } = change;
     places::rekey(tenant, window, &mut next);
-    let mail = outbox::owed(tenant, &next, kind, next.updated_at);
+    // Named by the version it comes with: a change may be made twice (a
+    // second request for changes, criteria corrected again) while the
+    // first mail still waits.
+    let mail = outbox::owed_again(tenant, &next, kind, next.updated_at);
     let release = (pupil == Pupil::Freed).then(|| Release {
         hold: super::applications::hold_of(app, tenant, current, window),
         owners: super::sessions::family_of(app, tenant, current),

@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod attachments;
+pub mod change_requests;
 mod changes;
 pub mod clients;
 pub mod codes;
@@ -16,6 +17,7 @@ pub mod places;
 mod port_errors;
 pub mod renewals;
 pub mod retry;
+pub mod school_lists;
 pub mod sessions;
 pub mod spid;
 pub mod staff;

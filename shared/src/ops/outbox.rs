@@ -287,6 +287,31 @@ async fn send(
                     .unwrap_or_default(),
             ),
         ),
+        MessageKind::ChangesRequested | MessageKind::ChangesReminder => {
+            let Some(request) = a
+                .change_request
+                .as_ref()
+                .filter(|_| a.status == Status::ChangesRequested)
+            else {
+                // Answered (or returned) meanwhile: nothing to ask.
+                return Ok(());
+            };
+            let due = application_docs::italian_datetime(request.due_at);
+            let service = tenant.service(window.service);
+            if message.kind == MessageKind::ChangesRequested {
+                mail::changes_requested(
+                    tenant,
+                    &to,
+                    &name,
+                    &service,
+                    a.user_code.as_deref(),
+                    &request.message,
+                    &due,
+                )
+            } else {
+                mail::changes_reminder(tenant, &to, &name, &service, a.user_code.as_deref(), &due)
+            }
+        }
         MessageKind::Waitlisted => mail::waitlisted(
             tenant,
             &to,
@@ -376,6 +401,20 @@ pub fn owed(
     now: OffsetDateTime,
 ) -> OutboxMessage {
     OutboxMessage::new(&tenant.slug, &a.id, kind, now)
+}
+
+/// A message of a kind an application may owe more than once (a second
+/// request for changes, a letter sent again): its id names the version
+/// that owes it.
+pub fn owed_again(
+    tenant: &Tenant,
+    a: &Application,
+    kind: MessageKind,
+    now: OffsetDateTime,
+) -> OutboxMessage {
+    let mut message = OutboxMessage::new(&tenant.slug, &a.id, kind, now);
+    message.id = format!("{}-v{}", message.id, a.version);
+    message
 }
 
 #[cfg(test)]

@@ -265,6 +265,16 @@ pub async fn create(
     {
         t.stop_id = None;
     }
+    // Last year's school, if the comune still lists it.
+    let schools = tenant.school_names();
+    if let Some(p) = body.pupil.as_mut()
+        && !schools.is_empty()
+        && p.school
+            .as_deref()
+            .is_some_and(|s| !schools.iter().any(|n| n == s))
+    {
+        p.school = None;
+    }
     // Last year's address is not proved: mail goes to the one this session
     // verified.
     if let Some(g) = body.guardian.as_mut() {

@@ -205,8 +205,13 @@ pub async fn decide(
             return Err(Error::VersionConflict);
         }
         // Confirm from `submitted`, or from `waitlisted` once within the
-        // places; reject from either.
-        if !matches!(current.status, Status::Submitted | Status::Waitlisted) {
+        // places; reject from either, or while changes are requested.
+        let allowed = match current.status {
+            Status::Submitted | Status::Waitlisted => true,
+            Status::ChangesRequested => !confirm,
+            _ => false,
+        };
+        if !allowed {
             return Err(Error::InvalidTransition);
         }
         let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
@@ -225,6 +230,7 @@ pub async fn decide(
         next.decided_at = Some(now);
         next.updated_at = now;
         next.decision_reason = reason.clone();
+        next.change_request = None;
         next.history.push(HistoryEntry {
             at: now,
             by: format!("staff:{staff}"),
@@ -246,6 +252,111 @@ pub async fn decide(
         changes::record(app, tenant, &window, &current, next, change).await
     })
     .await
+}
+
+/// At most this many ids in one bulk confirm.
+pub const MAX_BULK: usize = 100;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkConfirm {
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub versions: Option<Vec<u64>>,
+}
+
+/// One id's result of a bulk confirm: its status now, or its error code.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResult {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<BulkError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkError {
+    pub code: &'static str,
+}
+
+/// `POST staff/applications/confirm`: each id as a single confirm (its
+/// mail, its history, the places, its version as `If-Match`), one after
+/// the other in the order given, so that the places are counted as each
+/// is confirmed. Safe to repeat: an id already confirmed answers
+/// `invalid_transition` and nothing is sent twice.
+pub async fn confirm_many(
+    app: &App,
+    tenant: &Tenant,
+    staff: &str,
+    body: BulkConfirm,
+) -> Result<Vec<BulkResult>, Error> {
+    let mut errors = Vec::new();
+    if body.ids.is_empty() || body.ids.len() > MAX_BULK {
+        errors.push(FieldError::new(
+            "ids",
+            "invalid",
+            "Indica da 1 a 100 domande da confermare.",
+        ));
+    }
+    if body.ids.iter().any(|id| id.is_empty() || id.len() > 80) {
+        errors.push(FieldError::new(
+            "ids",
+            "invalid",
+            "Identificativo di domanda non valido.",
+        ));
+    }
+    if body
+        .versions
+        .as_ref()
+        .is_some_and(|v| v.len() != body.ids.len())
+    {
+        errors.push(FieldError::new(
+            "versions",
+            "invalid",
+            "Le versioni devono essere tante quante le domande, nello stesso ordine.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::InvalidFields(errors));
+    }
+    let mut results = Vec::with_capacity(body.ids.len());
+    for (i, id) in body.ids.iter().enumerate() {
+        let version = body.versions.as_ref().map(|v| v[i]);
+        let result = match decide(app, tenant, id, staff, true, None, version).await {
+            Ok(a) => BulkResult {
+                id: id.clone(),
+                status: Some(a.status),
+                error: None,
+            },
+            // Each its own answer, the store's trouble too (that id can be
+            // confirmed again: nothing of it was written).
+            Err(e) => BulkResult {
+                id: id.clone(),
+                status: None,
+                error: Some(BulkError { code: e.code() }),
+            },
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// `GET staff/windows/{id}/stats`: how many applications the window has
+/// in each status, from its counter items (one batch read of 16 small
+/// items, whatever the window's size), and its places.
+pub async fn stats(
+    app: &App,
+    tenant: &Tenant,
+    window_id: &str,
+) -> Result<(Vec<(Status, i64)>, Option<u32>), Error> {
+    let window = app
+        .store
+        .get_window(&tenant.slug, window_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let counts = app.store.window_counts(&tenant.slug, window_id).await?;
+    Ok((counts, window.capacity))
 }
 
 /// `POST staff/applications/{id}/waitlist`: a `submitted` application
@@ -658,6 +769,52 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::new())
 }
 
+/// Every application of a window in `status`, page by page over the
+/// staff list's index (what a list for schools or the caterer reads).
+pub(crate) async fn all_in(
+    app: &App,
+    tenant: &Tenant,
+    window_id: &str,
+    status: Status,
+) -> Result<Vec<Application>, Error> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = app
+            .store
+            .window_applications(&tenant.slug, window_id, status, 500, after)
+            .await?;
+        rows.extend(page);
+        match next {
+            Some(k) => after = Some(k),
+            None => return Ok(rows),
+        }
+    }
+}
+
+/// By pupil's last then first name, as schools read a list.
+fn by_pupil_name(rows: &mut [Application]) {
+    rows.sort_by_cached_key(|x| {
+        let p = x.body.pupil.clone().unwrap_or_default();
+        (
+            p.last_name.unwrap_or_default().to_lowercase(),
+            p.first_name.unwrap_or_default().to_lowercase(),
+            x.id.clone(),
+        )
+    });
+}
+
+fn finish(out: csv::Writer<Vec<u8>>) -> Result<String, Error> {
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    Error::Internal(format!("csv: {e}"))
+}
+
 /// `GET staff/windows/{id}/roster.csv`: one row per submitted or confirmed
 /// application, for schools.
 pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
@@ -665,31 +822,16 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
         .get_window(&tenant.slug, window_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut rows: Vec<Application> = Vec::new();
-    for status in [Status::Submitted, Status::Confirmed] {
-        let mut after = None;
-        loop {
-            let (page, next) = app
-                .store
-                .window_applications(&tenant.slug, window_id, status, 500, after)
-                .await?;
-            rows.extend(page);
-            match next {
-                Some(k) => after = Some(k),
-                None => break,
-            }
-        }
-    }
-    rows.sort_by(|a, b| {
-        let key = |x: &Application| {
-            let p = x.body.pupil.clone().unwrap_or_default();
-            (
-                p.last_name.unwrap_or_default().to_lowercase(),
-                p.first_name.unwrap_or_default().to_lowercase(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    let mut rows = all_in(app, tenant, window_id, Status::Submitted).await?;
+    rows.extend(all_in(app, tenant, window_id, Status::Confirmed).await?);
+    pupils_csv(rows)
+}
+
+/// The roster's rows (a school's weekly list is the same, of its
+/// confirmed pupils): user code, names, fiscal code, school, grade,
+/// section, the diet's kind (never its notes), status.
+pub(crate) fn pupils_csv(mut rows: Vec<Application>) -> Result<String, Error> {
+    by_pupil_name(&mut rows);
     let mut out = csv_writer();
     let header = [
         "user_code",
@@ -702,8 +844,7 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
         "diet",
         "status",
     ];
-    out.write_record(header)
-        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    out.write_record(header).map_err(csv_error)?;
     for a in &rows {
         let p = a.body.pupil.clone().unwrap_or_default();
         let diet = a
@@ -729,12 +870,69 @@ pub async fn roster_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<S
             ]
             .map(spreadsheet_safe),
         )
-        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
+        .map_err(csv_error)?;
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv: {e}")))
+    finish(out)
+}
+
+/// `GET staff/windows/{id}/diets.csv`: for the caterer, the confirmed
+/// applications with a special diet: user code, pupil, school, grade,
+/// section, the diet's kind and notes. The only list with health data.
+pub async fn diets_csv(app: &App, tenant: &Tenant, window_id: &str) -> Result<String, Error> {
+    app.store
+        .get_window(&tenant.slug, window_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut rows: Vec<Application> = all_in(app, tenant, window_id, Status::Confirmed)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.body
+                .service
+                .as_ref()
+                .and_then(|s| s.diet.as_ref())
+                .and_then(|d| d.kind.as_deref())
+                .is_some_and(|k| k != "none")
+        })
+        .collect();
+    by_pupil_name(&mut rows);
+    let mut out = csv_writer();
+    let header = [
+        "user_code",
+        "pupil_last_name",
+        "pupil_first_name",
+        "school",
+        "grade",
+        "section",
+        "diet",
+        "diet_notes",
+    ];
+    out.write_record(header).map_err(csv_error)?;
+    for a in &rows {
+        let p = a.body.pupil.clone().unwrap_or_default();
+        let diet = a
+            .body
+            .service
+            .clone()
+            .unwrap_or_default()
+            .diet
+            .unwrap_or_default();
+        out.write_record(
+            [
+                a.user_code.as_deref().unwrap_or(""),
+                p.last_name.as_deref().unwrap_or("").trim(),
+                p.first_name.as_deref().unwrap_or("").trim(),
+                p.school.as_deref().unwrap_or("").trim(),
+                p.grade.as_deref().unwrap_or("").trim(),
+                p.section.as_deref().unwrap_or("").trim(),
+                diet_label(diet.kind.as_deref()),
+                diet.notes.as_deref().unwrap_or("").trim(),
+            ]
+            .map(spreadsheet_safe),
+        )
+        .map_err(csv_error)?;
+    }
+    finish(out)
 }
 
 #[cfg(test)]

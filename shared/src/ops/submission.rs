@@ -59,12 +59,15 @@ pub async fn submit(
         if if_match.is_some_and(|v| v != current.version) {
             return Err(Error::VersionConflict);
         }
-        if current.status != Status::Draft {
+        // A draft, or an application the office asked to change (sent
+        // again until the request's due time, the window closed or not).
+        let again = current.status == Status::ChangesRequested;
+        if current.status != Status::Draft && !again {
             return Err(Error::NotEditable);
         }
         let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
         let now = app.clock.now();
-        if !window.is_open(now) {
+        if !current.open_to_family(&window, now) {
             return Err(Error::WindowClosed);
         }
         let ctx = context(
@@ -88,14 +91,18 @@ pub async fn submit(
         let band = super::applications::fee_band(tenant, window.service, &current.body);
         // A renewal keeps last year's code, held since the roster import;
         // a new enrollment draws one and reserves it with the submission.
+        // Sent again, it keeps its code (and its first submission time,
+        // so its place).
         let (user_code, reserve) = match (&current.kind[..], &current.user_code) {
             ("renewal", Some(code)) => (code.clone(), false),
+            (_, Some(code)) if again => (code.clone(), false),
             _ => (draw_user_code()?, true),
         };
         let mut next = current.clone();
         next.status = Status::Submitted;
         next.version = current.version + 1;
-        next.submitted_at = Some(now);
+        next.submitted_at = current.submitted_at.filter(|_| again).or(Some(now));
+        next.change_request = None;
         next.updated_at = now;
         next.user_code = Some(user_code.clone());
         next.fee_band = band;
@@ -104,12 +111,17 @@ pub async fn submit(
         next.history.push(HistoryEntry {
             at: now,
             by: "parent".into(),
-            from: Some(Status::Draft),
+            from: Some(current.status),
             to: Status::Submitted,
             reason: None,
         });
-        // The credentials letter is owed in the same transaction.
-        let letter = outbox::owed(tenant, &next, MessageKind::Credentials, now);
+        // The credentials letter is owed in the same transaction (sent
+        // again, the letter of this version: the first may still wait).
+        let letter = if again {
+            outbox::owed_again(tenant, &next, MessageKind::Credentials, now)
+        } else {
+            outbox::owed(tenant, &next, MessageKind::Credentials, now)
+        };
         let hold = hold_of(app, tenant, &next, &window);
         match app
             .store

@@ -4,23 +4,28 @@
 //! it owes.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, Select, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, Select, TransactWriteItem, Update};
+use time::OffsetDateTime;
 
 use super::codec::{
-    APP_ID, PUPIL_APP, decode_application, decode_attachment, encode_application,
-    encode_attachment, encode_family_guard, encode_hold, encode_outbox, encode_owner_link,
-    encode_pupil_link, encode_user_code_reservation, family_guard_sk, hold_sk, link_target,
-    rank_pk, staff_list_id, staff_list_pk,
+    APP_ID, CHANGES_DUE, PUPIL_APP, count_attr, count_pk, count_shard, decode_access,
+    decode_application, decode_attachment, decode_change_timer, decode_counts, encode_access,
+    encode_application, encode_attachment, encode_change_timer, encode_family_guard, encode_hold,
+    encode_outbox, encode_owner_link, encode_pupil_link, encode_user_code_reservation,
+    family_guard_sk, hold_sk, link_target, rank_pk, staff_list_id, staff_list_pk,
 };
 use super::{
-    DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK, VERSION,
-    application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, transaction_put, user_code_pk,
+    COUNT_SHARDS, DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK,
+    VERSION, application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, time_sort,
+    transaction_put, user_code_pk, written,
 };
-use crate::domain::application::{Application, Attachment, Status};
+use crate::domain::application::{Application, Attachment, AttachmentAccess, Status};
 use crate::domain::values::TenantSlug;
 use crate::ports::{
-    ApplicationKeys, ApplicationStore, CreateError, Hold, OutboxMessage, Release, StoreError,
-    SubmitError,
+    ApplicationKeys, ApplicationStore, ChangeTimer, CreateError, Hold, OutboxMessage, Release,
+    StoreError, SubmitError,
 };
 
 /// The condition of a put that must create its item.
@@ -85,6 +90,43 @@ fn delete_item(
         .build()
         .map_err(|e| StoreError::Other(format!("transaction delete: {e}")))?;
     Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// A transaction's move of the application's count in its window from
+/// the status it is counted under to its status now (nothing when they
+/// agree): one `ADD` on the counter item of its shard.
+fn count_move(
+    table: &str,
+    tenant: &TenantSlug,
+    application: &Application,
+) -> Result<Option<TransactWriteItem>, StoreError> {
+    if application.counted_as == Some(application.status) {
+        return Ok(None);
+    }
+    let mut update = Update::builder()
+        .table_name(table)
+        .key(
+            PK,
+            s(count_pk(
+                tenant,
+                &application.window_id,
+                count_shard(&application.id),
+            )),
+        )
+        .key(SK, s("COUNT"))
+        .expression_attribute_names("#to", count_attr(application.status))
+        .expression_attribute_values(":one", n(1));
+    update = match application.counted_as {
+        None => update.update_expression("ADD #to :one"),
+        Some(from) => update
+            .update_expression("ADD #to :one, #from :minus")
+            .expression_attribute_names("#from", count_attr(from))
+            .expression_attribute_values(":minus", n(-1)),
+    };
+    let update = update
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction update: {e}")))?;
+    Ok(Some(TransactWriteItem::builder().update(update).build()))
 }
 
 /// A transaction's lock of an owner identity on one guardian: siblings'
@@ -168,6 +210,7 @@ impl ApplicationStore for DynamoStore {
         if let Some(message) = message {
             actions.push(put_item(table, encode_outbox(message), NEW)?);
         }
+        actions.extend(count_move(table, tenant, application)?);
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
@@ -205,8 +248,23 @@ impl ApplicationStore for DynamoStore {
         application: &Application,
         expected: u64,
     ) -> Result<(), StoreError> {
-        self.put_versioned(encode_application(tenant, application)?, Some(expected))
-            .await
+        let table = self.table.as_str();
+        let Some(count) = count_move(table, tenant, application)? else {
+            return self
+                .put_versioned(encode_application(tenant, application)?, Some(expected))
+                .await;
+        };
+        let actions = vec![
+            application_at_version(table, tenant, application, expected)?,
+            count,
+        ];
+        let Err(cancelled) = self.transact(actions).await else {
+            return Ok(());
+        };
+        if cancelled.failed_at(0) {
+            return Err(StoreError::Conflict);
+        }
+        Err(cancelled.into_error())
     }
 
     async fn submit_application(
@@ -233,6 +291,7 @@ impl ApplicationStore for DynamoStore {
                 NEW,
             )?);
         }
+        actions.extend(count_move(table, tenant, application)?);
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
@@ -277,6 +336,7 @@ impl ApplicationStore for DynamoStore {
                 )?);
             }
         }
+        actions.extend(count_move(table, tenant, application)?);
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
@@ -501,5 +561,110 @@ impl ApplicationStore for DynamoStore {
             .await
             .map_err(|e| map_err(e, |e| e.is_conditional_check_failed_exception()))?;
         Ok(())
+    }
+
+    async fn window_counts(
+        &self,
+        tenant: &TenantSlug,
+        window_id: &str,
+    ) -> Result<Vec<(Status, i64)>, StoreError> {
+        // One BatchGetItem of the window's counter items (16 keys, a few
+        // hundred bytes each), strongly consistent.
+        let mut keys = Vec::with_capacity(usize::from(COUNT_SHARDS));
+        for shard in 0..COUNT_SHARDS {
+            keys.push(HashMap::from([
+                (PK.to_string(), s(count_pk(tenant, window_id, shard))),
+                (SK.to_string(), s("COUNT")),
+            ]));
+        }
+        let mut totals: Vec<(Status, i64)> = Status::ALL.iter().map(|st| (*st, 0)).collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Other(format!("batch get: {e}")))?,
+        );
+        // Unprocessed keys (throttling) are asked again, a few times.
+        for _ in 0..5 {
+            let Some(request) = pending.take() else { break };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.clone(), request)
+                .send()
+                .await
+                .map_err(|e| map_err(e, |_| false))?;
+            for item in out
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                for (total, (_, count)) in totals.iter_mut().zip(decode_counts(item)) {
+                    total.1 += count;
+                }
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+        }
+        if pending.is_some() {
+            return Err(StoreError::Unavailable);
+        }
+        Ok(totals)
+    }
+
+    async fn record_access(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+        access: &AttachmentAccess,
+    ) -> Result<(), StoreError> {
+        self.put(encode_access(tenant, application_id, access)?)
+            .await
+    }
+
+    async fn accesses(
+        &self,
+        tenant: &TenantSlug,
+        application_id: &str,
+    ) -> Result<Vec<AttachmentAccess>, StoreError> {
+        self.query_prefix(application_pk(tenant, application_id), "ACCESS#")
+            .await?
+            .iter()
+            .map(decode_access)
+            .collect()
+    }
+
+    async fn put_change_timer(&self, timer: &ChangeTimer) -> Result<(), StoreError> {
+        self.put(encode_change_timer(timer)).await
+    }
+
+    async fn change_timers_due(&self, by: OffsetDateTime) -> Result<Vec<ChangeTimer>, StoreError> {
+        let upper = time_sort(by, "~");
+        self.query_all(self.index_up_to(CHANGES_DUE.to_owned(), upper))
+            .await?
+            .iter()
+            .map(decode_change_timer)
+            .collect()
+    }
+
+    async fn delete_change_timer(&self, timer: &ChangeTimer) -> Result<(), StoreError> {
+        // Only the timer of that due time: a newer request keeps its own.
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(application_pk(&timer.tenant, &timer.application_id)))
+            .key(SK, s("CHANGES_DUE"))
+            .condition_expression("#due = :due")
+            .expression_attribute_names("#due", "due")
+            .expression_attribute_values(":due", n(timer.due_at.unix_timestamp()))
+            .send()
+            .await;
+        written(result).map(drop)
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::codec::{encode_claim, encode_outbox};
-use super::{DynamoStore, PK, put_item, written};
+use super::{DynamoStore, PK, SK, map_err, once_pk, put_item, s, written};
 use crate::domain::values::TenantSlug;
 use crate::ports::{ClaimStore, OutboxMessage, StoreError};
 
@@ -30,6 +30,23 @@ impl ClaimStore for DynamoStore {
             .send()
             .await;
         Ok(written(result)?.is_some())
+    }
+
+    async fn release_claim(
+        &self,
+        tenant: &TenantSlug,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(once_pk(tenant, kind, key)))
+            .key(SK, s("ONCE"))
+            .send()
+            .await
+            .map_err(|e| map_err(e, |_| false))?;
+        Ok(())
     }
 
     async fn claim_with_message(

@@ -14,13 +14,15 @@ use super::{
     n, once_pk, outbox_pk, owner_pk, pupil_pk, roster_pk, s, tenant_pk, time_sort, user_code_pk,
     window_sk,
 };
-use crate::domain::application::{Application, Attachment};
+use crate::domain::application::{Application, Attachment, AttachmentAccess, Status};
 use crate::domain::roster::RosterEntry;
 use crate::domain::security_code::CodeState;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
-use crate::ports::{Credentials, Hold, MessageKind, OutboxMessage, StoreError, Versioned};
+use crate::ports::{
+    ChangeTimer, Credentials, Hold, MessageKind, OutboxMessage, StoreError, Versioned,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The GSI1 partition of windows whose close is not recorded yet. Sparse:
@@ -91,8 +93,17 @@ fn data_item<T: Serialize>(
     ]))
 }
 
+/// The GSI1 partition of every tenant's configuration (a scheduled job
+/// that concerns each tenant lists them there; a few hundred items).
+pub(super) const TENANTS: &str = "TENANTS";
+
 pub(super) fn encode_tenant(tenant: &Tenant) -> Result<Item, StoreError> {
-    data_item(tenant_pk(&tenant.slug), "CONFIG", tenant)
+    let mut item = data_item(tenant_pk(&tenant.slug), "CONFIG", tenant)?;
+    item.extend([
+        (GSI1_PK.to_string(), s(TENANTS)),
+        (GSI1_SK.to_string(), s(tenant.slug.as_str())),
+    ]);
+    Ok(item)
 }
 
 pub(super) fn decode_tenant(item: &Item) -> Result<Tenant, StoreError> {
@@ -192,8 +203,114 @@ pub(super) fn encode_application(
     Ok(item)
 }
 
+/// The application as stored, counted under the status it has there.
 pub(super) fn decode_application(item: &Item) -> Result<Application, StoreError> {
+    let mut app: Application = from_data(item)?;
+    app.counted_as = Some(app.status);
+    Ok(app)
+}
+
+/// The counter item of one shard of a window's counts per status.
+pub(super) fn count_pk(tenant: &TenantSlug, window_id: &str, shard: u8) -> String {
+    format!("TENANT#{tenant}#WINDOW#{window_id}#COUNT#{shard}")
+}
+
+/// The shard of an application's count (its random id's last two hex
+/// digits, so that a window's writes spread over every shard).
+pub(super) fn count_shard(application_id: &str) -> u8 {
+    let digits: Vec<u32> = application_id
+        .chars()
+        .rev()
+        .take(2)
+        .filter_map(|c| c.to_digit(16))
+        .collect();
+    let value = digits.iter().rev().fold(0u32, |acc, d| acc * 16 + d);
+    u8::try_from(value % u32::from(super::COUNT_SHARDS)).unwrap_or(0)
+}
+
+/// The attribute of a counter item that counts `status`.
+pub(super) fn count_attr(status: Status) -> String {
+    format!("n_{}", status.code())
+}
+
+/// The counts one counter item holds (absent attributes are zero).
+pub(super) fn decode_counts(item: &Item) -> Vec<(Status, i64)> {
+    Status::ALL
+        .iter()
+        .map(|st| {
+            let n = item
+                .get(&count_attr(*st))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            (*st, n)
+        })
+        .collect()
+}
+
+/// The record of a staff member opening an attachment.
+pub(super) fn encode_access(
+    tenant: &TenantSlug,
+    application_id: &str,
+    access: &AttachmentAccess,
+) -> Result<Item, StoreError> {
+    data_item(
+        application_pk(tenant, application_id),
+        format!("ACCESS#{}", time_sort(access.at, &access.id)),
+        access,
+    )
+}
+
+pub(super) fn decode_access(item: &Item) -> Result<AttachmentAccess, StoreError> {
     from_data(item)
+}
+
+/// The partition of the open requests for changes (of every tenant), by
+/// due time: few items, read by the scheduled function.
+pub(super) const CHANGES_DUE: &str = "CHANGES_DUE";
+
+/// The timer of an application's request for changes.
+pub(super) fn encode_change_timer(timer: &ChangeTimer) -> Item {
+    HashMap::from([
+        (
+            PK.to_string(),
+            s(application_pk(&timer.tenant, &timer.application_id)),
+        ),
+        (SK.to_string(), s("CHANGES_DUE")),
+        (GSI1_PK.to_string(), s(CHANGES_DUE)),
+        (
+            GSI1_SK.to_string(),
+            s(time_sort(
+                timer.due_at,
+                &format!("{}#{}", timer.tenant, timer.application_id),
+            )),
+        ),
+        ("tenant".to_string(), s(timer.tenant.as_str())),
+        ("app_id".to_string(), s(timer.application_id.clone())),
+        ("due".to_string(), n(timer.due_at.unix_timestamp())),
+    ])
+}
+
+pub(super) fn decode_change_timer(item: &Item) -> Result<ChangeTimer, StoreError> {
+    let text = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| StoreError::Other(format!("change timer without {k}")))
+    };
+    let due = item
+        .get("due")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|v| OffsetDateTime::from_unix_timestamp(v).ok())
+        .ok_or_else(|| StoreError::Other("change timer without due".into()))?;
+    let tenant = TenantSlug::parse(&text("tenant")?)
+        .map_err(|_| StoreError::Other("change timer tenant".into()))?;
+    Ok(ChangeTimer {
+        tenant,
+        application_id: text("app_id")?,
+        due_at: due,
+    })
 }
 
 pub(super) fn encode_attachment(
@@ -471,6 +588,8 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         "place_available" => MessageKind::PlaceAvailable,
         "waitlisted" => MessageKind::Waitlisted,
         "criteria" => MessageKind::Criteria,
+        "changes_requested" => MessageKind::ChangesRequested,
+        "changes_reminder" => MessageKind::ChangesReminder,
         _ => return Err(StoreError::Other("outbox item of unknown kind".into())),
     };
     Ok(OutboxMessage {
@@ -601,6 +720,9 @@ mod tests {
             contested: true,
             proved_phone: Some("+393331234567".into()),
             rank_key: None,
+            change_request: None,
+            // As read from the store.
+            counted_as: Some(status),
         }
     }
 
@@ -686,8 +808,42 @@ mod tests {
         let t = tenant();
         let item = encode_tenant(&t).expect("encode");
         assert_eq!(keys(&item), ("TENANT#demo".into(), "CONFIG".into()));
-        assert_eq!(names(&item), ["data", "pk", "sk"]);
+        assert_eq!(names(&item), ["data", "gsi1pk", "gsi1sk", "pk", "sk"]);
+        assert_eq!(text(&item, GSI1_PK), "TENANTS");
         assert_eq!(decode_tenant(&item), Ok(t));
+    }
+
+    #[test]
+    fn counts_are_sharded_by_the_id_and_read_as_zero_when_absent() {
+        assert_eq!(count_shard("app-00"), 0);
+        assert_eq!(count_shard("app-0f"), 15);
+        assert_eq!(count_shard("app-1f"), 15);
+        assert_eq!(count_shard("app-a3"), 3);
+        let item = HashMap::from([
+            (count_attr(Status::Submitted), n(3)),
+            (count_attr(Status::Draft), n(-1)),
+        ]);
+        let counts = decode_counts(&item);
+        assert_eq!(counts.len(), Status::ALL.len());
+        assert!(counts.contains(&(Status::Submitted, 3)));
+        assert!(counts.contains(&(Status::Draft, -1)));
+        assert!(counts.contains(&(Status::Confirmed, 0)));
+    }
+
+    #[test]
+    fn change_timers_round_trip_by_due_time() {
+        let timer = ChangeTimer {
+            tenant: slug(),
+            application_id: "app-7".into(),
+            due_at: datetime!(2025-05-02 10:00 UTC),
+        };
+        let item = encode_change_timer(&timer);
+        assert_eq!(text(&item, GSI1_PK), "CHANGES_DUE");
+        assert_eq!(text(&item, GSI1_SK), "001746180000#demo#app-7");
+        assert_eq!(decode_change_timer(&item), Ok(timer));
+        let mut broken = item.clone();
+        broken.remove("due");
+        assert!(decode_change_timer(&broken).is_err());
     }
 
     #[test]

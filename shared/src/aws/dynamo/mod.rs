@@ -42,6 +42,9 @@ pub const GSI2_SK: &str = "gsi2sk";
 /// Index partitions per window's order: a window's submissions spread
 /// their index writes over this many keys.
 pub const RANK_SHARDS: u8 = 8;
+/// Counter items per window's counts: at most 1,000 writes a second go to
+/// one item, so a window's status changes spread over this many.
+pub const COUNT_SHARDS: u8 = 16;
 pub const TTL: &str = "ttl";
 const DATA: &str = "data";
 const VERSION: &str = "version";

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::codec::{decode_tenant, encode_tenant};
-use super::{DynamoStore, tenant_pk};
+use super::codec::{TENANTS, decode_tenant, encode_tenant};
+use super::{DynamoStore, GSI1, GSI1_PK, s, tenant_pk};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::ports::{StoreError, TenantStore};
@@ -16,5 +16,21 @@ impl TenantStore for DynamoStore {
 
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
         self.put(encode_tenant(tenant)?).await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(TENANTS));
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(decode_tenant)
+            .collect()
     }
 }
