@@ -109,7 +109,7 @@ async function journey(page) {
   assert.equal(await page.getByLabel(L("Data di nascita")).inputValue(), "2018-03-14");
   await page.getByLabel(L("Nome dell’alunno")).fill("Maria");
   await page.getByLabel(L("Cognome dell’alunno")).fill("Rossi");
-  await page.getByLabel(L("Scuola frequentata")).fill("Primaria G. Mazzini");
+  await page.getByLabel(L("Scuola frequentata")).selectOption("Primaria G. Mazzini");
   await page.getByLabel(L("Classe")).selectOption("3");
   await page.getByLabel(L("Sezione")).fill("B");
   await accessible(page, "step 1");
@@ -207,7 +207,7 @@ async function journey(page) {
   const body = { window_id: other.window_id, kind: other.kind, pupil: { ...other.pupil, section: "C" }, guardian: other.guardian, service: other.service, isee: other.isee, declarations: other.declarations };
   const put = await apiAs(page, "PUT", `/applications/${appId}`, body, { "If-Match": current.etag });
   assert.equal(put.status, 200);
-  await page.getByLabel(L("Scuola frequentata")).fill("Primaria A. Moro");
+  await page.getByLabel(L("Scuola frequentata")).selectOption("Primaria A. Moro");
   await page.getByRole("button", { name: "Salva bozza" }).click();
   await page.getByText("La domanda è stata modificata in un’altra scheda").waitFor();
   assert.equal(await page.getByLabel(L("Scuola frequentata")).inputValue(), "Primaria A. Moro");
@@ -356,7 +356,7 @@ async function startIn(page, windowName, tag) {
   await page.getByRole("heading", { name: "1. Alunno" }).waitFor();
   await page.getByLabel(L("Nome dell’alunno")).fill("Luca");
   await page.getByLabel(L("Cognome dell’alunno")).fill("Greco");
-  await page.getByLabel(L("Scuola frequentata")).fill("Primaria G. Mazzini");
+  await page.getByLabel(L("Scuola frequentata")).selectOption("Primaria G. Mazzini");
   await page.getByLabel(L("Classe")).selectOption("2");
   await page.getByRole("button", { name: "Avanti" }).click();
   await page.getByRole("heading", { name: "2. Genitore" }).waitFor();

@@ -97,6 +97,21 @@ async fn staff_view(
     Ok(views::staff_application(a, &missing))
 }
 
+/// One application as its page shows it: the staff view with the openings
+/// of its medical certificate in the history (a query the list's items do
+/// without).
+async fn staff_detail(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+) -> Result<serde_json::Value, Error> {
+    let accesses = app.store.accesses(&tenant.slug, &a.id).await?;
+    Ok(views::with_accesses(
+        staff_view(app, tenant, a).await?,
+        &accesses,
+    ))
+}
+
 fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))
@@ -138,9 +153,7 @@ async fn read(app: &App, req: &Request, tenant: &Tenant) -> Result<HttpResponse,
     let id = http::path_param(req, "id")?;
     let a = staff::read(app.store.as_ref(), tenant, &id).await?;
     let rank = places::rank_of(app, tenant, &a).await?;
-    // The openings of its medical certificate join its history here.
-    let accesses = app.store.accesses(&tenant.slug, &a.id).await?;
-    let view = views::with_accesses(staff_view(app, tenant, &a).await?, &accesses);
+    let view = staff_detail(app, tenant, &a).await?;
     Ok(json_with_etag(
         200,
         &views::with_rank(view, rank),
@@ -173,7 +186,7 @@ async fn request_changes(
     let a = change_requests::request(app, tenant, &id, &who.sub, body, if_match).await?;
     Ok(json_with_etag(
         200,
-        &staff_view(app, tenant, &a).await?,
+        &staff_detail(app, tenant, &a).await?,
         a.version,
     ))
 }
@@ -225,7 +238,7 @@ async fn decide(
     let a = staff::decide(app, tenant, &id, &who.sub, confirm, reason, if_match).await?;
     Ok(json_with_etag(
         200,
-        &staff_view(app, tenant, &a).await?,
+        &staff_detail(app, tenant, &a).await?,
         a.version,
     ))
 }
@@ -241,7 +254,7 @@ async fn waitlist(
     let a = staff::waitlist(app, tenant, &id, &who.sub, if_match).await?;
     Ok(json_with_etag(
         200,
-        &staff_view(app, tenant, &a).await?,
+        &staff_detail(app, tenant, &a).await?,
         a.version,
     ))
 }
@@ -264,7 +277,7 @@ async fn criteria(
     let rank = places::rank_of(app, tenant, &a).await?;
     Ok(json_with_etag(
         200,
-        &views::with_rank(staff_view(app, tenant, &a).await?, rank),
+        &views::with_rank(staff_detail(app, tenant, &a).await?, rank),
         a.version,
     ))
 }
@@ -291,7 +304,7 @@ async fn withdraw(
     let a = withdrawal::withdraw(app, tenant, actor, &id).await?;
     Ok(json_with_etag(
         200,
-        &staff_view(app, tenant, &a).await?,
+        &staff_detail(app, tenant, &a).await?,
         a.version,
     ))
 }

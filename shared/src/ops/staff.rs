@@ -22,7 +22,13 @@ use crate::ports::{ApplicationStore, MessageKind, StoreError};
 pub const PAGE_SIZE: usize = 50;
 
 /// What the list shows without a status filter: the office's work.
-const DEFAULT_STATUSES: [Status; 3] = [Status::Submitted, Status::Confirmed, Status::Rejected];
+const DEFAULT_STATUSES: [Status; 5] = [
+    Status::Submitted,
+    Status::ChangesRequested,
+    Status::Waitlisted,
+    Status::Confirmed,
+    Status::Rejected,
+];
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Cursor {
@@ -45,7 +51,7 @@ fn parse_status(raw: &str) -> Result<Status, Error> {
         Error::InvalidFields(vec![FieldError::new(
             "status",
             "invalid",
-            "Stato non valido: draft, submitted, confirmed, rejected o expired.",
+            "Stato non valido: draft, submitted, changes_requested, waitlisted, confirmed, rejected, withdrawn o expired.",
         )])
     })
 }

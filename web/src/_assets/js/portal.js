@@ -15,6 +15,7 @@ const tenant = tenantFromPath();
 const base = `/${tenant}/`;
 let info = null; // GET /windows: { tenant, windows }
 let services = []; // GET /services: what each service's form offers
+let schools = []; // GET /services: the comune's schools (names), if it lists them
 let config = {};
 let main = null;
 
@@ -822,7 +823,7 @@ async function formStep(id, step) {
   if (id !== "nuova") {
     ({ app, version } = await loadApp(id));
     if (!body || keptVersion !== app.version) body = bodyOf(app);
-    if (!["draft", "submitted"].includes(app.status)) return go(`domande/${id}`, { replace: true });
+    if (!["draft", "submitted", "changes_requested"].includes(app.status)) return go(`domande/${id}`, { replace: true });
   } else if (!body) {
     return go("nuova-iscrizione", { replace: true });
   }
@@ -852,7 +853,9 @@ async function formStep(id, step) {
       field({ name: "pupil.first_name", label: LABELS["pupil.first_name"], value: v("pupil.first_name"), required: true, autocomplete: "off" }),
       field({ name: "pupil.last_name", label: LABELS["pupil.last_name"], value: v("pupil.last_name"), required: true, autocomplete: "off" }),
       field({ name: "pupil.birth_date", label: LABELS["pupil.birth_date"], type: "date", value: v("pupil.birth_date"), required: true }),
-      field({ name: "pupil.school", label: "Scuola frequentata nel prossimo anno", value: v("pupil.school"), required: true, hint: "Ad esempio: Primaria G. Mazzini" }),
+      schools.length
+        ? field({ name: "pupil.school", label: "Scuola frequentata nel prossimo anno", type: "select", value: v("pupil.school"), options: [["", "Scegli"], ...schools.map((n) => [n, n])], required: true })
+        : field({ name: "pupil.school", label: "Scuola frequentata nel prossimo anno", value: v("pupil.school"), required: true, hint: "Ad esempio: Primaria G. Mazzini" }),
       field({ name: "pupil.grade", label: LABELS["pupil.grade"], type: "select", value: v("pupil.grade"), options: GRADES, required: true }),
       field({ name: "pupil.section", label: LABELS["pupil.section"], value: v("pupil.section"), hint: "Facoltativa, se già nota", maxlength: 3 }),
     ],
@@ -1234,6 +1237,32 @@ async function formStep(id, step) {
   );
 }
 
+/**
+ * Whether the family may still change the application: while its window is
+ * open, or, when the office asked for changes, until the request's due time
+ * (even after the window's close).
+ */
+function canEdit(app, win) {
+  if (app.status === "changes_requested") return Boolean(app.change_request) && new Date(app.change_request.due_at) >= new Date();
+  return ["draft", "submitted"].includes(app.status) && win?.status === "open";
+}
+
+/** The office's request for changes, as the family reads it. */
+function changeRequestBox(app) {
+  const r = app.change_request;
+  if (app.status !== "changes_requested" || !r) return null;
+  const open = new Date(r.due_at) >= new Date();
+  return h(
+    "section",
+    { class: "alert alert-warning", "aria-labelledby": "richiesta-ufficio" },
+    h("h2", { id: "richiesta-ufficio", class: "h5" }, "L’ufficio chiede di modificare la domanda"),
+    h("p", { class: "mb-2 change-request-message" }, r.message),
+    open
+      ? h("p", { class: "mb-0" }, `Puoi modificarla e inviarla di nuovo entro il ${fmtDateTime(r.due_at)}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi.`)
+      : h("p", { class: "mb-0" }, `Il termine (${fmtDateTime(r.due_at)}) è scaduto: la domanda torna all’ufficio così com’è.`),
+  );
+}
+
 function statusLine(app) {
   return h("p", { class: "small" }, "Stato: ", badge(app.status), app.updated_at ? ` · ultima modifica ${fmtDateTime(app.updated_at)}` : "");
 }
@@ -1299,19 +1328,20 @@ async function summary(id) {
   if (!session()) return needSession();
   const { app, version } = await loadApp(id);
   const win = windowById(app.window_id);
-  const editable = ["draft", "submitted"].includes(app.status) && win?.status === "open";
+  const editable = canEdit(app, win);
+  const again = app.status === "changes_requested";
   const notice = store.get("notice");
   store.del("notice");
   const msg = h("div", { "aria-live": "polite" });
   const missing = app.missing || [];
-  const submit = h("button", { type: "button", class: "btn btn-primary", disabled: missing.length > 0 && app.status === "draft" }, "Invia iscrizione");
+  const submit = h("button", { type: "button", class: "btn btn-primary", disabled: missing.length > 0 && (app.status === "draft" || again) }, again ? "Invia di nuovo la domanda" : "Invia iscrizione");
   submit.addEventListener("click", () =>
     busy(submit, async () => {
       msg.replaceChildren();
       try {
         await api("POST", `/applications/${encodeURIComponent(id)}/submit`, { ifMatch: version });
         store.del(`form:${id}`);
-        store.set("notice", "Iscrizione inviata. Ti abbiamo inviato per email la lettera con il codice utente.");
+        store.set("notice", again ? "Domanda inviata di nuovo all’ufficio. Ti abbiamo inviato per email la lettera aggiornata." : "Iscrizione inviata. Ti abbiamo inviato per email la lettera con il codice utente.");
         go(`domande/${id}`);
       } catch (e) {
         if (e.sessionExpired) return failure(e);
@@ -1327,15 +1357,18 @@ async function summary(id) {
       }
     }),
   );
-  const submitted = app.status !== "draft";
+  const submitted = app.status !== "draft" && !again;
   show(
     main,
     "Riepilogo della domanda",
     notice ? alert("success", notice) : null,
     statusLine(app),
+    changeRequestBox(app),
     app.status === "draft"
       ? alert("info", "Controlla i dati. La domanda diventa un’iscrizione solo quando premi «Invia iscrizione».")
-      : alert("info", "La domanda è già stata inviata: se modifichi i dati, i documenti vengono aggiornati."),
+      : again
+        ? null
+        : alert("info", "La domanda è già stata inviata: se modifichi i dati, i documenti vengono aggiornati."),
     missing.length
       ? alert("warning", h("p", { class: "mb-2" }, "Per inviare la domanda mancano:"), h("ul", { class: "mb-0" }, missing.map((m) => h("li", {}, link(`domande/${id}/passo/${stepOf(m)}`, labelOf(m))))))
       : null,
@@ -1349,7 +1382,7 @@ async function summary(id) {
       "div",
       { class: "step-actions" },
       editable ? link(`domande/${id}/passo/1`, "Modifica iscrizione", "btn btn-outline-primary") : null,
-      !submitted && win?.status === "open" ? submit : null,
+      (app.status === "draft" && win?.status === "open") || (again && editable) ? submit : null,
       submitted ? link(`domande/${id}`, "Stato iscrizione", "btn btn-primary") : null,
     ),
   );
@@ -1364,7 +1397,7 @@ async function status(id) {
   const notice = store.get("notice");
   store.del("notice");
   const docs = h("div", {});
-  if (["submitted", "confirmed", "rejected"].includes(app.status)) {
+  if (["submitted", "confirmed", "rejected", "changes_requested", "waitlisted"].includes(app.status)) {
     docs.append(h("h2", { class: "h4 mt-4" }, "Documenti"));
     try {
       const { data } = await api("GET", `/applications/${encodeURIComponent(id)}/documents`);
@@ -1379,7 +1412,7 @@ async function status(id) {
       docs.append(alert("warning", e.message));
     }
   }
-  const editable = ["draft", "submitted"].includes(app.status) && win?.status === "open";
+  const editable = canEdit(app, win);
   const decision = {
     confirmed: alert("success", "L’iscrizione è stata confermata dall’ufficio."),
     rejected: alert("danger", "La domanda è stata respinta. Motivo: ", app.decision_reason || "—"),
@@ -1387,11 +1420,12 @@ async function status(id) {
     submitted: alert("info", "Domanda inviata: l’ufficio la sta verificando."),
     draft: alert("warning", "Bozza: la domanda non è ancora un’iscrizione. Completala e premi «Invia iscrizione»."),
     withdrawn: alert("info", "Hai rinunciato a questa domanda: il posto è stato liberato."),
+    changes_requested: changeRequestBox(app),
     waitlisted: alert("warning", "La domanda è in lista d’attesa: i posti sono esauriti. Se un posto si libera e la domanda rientra nei posti, ti scriveremo."),
   }[app.status];
   // "Rinuncia", asked twice: the place goes to the next family.
   const withdrawBox = h("div", { class: "mt-4" });
-  if (["draft", "submitted", "confirmed", "waitlisted"].includes(app.status)) {
+  if (["draft", "submitted", "confirmed", "waitlisted", "changes_requested"].includes(app.status)) {
     const ask = h("button", { type: "button", class: "btn btn-outline-danger" }, "Rinuncia all’iscrizione");
     ask.addEventListener("click", () => {
       const yes = h("button", { type: "button", class: "btn btn-danger me-2" }, "Sì, rinuncio");
@@ -1449,6 +1483,7 @@ async function status(id) {
       app.status === "draft" && editable ? link(`domande/${id}/passo/1`, "Continua la compilazione", "btn btn-primary") : null,
       app.status === "draft" ? link(`domande/${id}/riepilogo`, "Vai al riepilogo", "btn btn-outline-primary") : null,
       app.status === "submitted" && editable ? link(`domande/${id}/passo/1`, "Modifica iscrizione", "btn btn-outline-primary") : null,
+      app.status === "changes_requested" && editable ? link(`domande/${id}/passo/1`, "Modifica la domanda", "btn btn-primary") : null,
       app.status !== "draft" ? link(`domande/${id}/riepilogo`, "Vedi il riepilogo", "btn btn-outline-primary") : null,
       link("domande", "Le mie domande", "btn btn-outline-secondary"),
     ),
@@ -1470,6 +1505,7 @@ async function start() {
     const [windows, offered] = await Promise.all([call(tenant, "GET", "/windows"), call(tenant, "GET", "/services").catch(() => ({ data: { services: [] } }))]);
     info = windows.data;
     services = offered.data.services || [];
+    schools = offered.data.schools || [];
   } catch (e) {
     main.replaceChildren(
       h("h1", {}, e.status === 404 ? "Comune non trovato" : "Servizio non disponibile"),

@@ -64,7 +64,10 @@ const STATUS_FILTER = [
   ["expired", "Scaduta"],
   ["withdrawn", "Ritirata"],
   ["waitlisted", "In lista d'attesa"],
+  ["changes_requested", "Da integrare"],
 ];
+/** The statuses of a window's counts, in the order the office reads them. */
+const COUNT_ORDER = ["submitted", "changes_requested", "waitlisted", "confirmed", "rejected", "withdrawn", "draft", "expired"];
 const WINDOW_FIELDS = { service: "Servizio", school_year: "Anno scolastico", opens_at: "Apertura", closes_at: "Chiusura", capacity: "Posti disponibili", ranking: "Graduatoria" };
 const ROSTER_COLUMNS = {
   user_code: "Codice utente",
@@ -490,6 +493,9 @@ function serviceRows(app, w, days, diet) {
 async function viewList(alive) {
   const q = new URLSearchParams(location.search);
   const windowId = q.get("window_id") || "";
+  // The search text stays in the history entry, never in the URL: it may
+  // be a fiscal code.
+  const search = (history.state && history.state.search) || "";
   const status = STATUS_FILTER.some(([v]) => v === q.get("status")) ? q.get("status") || "" : "";
   state.lastList = location.pathname + location.search;
   const main = ensureFrame(true);
@@ -507,10 +513,35 @@ async function viewList(alive) {
       type: "select",
       value: status,
       options: STATUS_FILTER,
-      hint: "«Tutti» comprende le domande inviate, confermate e respinte.",
+      hint: "«Tutti» comprende le domande inviate, da integrare, in lista d'attesa, confermate e respinte.",
     }),
     h("div", { class: "mb-4" }, h("button", { type: "submit", class: "btn btn-primary" }, "Filtra")),
   );
+  const searchForm = h(
+    "form",
+    { class: "staff-filters", novalidate: true, role: "search", "aria-label": "Cerca una domanda" },
+    field({
+      name: "q",
+      label: "Cerca per codice utente o codice fiscale dell'alunno",
+      value: search,
+      maxlength: 16,
+      hint: "Il valore esatto: 8 cifre del codice utente, oppure i 16 caratteri del codice fiscale. Cerca in tutti i periodi.",
+      attrs: { autocomplete: "off", spellcheck: "false", autocapitalize: "characters" },
+    }),
+    h("div", { class: "mb-4" }, h("button", { type: "submit", class: "btn btn-outline-primary" }, "Cerca")),
+  );
+  searchForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const value = searchForm.elements.q.value.trim().toUpperCase();
+    clearFieldErrors(searchForm);
+    if (!value) {
+      setFieldError(searchForm, "q", "Scrivi il codice utente o il codice fiscale dell'alunno.");
+      searchForm.elements.q.focus();
+      return;
+    }
+    history.pushState({ search: value }, "", `${base}domande`);
+    route();
+  });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const params = new URLSearchParams();
@@ -524,20 +555,53 @@ async function viewList(alive) {
   });
 
   const results = h("section", { class: "mt-2", "aria-labelledby": "risultati" });
-  show(main, "Domande d'iscrizione", form, results);
+  const counts = h("div", { id: "window-counts" });
+  show(main, "Domande d'iscrizione", searchForm, form, counts, results);
+  if (windowId && !search) loadCounts(counts, windowId, alive).catch(() => {});
 
   const saved = history.state && history.state.list;
   const paging = saved && saved.key === location.search ? { cursor: saved.cursor || "", stack: saved.stack || [] } : { cursor: "", stack: [] };
-  await loadListPage(results, alive, { windowId, status }, paging, false);
+  await loadListPage(results, alive, { windowId, status, search }, paging, false);
+}
+
+/** The window's counts per status, at the top of its list. */
+async function loadCounts(slot, windowId, alive) {
+  let data;
+  try {
+    ({ data } = await api("GET", `/staff/windows/${encodeURIComponent(windowId)}/stats`));
+  } catch (e) {
+    if (e instanceof Handled || !alive()) return;
+    slot.replaceChildren(apiErrorAlert(e, "Conteggi non disponibili: riprova."));
+    return;
+  }
+  if (!alive()) return;
+  const w = windowById(windowId);
+  const counts = data.counts || {};
+  slot.replaceChildren(
+    h(
+      "section",
+      { class: "staff-counts mb-3", "aria-labelledby": "conteggi" },
+      h("h2", { class: "h5", id: "conteggi" }, `Domande per stato${w ? `: ${windowLabel(w)}` : ""}`),
+      h(
+        "dl",
+        { class: "staff-count-list" },
+        COUNT_ORDER.map((s) => h("div", { class: "staff-count" }, h("dt", {}, statusLabel(s)), h("dd", {}, String(counts[s] ?? 0)))),
+        h("div", { class: "staff-count" }, h("dt", {}, "Posti"), h("dd", {}, data.capacity ? String(data.capacity) : "Senza limite")),
+      ),
+    ),
+  );
 }
 
 async function loadListPage(results, alive, filters, paging, focus) {
   const heading = h("h2", { id: "risultati", class: "h4", tabindex: "-1" }, "Risultati");
   results.replaceChildren(heading, h("p", { role: "status" }, "Caricamento delle domande…"));
   const params = new URLSearchParams();
-  if (filters.windowId) params.set("window_id", filters.windowId);
-  if (filters.status) params.set("status", filters.status);
-  if (paging.cursor) params.set("cursor", paging.cursor);
+  if (filters.search) params.set("q", filters.search);
+  else {
+    if (filters.windowId) params.set("window_id", filters.windowId);
+    if (filters.status) params.set("status", filters.status);
+    if (paging.cursor) params.set("cursor", paging.cursor);
+  }
   const qs = params.toString();
   let data;
   try {
@@ -554,11 +618,63 @@ async function loadListPage(results, alive, filters, paging, focus) {
 
   const items = Array.isArray(data.items) ? data.items : [];
   const page = paging.stack.length + 1;
-  const filterText = [
-    filters.windowId ? (windowById(filters.windowId) ? windowLabel(windowById(filters.windowId)) : filters.windowId) : "tutti i periodi",
-    filters.status ? `stato ${statusLabel(filters.status)}` : "tutti gli stati",
-  ].join(", ");
+  const filterText = filters.search
+    ? "ricerca per codice"
+    : [
+        filters.windowId ? (windowById(filters.windowId) ? windowLabel(windowById(filters.windowId)) : filters.windowId) : "tutti i periodi",
+        filters.status ? `stato ${statusLabel(filters.status)}` : "tutti gli stati",
+      ].join(", ");
   const content = [heading];
+  if (filters.search) content.push(h("p", {}, h("a", { href: `${base}domande` }, "Torna all'elenco completo")));
+  // Check boxes on the applications waiting for a decision, then one click.
+  const selectable = items.filter((a) => a.status === "submitted");
+  const bulkFeedback = h("div", { class: "staff-feedback" });
+  const bulkButton = h("button", { type: "button", class: "btn btn-success", disabled: true }, "Conferma selezionate");
+  const selected = () => [...results.querySelectorAll("input[name=select]:checked")].map((c) => ({ id: c.value, version: Number(c.dataset.version) }));
+  const syncBulk = () => {
+    const n = selected().length;
+    bulkButton.disabled = n === 0;
+    bulkButton.textContent = n ? `Conferma selezionate (${n})` : "Conferma selezionate";
+  };
+  bulkButton.addEventListener("click", () =>
+    busy(bulkButton, async () => {
+      const chosen = selected();
+      if (!chosen.length) return;
+      try {
+        const { data: out } = await api("POST", "/staff/applications/confirm", { body: { ids: chosen.map((c) => c.id), versions: chosen.map((c) => c.version) } });
+        const byId = Object.fromEntries(items.map((a) => [a.id, a]));
+        const ok = out.results.filter((r) => r.status === "confirmed");
+        const failed = out.results.filter((r) => r.error);
+        const messages = {
+          no_places: "posti esauriti",
+          version_conflict: "modificata dalla famiglia dopo la lettura: riaprila",
+          invalid_transition: "non è più da decidere",
+          not_found: "non trovata",
+        };
+        await loadListPage(results, alive, filters, paging, false);
+        const counts = document.getElementById("window-counts");
+        if (counts && filters.windowId && !filters.search) await loadCounts(counts, filters.windowId, alive);
+        const slot = h("div", { class: "staff-feedback" });
+        results.insertBefore(slot, results.children[1] || null);
+        announce(
+          slot,
+          alert(
+            failed.length ? "warning" : "success",
+            h("p", { class: failed.length ? "mb-2" : "mb-0" }, `${ok.length === 1 ? "1 domanda confermata" : `${ok.length} domande confermate`}: le famiglie riceveranno una email con l'esito.`),
+            failed.length
+              ? [
+                  h("p", { class: "mb-1" }, "Non confermate:"),
+                  h("ul", { class: "mb-0" }, failed.map((r) => h("li", {}, `${personName(byId[r.id]?.pupil) || r.id}: ${messages[r.error.code] || r.error.code}`))),
+                ]
+              : null,
+          ),
+        );
+      } catch (e) {
+        if (e instanceof Handled) return;
+        announce(bulkFeedback, apiErrorAlert(e));
+      }
+    }),
+  );
   if (!items.length) {
     content.push(
       alert(
@@ -582,7 +698,10 @@ async function loadListPage(results, alive, filters, paging, focus) {
             h(
               "tr",
               {},
-              ["Alunno", "Codice utente", "Servizio e periodo", "Stato", "Inviata il", "Azioni"].map((t) => h("th", { scope: "col" }, t)),
+              [
+                selectable.length ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Seleziona")) : null,
+                ...["Alunno", "Codice utente", "Servizio e periodo", "Stato", "Inviata il", "Azioni"].map((t) => h("th", { scope: "col" }, t)),
+              ],
             ),
           ),
           h(
@@ -591,9 +710,22 @@ async function loadListPage(results, alive, filters, paging, focus) {
             items.map((a) => {
               const name = personName(a.pupil);
               const w = windowById(a.window_id);
+              const checkId = `sel-${a.id}`;
               return h(
                 "tr",
                 {},
+                selectable.length
+                  ? h(
+                      "td",
+                      {},
+                      a.status === "submitted"
+                        ? [
+                            h("input", { type: "checkbox", class: "form-check-input", name: "select", id: checkId, value: a.id, dataset: { version: String(a.version) }, onchange: syncBulk }),
+                            h("label", { for: checkId, class: "visually-hidden" }, `Seleziona la domanda di ${name || a.id}`),
+                          ]
+                        : null,
+                    )
+                  : null,
                 h("td", {}, name || "—"),
                 h("td", {}, a.user_code || "—"),
                 h("td", {}, w ? windowLabel(w) : a.window_id),
@@ -648,6 +780,7 @@ async function loadListPage(results, alive, filters, paging, focus) {
       ),
     );
   }
+  if (selectable.length) content.push(h("div", { class: "staff-bulk mt-3" }, bulkButton, h("p", { class: "small text-muted mt-2" }, "Ogni domanda selezionata è confermata come con «Conferma domanda»: la famiglia riceve l'esito, i posti sono rispettati."), bulkFeedback));
   if (pager.length) content.push(h("nav", { class: "staff-pager mt-3", "aria-label": "Pagine dell'elenco" }, pager));
   results.replaceChildren(...content);
   if (focus) heading.focus();
@@ -803,6 +936,7 @@ function renderDetail(app, notice) {
         ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code} (${euro(app.fee_band.fee_cents)}${w?.service === "refezione" ? " a pasto" : ""})` : "Non ancora assegnata"],
       ]),
     ),
+    attachmentsSection(app, feedback),
     section(
       "Dichiarazioni",
       dlist([
@@ -821,20 +955,26 @@ function renderDetail(app, notice) {
             h(
               "table",
               { class: "table table-sm staff-table" },
-              h("caption", {}, "Cronologia degli stati della domanda"),
+              h("caption", {}, "Cronologia degli stati della domanda e delle aperture del certificato medico"),
               h("thead", {}, h("tr", {}, ["Data e ora", "Autore", "Da", "A", "Motivo"].map((t) => h("th", { scope: "col" }, t)))),
               h(
                 "tbody",
                 {},
-                entries.map((e) => h("tr", {}, h("td", {}, fmtDateTime(e.at)), h("td", {}, byLabel(e.by)), h("td", {}, e.from ? statusLabel(e.from) : "—"), h("td", {}, statusLabel(e.to)), h("td", {}, e.reason || "—"))),
+                entries.map((e) =>
+                  e.event === "attachment_opened"
+                    ? h("tr", {}, h("td", {}, fmtDateTime(e.at)), h("td", {}, byLabel(e.by)), h("td", { colspan: "2" }, "—"), h("td", {}, `${ATTACHMENT_NAMES[e.kind] || e.kind} aperto`))
+                    : h("tr", {}, h("td", {}, fmtDateTime(e.at)), h("td", {}, byLabel(e.by)), h("td", {}, e.from ? statusLabel(e.from) : "—"), h("td", {}, statusLabel(e.to)), h("td", {}, e.reason || "—")),
+                ),
               ),
             ),
           )
         : h("p", {}, "Nessun cambio di stato registrato."),
     ),
   ];
-  if (["submitted", "waitlisted"].includes(app.status)) parts.push(decisionSection(app, feedback));
-  if (["draft", "submitted", "confirmed", "waitlisted"].includes(app.status)) parts.push(withdrawalSection(app, feedback));
+  if (app.status === "changes_requested") parts.splice(3, 0, changeRequestNotice(app));
+  if (["submitted", "waitlisted", "changes_requested"].includes(app.status)) parts.push(decisionSection(app, feedback));
+  if (app.status === "submitted") parts.push(requestChangesSection(app, feedback));
+  if (["draft", "submitted", "confirmed", "waitlisted", "changes_requested"].includes(app.status)) parts.push(withdrawalSection(app, feedback));
   show(main, "Domanda d'iscrizione", ...parts);
   if (notice) announce(feedback, notice);
 }
@@ -899,11 +1039,143 @@ function decisionSection(app, feedback) {
     "section",
     { class: "summary-section staff-decision", "aria-labelledby": "decisione-titolo" },
     h("h2", { class: "h4", id: "decisione-titolo" }, "Decisione"),
-    h("p", {}, "La domanda è stata inviata e attende la decisione dell'ufficio. Il genitore riceve una email con l'esito."),
-    confirmButton,
+    app.status === "changes_requested"
+      ? h("p", {}, "L'ufficio attende le modifiche della famiglia: potrai confermare quando la domanda torna «Inviata». Puoi comunque respingerla.")
+      : h("p", {}, "La domanda è stata inviata e attende la decisione dell'ufficio. Il genitore riceve una email con l'esito."),
+    app.status === "changes_requested" ? null : confirmButton,
     app.status === "submitted" && app.rank && !app.rank.within_capacity ? waitlistButton(app, feedback) : null,
     form,
   );
+}
+
+const ATTACHMENT_NAMES = { isee: "Attestazione ISEE", medical_certificate: "Certificato medico" };
+
+function fileSize(bytes) {
+  if (typeof bytes !== "number") return "";
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toLocaleString("it-IT", { maximumFractionDigits: 1 })} MB`;
+}
+
+/**
+ * What the family uploaded, behind a button: listing a medical certificate
+ * is recorded in the history (health data), so nothing is fetched until the
+ * operator asks.
+ */
+function attachmentsSection(app, feedback) {
+  const slot = h("div", {});
+  const button = h("button", { type: "button", class: "btn btn-outline-primary" }, "Mostra gli allegati");
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      let data;
+      try {
+        ({ data } = await api("GET", `/staff/applications/${encodeURIComponent(app.id)}/attachments`));
+      } catch (e) {
+        if (e instanceof Handled) return;
+        announce(feedback, apiErrorAlert(e));
+        return;
+      }
+      const list = data.attachments || [];
+      const box = list.length
+        ? h(
+            "ul",
+            { class: "list-unstyled staff-attachments", tabindex: "-1" },
+            list.map((a) =>
+              h(
+                "li",
+                { class: "mb-2" },
+                h("a", { href: a.url, class: "btn btn-outline-primary btn-sm", target: "_blank", rel: "noopener" }, `Apri ${ATTACHMENT_NAMES[a.kind] || a.kind}`),
+                " ",
+                h("span", { class: "small text-muted" }, `${a.filename} (${a.content_type === "application/pdf" ? "PDF" : a.content_type.replace("image/", "").toUpperCase()}, ${fileSize(a.size)})`),
+              ),
+            ),
+          )
+        : h("p", { tabindex: "-1" }, "La famiglia non ha caricato allegati.");
+      slot.replaceChildren(box, list.length ? h("p", { class: "small" }, "I collegamenti valgono 5 minuti: se scadono, premi di nuovo «Mostra gli allegati».") : null);
+      box.focus();
+    }),
+  );
+  return section(
+    "Allegati",
+    h("p", {}, "L'attestazione ISEE e il certificato medico che la famiglia ha caricato. Ogni apertura del certificato medico resta registrata nella cronologia della domanda."),
+    button,
+    slot,
+  );
+}
+
+/** The office's open request, at the top of the detail. */
+function changeRequestNotice(app) {
+  const r = app.change_request || {};
+  return h(
+    "div",
+    { class: "alert alert-warning", role: "note" },
+    h("p", { class: "fw-semibold mb-1" }, "Modifiche richieste alla famiglia"),
+    h("p", { class: "mb-1" }, r.message || "—"),
+    h("p", { class: "mb-0" }, `Entro il ${fmtDateTime(r.due_at)}; dopo, la domanda torna «Inviata» così com'è.`),
+  );
+}
+
+/** A default due time for a request: seven days from now, at noon. */
+function defaultDue() {
+  const d = new Date(Date.now() + 7 * 86400000);
+  d.setHours(12, 0, 0, 0);
+  return toLocalInput(d.toISOString());
+}
+
+/** Instead of rejecting: ask the family for a document or a correction. */
+function requestChangesSection(app, feedback) {
+  const id = encodeURIComponent(app.id);
+  const form = h(
+    "form",
+    { novalidate: true, "aria-labelledby": "richiesta-titolo" },
+    h("h2", { class: "h4", id: "richiesta-titolo" }, "Chiedi modifiche alla famiglia"),
+    h("p", {}, "Se manca un documento o un dato è da correggere, la famiglia riceve il messaggio per email e può modificare la domanda e inviarla di nuovo entro la scadenza, anche a periodo chiuso."),
+    field({
+      name: "change_message",
+      label: "Che cosa deve modificare o integrare la famiglia",
+      type: "textarea",
+      required: true,
+      maxlength: 2000,
+      hint: "Il messaggio arriva alla famiglia così come lo scrivi (al massimo 2000 caratteri).",
+      attrs: { required: true },
+    }),
+    field({
+      name: "change_due",
+      label: "Scadenza",
+      type: "datetime-local",
+      value: defaultDue(),
+      required: true,
+      hint: "Data e ora (ora locale) entro cui la famiglia può rispondere: tra un'ora e 90 giorni da adesso.",
+    }),
+    h("button", { type: "submit", class: "btn btn-outline-primary" }, "Invia la richiesta"),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    clearFieldErrors(form);
+    const message = form.elements.change_message.value.trim();
+    const due = toUtc(form.elements.change_due.value);
+    if (!message) setFieldError(form, "change_message", "Scrivi che cosa deve modificare la famiglia.");
+    if (!due) setFieldError(form, "change_due", "Indica la data e l'ora della scadenza.");
+    if (!message || !due) {
+      (message ? form.elements.change_due : form.elements.change_message).focus();
+      return;
+    }
+    busy(button, async () => {
+      try {
+        const { data } = await api("POST", `/staff/applications/${id}/request-changes`, { body: { message, due_at: due }, ifMatch: app.version });
+        renderDetail(data, alert("success", h("p", { class: "mb-0" }, "Richiesta inviata: la domanda ora è «Da integrare». La famiglia riceverà una email con il messaggio.")));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 422 && err.fields.length) {
+          const names = { message: "change_message", due_at: "change_due" };
+          const unplaced = err.fields.filter((f) => !setFieldError(form, names[f.field] || f.field, f.message));
+          if (unplaced.length) feedback.replaceChildren(apiErrorAlert(err));
+          form.querySelector("[aria-invalid=true]")?.focus();
+          return;
+        }
+        await decisionFailed(err, app, feedback);
+      }
+    });
+  });
+  return h("section", { class: "summary-section staff-request-changes" }, form);
 }
 
 /** Beyond the places: the office moves the application to the waiting list. */
@@ -1045,6 +1317,8 @@ function renderWindowTable(ctx) {
     download.addEventListener("click", () => downloadRoster(w, download, ctx));
     const ranking = h("button", { type: "button", class: "btn btn-outline-primary btn-sm" }, "Scarica graduatoria (CSV)", h("span", { class: "visually-hidden" }, ` di ${label}`));
     ranking.addEventListener("click", () => downloadRoster(w, ranking, ctx, "ranking"));
+    const diets = h("button", { type: "button", class: "btn btn-outline-primary btn-sm" }, "Scarica diete (CSV)", h("span", { class: "visually-hidden" }, ` di ${label}`));
+    diets.addEventListener("click", () => downloadRoster(w, diets, ctx, "diets"));
     const toggle = h(
       "button",
       { type: "button", class: "btn btn-outline-primary btn-sm", "aria-expanded": "false", "aria-controls": editId },
@@ -1071,7 +1345,7 @@ function renderWindowTable(ctx) {
         h("td", {}, fmtDateTime(w.closes_at)),
         h("td", {}, w.capacity ? `${w.capacity} (${w.ranking === "points" ? "per punteggio" : "per ordine di invio"})` : "Senza limite"),
         h("td", {}, badge(w.status)),
-        h("td", {}, h("div", { class: "staff-actions" }, download, w.capacity ? ranking : null, toggle)),
+        h("td", {}, h("div", { class: "staff-actions" }, download, w.capacity ? ranking : null, w.service === "refezione" ? diets : null, toggle)),
       ),
       editRow,
     );
@@ -1172,19 +1446,20 @@ function windowEditForm(w, ctx) {
   return form;
 }
 
-/** The roster (`roster.csv`) or the ranking (`ranking.csv`) of a window, as a download. */
+/** The roster (`roster.csv`), the ranking (`ranking.csv`) or the caterer's diets (`diets.csv`) of a window, as a download. */
 async function downloadRoster(w, button, ctx, kind = "roster") {
   await busy(button, async () => {
     try {
       const { text } = await api("GET", `/staff/windows/${encodeURIComponent(w.id)}/${kind}.csv`, { raw: true });
-      const filename = kind === "ranking" ? rosterFileName(w).replace(/^elenco/, "graduatoria") : rosterFileName(w);
+      const filename = { ranking: "graduatoria", diets: "diete" }[kind] ? rosterFileName(w).replace(/^elenco/, { ranking: "graduatoria", diets: "diete" }[kind]) : rosterFileName(w);
       const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
       const a = h("a", { href: url, download: filename, hidden: true });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 30000);
-      ctx.feedback.replaceChildren(alert("success", h("p", { class: "mb-0" }, `${kind === "ranking" ? "Graduatoria" : "Elenco"} di ${windowLabel(w)} scaricato nel file ${filename}.`)));
+      const what = { ranking: "Graduatoria", diets: "Elenco delle diete" }[kind] || "Elenco";
+      ctx.feedback.replaceChildren(alert("success", h("p", { class: "mb-0" }, `${what} di ${windowLabel(w)} scaricato nel file ${filename}.`)));
     } catch (e) {
       if (e instanceof Handled) return;
       announce(ctx.feedback, apiErrorAlert(e, "Download non riuscito: riprova."));

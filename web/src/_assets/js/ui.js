@@ -76,6 +76,7 @@ export const STATUS = {
   expired: ["Scaduta", "bg-dark"],
   withdrawn: ["Ritirata", "bg-dark"],
   waitlisted: ["In lista d’attesa", "bg-warning text-dark"],
+  changes_requested: ["Da integrare", "bg-warning text-dark"],
   open: ["Aperta", "bg-success"],
   scheduled: ["Programmata", "bg-secondary"],
   closed: ["Chiusa", "bg-dark"],
