@@ -159,9 +159,17 @@ impl Router {
     }
 
     /// Find the route of a request. Path parameters are percent-decoded.
+    /// A path that a literal segment matches is that resource only
+    /// (`/staff/applications/confirm` is not the application `confirm`).
     pub fn find(&self, method: &str, path: &str) -> Match<'_> {
         let parts = split(path);
-        let mut allowed: Vec<String> = Vec::new();
+        let literals = |r: &Route| {
+            r.segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count()
+        };
+        let mut matching: Vec<(&Route, BTreeMap<String, String>)> = Vec::new();
         for route in &self.routes {
             if route.segments.len() != parts.len() {
                 continue;
@@ -180,7 +188,14 @@ impl Router {
                         ok
                     }
                 });
-            if !matched {
+            if matched {
+                matching.push((route, params));
+            }
+        }
+        let most = matching.iter().map(|(r, _)| literals(r)).max().unwrap_or(0);
+        let mut allowed: Vec<String> = Vec::new();
+        for (route, params) in matching {
+            if literals(route) < most {
                 continue;
             }
             if route.method == method {
