@@ -112,7 +112,9 @@ async fn many_parents_at_once_and_the_table_stays_whole() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
-    let window = app.open_window_id().await;
+    // A window of its own: its counts are this test's alone.
+    let staff = app.staff_token("demo").await;
+    let window = app.new_window(&staff).await;
     // Every fifth pupil is contested: two families enroll the same child.
     let mut pupils: Vec<String> = (0..parents).map(|_| pupil_code()).collect();
     let contested = parents / 5;
@@ -225,6 +227,26 @@ async fn many_parents_at_once_and_the_table_stays_whole() {
             .filter(|i| text(i, "sk") == "OUTBOX" && text(i, "app_id") == id)
             .count();
         assert_eq!(outbox, 0, "{id}: the letter is still owed");
+    }
+    // The window's counts (sharded counters moved in each transaction)
+    // agree with the applications stored, status by status.
+    let mut stored_counts: HashMap<String, u64> = HashMap::new();
+    for v in apps.values().filter(|v| v["window_id"] == window.as_str()) {
+        *stored_counts
+            .entry(v["status"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let stats = app
+        .get_auth(&format!("/v1/demo/staff/windows/{window}/stats"), &staff)
+        .await;
+    assert_eq!(stats.status, 200, "{:?}", stats.body);
+    for (status, n) in stats.body["counts"].as_object().expect("counts") {
+        assert_eq!(
+            n.as_u64(),
+            Some(stored_counts.get(status).copied().unwrap_or(0)),
+            "count of {status}: {:?} against {stored_counts:?}",
+            stats.body
+        );
     }
     // Exactly one credentials letter per submitted family.
     let messages = app.get("/_local/outbox").await.body["messages"]
