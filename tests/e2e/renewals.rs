@@ -570,3 +570,23 @@ async fn the_office_finds_a_renewal_by_last_years_code() {
         .unwrap_or_default();
     assert_eq!(found, vec![id]);
 }
+
+/// Last year's school that the comune no longer lists is left for the
+/// family to choose again.
+#[tokio::test]
+async fn a_school_no_longer_listed_is_not_prefilled() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let window = app.open_window_id().await;
+    let email = unique_email("closed-school");
+    let mut line = Line::new(&guardian_code(), &email);
+    line.school = "Primaria Chiusa";
+    import_ok(&staff, &[line.csv()]).await;
+    let token = app.email_session(&email).await;
+    let r = renew(&token, &line.code, &window).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["pupil"]["school"], Value::Null);
+    assert_eq!(r.body["pupil"]["grade"], "3");
+    let missing = r.body["missing"].as_array().expect("missing");
+    assert!(missing.contains(&json!("pupil.school")), "{missing:?}");
+}

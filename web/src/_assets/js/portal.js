@@ -1229,6 +1229,7 @@ async function formStep(id, step) {
     app && app.kind === "renewal" ? "Rinnovo dell’iscrizione" : "Domanda d’iscrizione",
     h("p", { class: "text-muted mb-2" }, windowLabel(win)),
     app ? statusLine(app) : null,
+    app ? changeRequestBox(app) : null,
     steppers,
     h("h2", { class: "h4 mt-4" }, `${step}. ${STEPS[step - 1]}`),
     h("p", { class: "small" }, "I campi con * sono necessari per inviare la domanda; puoi salvare la bozza in qualsiasi momento."),
