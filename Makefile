@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-1
 FUZZ_SEED := 20261123
 FUZZ_EXAMPLES := 20
 
-.PHONY: dev test venv tools web lint build bench clean-venv
+.PHONY: dev test venv tools web lint build bench clean-venv admin
 
 $(STAMP): local/requirements.txt
 	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint, schemathesis)…"
@@ -47,6 +47,14 @@ web: $(WEB_STAMP)
 ## Start the whole system locally on http://127.0.0.1:3000 (PORT overrides).
 dev: venv web
 	cargo run --quiet -p local --bin devserver
+
+## The admin command against the stack `make dev` is running (its
+## emulator and table): make admin ARGS='tenant apply FILE'.
+admin:
+	@test -f .local-run/stack.json || { echo "make admin: no local stack is running: start it with make dev (in another terminal)"; exit 1; }
+	@eval "$$(python3 -c 'import json; d = json.load(open(".local-run/stack.json")); print("export AWS_ENDPOINT_URL=%s TABLE_NAME=%s" % (d["emulator_url"], d["table"]))')" && \
+	  AWS_REGION=eu-south-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ADMIN_TARGET=local \
+	  cargo run --quiet -p admin -- $(ARGS)
 
 ## Run every test: formatting, lints, unit, handler and end-to-end tests
 ## against one emulator, and the template lint.

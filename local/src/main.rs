@@ -45,12 +45,13 @@ async fn main() -> ExitCode {
             }
         }
     };
+    let table = std::env::var("LOCAL_TABLE").unwrap_or_else(|_| "enrollment-local".into());
     let options = Options {
         addr,
         emulator_url: emulator_url.clone(),
         // A run may have its own table (the browser tests give each stack
         // one, so that what the contract fuzzing wrote stays out of them).
-        table: std::env::var("LOCAL_TABLE").unwrap_or_else(|_| "enrollment-local".into()),
+        table: table.clone(),
         bucket: "enrollment-local-documents".into(),
         mail_from: "no-reply@iscrizioni.comune.example.it".into(),
         secret: std::env::var("APP_SECRET").ok(),
@@ -60,6 +61,12 @@ async fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
+    // Where `make admin` finds this stack (removed when it stops).
+    let stack_file = run_dir.join("stack.json");
+    let stack = serde_json::json!({ "emulator_url": emulator_url, "table": table, "base_url": running.base_url() });
+    if let Err(e) = std::fs::write(&stack_file, stack.to_string()) {
+        return fail(&format!("cannot write {}: {e}", stack_file.display()));
+    }
     println!(
         "\nLocal stack ready: http://{a}  (tenant `demo`; emulator at {emulator_url})\n\
 Parent portal: http://{a}/demo/\nStaff back-office: http://{a}/demo/staff/\n\
@@ -75,6 +82,7 @@ API: curl http://{a}/v1/demo/windows\nMails: http://{a}/_local/outbox\nCtrl-C st
         _ = term.recv() => {},
     }
     println!("Stopping…");
+    let _ = std::fs::remove_file(&stack_file);
     running.stop().await;
     if let Some(child) = child.as_mut() {
         let _ = child.kill().await;

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use shared::app::App;
 use shared::domain::tenant::{OidcProvider, StaffAuth, Tenant};
+use shared::domain::tenant_rules::Target;
 use shared::domain::values::SchoolYear;
 use shared::domain::window::{Service, Window};
 use time::Duration;
@@ -15,7 +16,9 @@ use time::Duration;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedFile {
-    tenant: Tenant,
+    /// The comune's tenant file (YAML), relative to the seed file, applied
+    /// by the admin command's code.
+    tenant_file: String,
     windows: Vec<SeedWindow>,
     /// A roster CSV, relative to the seed file.
     #[serde(default)]
@@ -84,16 +87,38 @@ fn merge_patch(target: &mut serde_json::Value, patch: serde_json::Value) {
 /// The seed files of the local stack, in the order they are applied.
 pub const FILES: &[&str] = &["local/seed/demo.json", "local/seed/demo-sms.json"];
 
-/// Write the file's tenant and windows (overwriting earlier seeds).
+/// The tenant of a seed's tenant file, for the local stack: checked as
+/// `admin tenant validate` does (loopback addresses allowed), with the
+/// local staff provider as the deployment's staff sign-in and the running
+/// stand-in as its SPID/CIE provider when the file names a loopback one.
+fn tenant_of(path: &Path, seed: &SeedFile, trust: Trust) -> Result<Tenant, String> {
+    let file = path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&seed.tenant_file);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut tenant = admin::parse(&text, Target::Local).map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        format!("{}:\n  {}", file.display(), lines.join("\n  "))
+    })?;
+    tenant.staff_auth = trust.staff;
+    let loopback = |o: &OidcProvider| o.issuer.starts_with("http://127.0.0.1");
+    if tenant.oidc.as_ref().is_none_or(loopback) {
+        tenant.oidc = trust.oidc;
+    }
+    Ok(tenant)
+}
+
+/// Write the file's tenant (through `admin tenant apply`) and windows
+/// (overwriting earlier seeds).
 pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), String> {
-    let mut seed: SeedFile =
+    let seed: SeedFile =
         serde_json::from_value(read_seed(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
-    if seed.tenant.staff_auth.is_none() {
-        seed.tenant.staff_auth = trust.staff;
-    }
-    if seed.tenant.oidc.is_none() {
-        seed.tenant.oidc = trust.oidc;
-    }
+    let tenant = tenant_of(path, &seed, trust)?;
     // Whole minutes, so that the seeded times read well.
     let now = app
         .clock
@@ -103,8 +128,7 @@ pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), Strin
         .replace_nanosecond(0)
         .unwrap_or(app.clock.now());
     let closes_in_past = |w: &SeedWindow| w.closes_days_from_now <= 0;
-    app.store
-        .put_tenant(&seed.tenant)
+    admin::apply(app.store.as_ref(), tenant.clone(), false)
         .await
         .map_err(|e| format!("seeding the tenant: {e}"))?;
     for w in &seed.windows {
@@ -121,7 +145,7 @@ pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), Strin
             ranking: w.ranking,
         };
         app.store
-            .put_window(&seed.tenant.slug, &window)
+            .put_window(&tenant.slug, &window)
             .await
             .map_err(|e| format!("seeding window {}: {e}", w.id))?;
     }
@@ -129,7 +153,7 @@ pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), Strin
         let file = path.parent().unwrap_or(Path::new(".")).join(name);
         let bytes =
             std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let report = shared::ops::renewals::import(app, &seed.tenant, &bytes)
+        let report = shared::ops::renewals::import(app, &tenant, &bytes)
             .await
             .map_err(|e| format!("importing {}: {}", file.display(), e.message()))?;
         if let Some(bad) = report.rejected.first() {
@@ -185,14 +209,22 @@ mod tests {
     }
 
     #[test]
-    fn every_seed_file_reads() {
+    fn every_seed_file_reads_and_its_tenant_file_is_valid() {
+        let mut tenants = Vec::new();
         for file in FILES {
-            let value = read_seed(&crate::workspace_root().join(file)).expect("seed");
+            let path = crate::workspace_root().join(file);
+            let value = read_seed(&path).expect("seed");
             let seed: SeedFile = serde_json::from_value(value).expect(file);
             assert!(!seed.windows.is_empty(), "{file}");
+            tenants.push(tenant_of(&path, &seed, Trust::default()).expect(file));
         }
-        let sms = read_seed(&crate::workspace_root().join(FILES[1])).expect("seed");
-        assert_eq!(sms["tenant"]["slug"], "demo-sms");
-        assert_eq!(sms["tenant"]["require_verified_phone"], true);
+        assert_eq!(tenants[1].slug.as_str(), "demo-sms");
+        assert!(tenants[1].require_verified_phone);
+        assert!(
+            tenants[0]
+                .schools
+                .iter()
+                .any(|s| s.name == "Primaria G. Mazzini")
+        );
     }
 }

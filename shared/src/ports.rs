@@ -234,6 +234,19 @@ pub trait TenantStore: Send + Sync {
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
     /// Every tenant (for the scheduled jobs that concern each).
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// The configuration with its version (0 for one written without).
+    async fn get_tenant_versioned(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<Option<Versioned<Tenant>>, StoreError>;
+    /// Write the configuration as version `expected + 1` if the stored one
+    /// is still at `expected` (`None`: only if there is none); `Conflict`
+    /// otherwise.
+    async fn replace_tenant(
+        &self,
+        tenant: &Tenant,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Enrollment windows: a tenant's list, staff changes and the scheduled close.

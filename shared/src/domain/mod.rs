@@ -9,5 +9,6 @@ pub mod roster;
 pub mod security_code;
 pub mod services;
 pub mod tenant;
+pub mod tenant_rules;
 pub mod values;
 pub mod window;

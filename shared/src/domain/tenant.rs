@@ -34,11 +34,11 @@ pub struct Tenant {
     pub information: Information,
     /// Whom staff tokens of this tenant come from (in production the
     /// Cognito user pool). Without it no staff token is accepted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_auth: Option<StaffAuth>,
     /// The SPID/CIE OpenID Connect provider (or broker) parents log in
     /// with. Without it `id_token` logins are refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Option<OidcProvider>,
     /// Each service's own name, fee bands, texts, stops, slots and
     /// ranking criteria (`domain::services`).
