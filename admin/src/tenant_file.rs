@@ -240,7 +240,12 @@ information:
         let text = include_str!("../../docs/tenant-file.example.yaml");
         let t = parse(text, Target::Deployed).expect("the example is valid");
         assert_eq!(t.slug.as_str(), "esempio");
-        assert_eq!(t.service(shared::domain::window::Service::Trasporto).stops.len(), 2);
+        assert_eq!(
+            t.service(shared::domain::window::Service::Trasporto)
+                .stops
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -71,8 +71,11 @@ pub async fn start(emulator_url: &str, counter: &Arc<Counter>) -> Result<Stack, 
         .map_err(|e| format!("bench stack: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("http://{addr}");
-    let staff = LocalIdp::generate("bench-staff-1")?;
-    let oidc = LocalIdp::generate("bench-spid-1")?;
+    let staff = LocalIdp::generate(
+        "bench-staff-1",
+        &format!("{base}{}", local::server::STAFF_IDP_PATH),
+    )?;
+    let oidc = LocalIdp::generate("bench-spid-1", &format!("{base}/_local/oidc"))?;
     local::seed::seed_file(
         &app,
         &root.join("local/seed/demo.json"),

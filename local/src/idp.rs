@@ -14,14 +14,21 @@ pub struct LocalIdp {
     key: EncodingKey,
     kid: String,
     pub jwks: serde_json::Value,
+    /// Its issuer: `<stack>/_local/staff-idp` for the staff stand-in, whose
+    /// keys are then at `<issuer>/.well-known/jwks.json` as a Cognito
+    /// pool's are.
+    pub issuer: String,
 }
 
-pub const STAFF_ISSUER: &str = "http://127.0.0.1/_local/staff-idp";
+/// The path of the staff stand-in under the stack's address.
+pub const STAFF_IDP_PATH: &str = "/_local/staff-idp";
+/// The app client id of the staff stand-in's tokens (`aud`).
+pub const STAFF_CLIENT_ID: &str = "staff";
 /// The client id of the local SPID/CIE stand-in's tokens.
 pub const OIDC_CLIENT_ID: &str = "iscrizioni-locale";
 
 impl LocalIdp {
-    pub fn generate(kid: &str) -> Result<Self, String> {
+    pub fn generate(kid: &str, issuer: &str) -> Result<Self, String> {
         use aws_lc_rs::rand::SystemRandom;
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
         use base64::Engine;
@@ -43,6 +50,7 @@ impl LocalIdp {
                 "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
                 "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
             }]}),
+            issuer: issuer.to_owned(),
         })
     }
 
@@ -57,24 +65,61 @@ impl LocalIdp {
     /// What a tenant configures to trust this provider for staff.
     pub fn trust(&self) -> StaffAuth {
         StaffAuth {
-            issuer: STAFF_ISSUER.into(),
-            audience: Some("staff".into()),
+            issuer: self.issuer.clone(),
+            audience: Some(STAFF_CLIENT_ID.into()),
             algorithm: "ES256".into(),
             jwks: self.jwks.clone(),
+        }
+    }
+
+    /// What the deployment's configuration says of this stand-in as the
+    /// staff user pool.
+    pub fn pool(&self) -> shared::config::StaffPool {
+        shared::config::StaffPool {
+            issuer: self.issuer.clone(),
+            client_id: STAFF_CLIENT_ID.into(),
+            algorithm: "ES256".into(),
         }
     }
 
     /// A staff token for `tenant`, valid 8 hours from `now`.
     pub fn token(&self, tenant: &str, now: i64) -> Result<String, Error> {
         self.sign(&json!({
-            "iss": STAFF_ISSUER,
-            "aud": "staff",
+            "iss": self.issuer,
+            "aud": STAFF_CLIENT_ID,
             "sub": "operatore-locale",
             "iat": now,
             "exp": now + 8 * 3600,
             "role": "staff",
             "tenant": tenant,
         }))
+    }
+
+    /// A staff member's ID token as the user pool issues it: the claims
+    /// the pre-token trigger (`fn_staff_token`, the same code) gives a user
+    /// of `groups`, valid an hour from `now`.
+    pub fn pool_token(&self, groups: &[String], now: i64) -> Result<String, Error> {
+        let event = json!({ "request": { "groupConfiguration": { "groupsToOverride": groups } } });
+        let out = fn_staff_token::handle(event);
+        let mut claims = json!({
+            "iss": self.issuer,
+            "aud": STAFF_CLIENT_ID,
+            "token_use": "id",
+            "sub": "operatore-locale",
+            "cognito:groups": groups,
+            "iat": now,
+            "exp": now + 3600,
+        });
+        if let (Some(map), Some(add)) = (
+            claims.as_object_mut(),
+            out.pointer("/response/claimsOverrideDetails/claimsToAddOrOverride")
+                .and_then(|v| v.as_object()),
+        ) {
+            for (k, v) in add {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        self.sign(&claims)
     }
 }
 

@@ -100,27 +100,33 @@ pub async fn start(options: Options) -> Result<Running, String> {
         Some(s) => s,
         None => shared::config::hex(&shared::ops::random_bytes::<32>().map_err(|e| e.to_string())?),
     };
-    let config = Config::new(
-        &options.table,
-        &options.bucket,
-        &options.mail_from,
-        secret.as_bytes(),
-    )?;
-    let clock = OffsetClock::default();
-    let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| server::bind_error(options.addr, &e))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("http://{addr}");
-    let staff = server::LocalIdp::generate("local-staff-1")?;
-    let oidc = server::LocalIdp::generate("local-spid-1")?;
+    let staff = server::LocalIdp::generate(
+        "local-staff-1",
+        &format!("{base}{}", server::STAFF_IDP_PATH),
+    )?;
+    let mut config = Config::new(
+        &options.table,
+        &options.bucket,
+        &options.mail_from,
+        secret.as_bytes(),
+    )?;
+    // The staff stand-in is the deployment's staff user pool.
+    config.staff_pool = Some(staff.pool());
+    let clock = OffsetClock::default();
+    let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
+    let oidc = server::LocalIdp::generate("local-spid-1", &format!("{base}/_local/oidc"))?;
     for file in seed::FILES {
         seed::seed_file(
             &app,
             &workspace_root().join(file),
             seed::Trust {
-                staff: Some(staff.trust()),
+                // Staff sign in through the deployment's pool (below).
+                staff: None,
                 oidc: Some(server::oidc_provider(&base)),
             },
         )

@@ -33,7 +33,9 @@ type HyperResponse = hyper::Response<Full<Bytes>>;
 /// 64 KiB (JSON) and 5 MiB (roster CSV). This bounds what is buffered.
 const MAX_BUFFERED_BODY: usize = 6 * 1024 * 1024;
 
-pub use crate::idp::{LocalIdp, OIDC_CLIENT_ID, STAFF_ISSUER, StaffIdp, oidc_provider};
+pub use crate::idp::{
+    LocalIdp, OIDC_CLIENT_ID, STAFF_CLIENT_ID, STAFF_IDP_PATH, StaffIdp, oidc_provider,
+};
 
 pub struct State {
     pub(crate) app: App,
@@ -318,6 +320,7 @@ async fn local_endpoint(
             Err(e) => Err(e),
         },
         ("GET", "oidc/jwks.json") => Ok(json(200, &state.oidc.jwks)),
+        ("GET", "staff-idp/.well-known/jwks.json") => Ok(json(200, &state.staff.jwks)),
         ("GET", "oidc/authorize") => Ok(oidc::authorize_page(&state.stand_in(), req.uri().query())),
         ("POST", "oidc/authorize") => {
             let form = read_form(req).await;
@@ -364,8 +367,9 @@ async fn staff_token(state: &State, tenant: &str) -> Result<HttpResponse, Error>
         .get_tenant(&slug)
         .await?
         .ok_or(Error::TenantNotFound)?;
+    // A member of the comune's group, through the pool's trigger code.
     let token = state
         .staff
-        .token(slug.as_str(), state.app.clock.now().unix_timestamp())?;
+        .pool_token(&[slug.to_string()], state.app.clock.now().unix_timestamp())?;
     Ok(json(200, &json!({ "token": token })))
 }

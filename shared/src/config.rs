@@ -16,6 +16,9 @@ pub struct Config {
     /// The SMS sender id registered for Italian numbers (`SMS_SENDER_ID`),
     /// if any; without it carriers show a generic sender.
     pub sms_sender_id: Option<String>,
+    /// The deployment's staff user pool, whose tokens every tenant without
+    /// its own provider trusts (`STAFF_ISSUER`, `STAFF_CLIENT_ID`).
+    pub staff_pool: Option<StaffPool>,
     session_key: Vec<u8>,
     code_hash_key: hmac::Key,
 }
@@ -28,6 +31,16 @@ impl std::fmt::Debug for Config {
             .field("session_issuer", &self.session_issuer)
             .finish_non_exhaustive()
     }
+}
+
+/// The staff user pool (Amazon Cognito): its issuer (the keys are at
+/// `<issuer>/.well-known/jwks.json`), the app client its ID tokens are
+/// for, and the one algorithm it signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffPool {
+    pub issuer: String,
+    pub client_id: String,
+    pub algorithm: String,
 }
 
 pub const MIN_SECRET_LEN: usize = 32;
@@ -54,13 +67,15 @@ impl Config {
             mail_from: mail_from.into(),
             session_issuer: "iscrizioni-scolastiche".into(),
             sms_sender_id: None,
+            staff_pool: None,
             session_key: derive("parent-session-jwt-v1"),
             code_hash_key: hmac::Key::new(hmac::HMAC_SHA256, &derive("email-code-hash-v1")),
         })
     }
 
     /// From `TABLE_NAME`, `BUCKET_NAME`, `MAIL_FROM` and `APP_SECRET`, and
-    /// the optional `SMS_SENDER_ID`.
+    /// the optional `SMS_SENDER_ID` and staff pool (`STAFF_ISSUER`,
+    /// `STAFF_CLIENT_ID`, `STAFF_ALGORITHM`).
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
         let mut config = Self::new(
@@ -72,6 +87,16 @@ impl Config {
         config.sms_sender_id = std::env::var("SMS_SENDER_ID")
             .ok()
             .filter(|v| !v.is_empty());
+        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        config.staff_pool = match (set("STAFF_ISSUER"), set("STAFF_CLIENT_ID")) {
+            (Some(issuer), Some(client_id)) => Some(StaffPool {
+                issuer,
+                client_id,
+                // Cognito signs with RS256.
+                algorithm: set("STAFF_ALGORITHM").unwrap_or_else(|| "RS256".into()),
+            }),
+            _ => None,
+        };
         Ok(config)
     }
 

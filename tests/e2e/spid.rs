@@ -100,7 +100,9 @@ async fn every_forged_token_is_refused() {
     let now = app.ports.clock.now().unix_timestamp();
     let mut cases: Vec<(&str, String)> = Vec::new();
 
-    let other_key = local::server::LocalIdp::generate("local-spid-1").expect("key");
+    let other_key =
+        local::server::LocalIdp::generate("local-spid-1", "http://127.0.0.1/_local/oidc")
+            .expect("key");
     cases.push((
         "forged with another key",
         other_key.sign(&good).expect("sign"),

@@ -324,3 +324,34 @@ async fn staff_find_an_application_by_user_code_or_fiscal_code() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// The deployment's staff pool: the claims come from the user's group
+/// through the pre-token trigger's code; a user in no comune, or in
+/// several, gets no role, and a member of another comune sees nothing.
+#[tokio::test]
+async fn staff_sign_in_through_the_pool_needs_one_comune_group() {
+    let app = shared_app();
+    let now = app.ports.clock.now().unix_timestamp();
+    let list = "/v1/demo/staff/applications";
+    let token = |groups: &[&str]| {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+        let t = app.staff.pool_token(&groups, now).expect("token");
+        remember(&t);
+        t
+    };
+    let r = app.get_auth(list, &token(&["demo"])).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app.get_auth(list, &token(&[])).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app.get_auth(list, &token(&["demo", "altrove"])).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = app.get_auth(list, &token(&["altrove"])).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    // Signed by another key of the same name: refused.
+    let forged = local::server::LocalIdp::generate("local-staff-1", &app.staff.issuer)
+        .expect("key")
+        .pool_token(&["demo".to_owned()], now)
+        .expect("token");
+    let r = app.get_auth(list, &forged).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+}

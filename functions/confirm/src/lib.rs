@@ -64,7 +64,7 @@ async fn route(app: App, req: Request) -> Result<HttpResponse, Error> {
         return Err(Error::RouteNotFound);
     }
     let tenant = load_tenant(&app, &req).await?;
-    let who = staff_session(&app, &req, &tenant)?;
+    let who = staff_session(&app, &req, &tenant).await?;
     match route.as_str() {
         LIST => list(&app, &req, &tenant).await,
         READ => read(&app, &req, &tenant).await,

@@ -38,31 +38,77 @@ fn algorithm(name: &str) -> Option<Algorithm> {
     }
 }
 
-/// The staff member of the request, for `tenant`.
-pub fn staff_session(app: &App, req: &Request, tenant: &Tenant) -> Result<StaffClaims, Error> {
+/// Whom a staff token must come from: the tenant's own provider (a JWKS
+/// in its configuration), or the deployment's staff user pool.
+struct Provider {
+    issuer: String,
+    audience: Option<String>,
+    algorithm: Algorithm,
+}
+
+/// The staff member of the request, for `tenant`. A tenant with its own
+/// provider (`staff_auth`) trusts that one; otherwise the deployment's
+/// user pool (`STAFF_ISSUER`, `STAFF_CLIENT_ID`: Amazon Cognito, its keys
+/// fetched from the pool's JWKS and cached), whose pre-token trigger puts
+/// `role` and `tenant` from the user's group.
+pub async fn staff_session(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+) -> Result<StaffClaims, Error> {
     let token = bearer_token(req).ok_or(Error::Unauthorized)?;
     // A valid parent session is a caller without the staff role.
     if crate::ops::sessions::verify(&app.config, token, &tenant.slug, app.clock.now()).is_ok() {
         return Err(Error::Forbidden);
     }
-    let config = tenant.staff_auth.as_ref().ok_or(Error::Unauthorized)?;
-    let alg = algorithm(&config.algorithm).ok_or(Error::Unauthorized)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthorized)?;
+    let (provider, jwk) = match (&tenant.staff_auth, &app.config.staff_pool) {
+        (Some(config), _) => {
+            let keys: JwkSet =
+                serde_json::from_value(config.jwks.clone()).map_err(|_| Error::Unauthorized)?;
+            let jwk = match &header.kid {
+                Some(kid) => keys.find(kid),
+                None if keys.keys.len() == 1 => keys.keys.first(),
+                None => None,
+            }
+            .cloned()
+            .ok_or(Error::Unauthorized)?;
+            let provider = Provider {
+                issuer: config.issuer.clone(),
+                audience: config.audience.clone(),
+                algorithm: algorithm(&config.algorithm).ok_or(Error::Unauthorized)?,
+            };
+            (provider, jwk)
+        }
+        (None, Some(pool)) => {
+            let provider = Provider {
+                issuer: pool.issuer.clone(),
+                audience: Some(pool.client_id.clone()),
+                algorithm: algorithm(&pool.algorithm).ok_or(Error::Unauthorized)?,
+            };
+            // The algorithm before any fetch: a forged header costs nothing.
+            if header.alg != provider.algorithm {
+                return Err(Error::Unauthorized);
+            }
+            let uri = format!(
+                "{}/.well-known/jwks.json",
+                pool.issuer.trim_end_matches('/')
+            );
+            let jwk = crate::ops::jwks::key(&uri, header.kid.as_deref())
+                .await?
+                .ok_or(Error::Unauthorized)?;
+            (provider, jwk)
+        }
+        (None, None) => return Err(Error::Unauthorized),
+    };
+    let alg = provider.algorithm;
     if header.alg != alg {
         return Err(Error::Unauthorized);
     }
-    let keys: JwkSet =
-        serde_json::from_value(config.jwks.clone()).map_err(|_| Error::Unauthorized)?;
-    let jwk = match &header.kid {
-        Some(kid) => keys.find(kid),
-        None if keys.keys.len() == 1 => keys.keys.first(),
-        None => None,
-    }
-    .ok_or(Error::Unauthorized)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| Error::Unauthorized)?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| Error::Unauthorized)?;
     let mut validation = Validation::new(alg);
-    validation.set_issuer(&[config.issuer.as_str()]);
-    match &config.audience {
+    validation.set_issuer(&[provider.issuer.as_str()]);
+    match &provider.audience {
         Some(aud) => {
             validation.set_audience(&[aud.as_str()]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
