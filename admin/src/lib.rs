@@ -4,6 +4,7 @@
 //! applied with a diff (idempotent, conditional on the version read, so
 //! two applies cannot interleave) and exported back.
 
+pub mod staff;
 pub mod tenant_file;
 
 pub use tenant_file::{Applied, apply, export, parse};

@@ -11,6 +11,7 @@
 //! admin window create --tenant SLUG --service S --school-year YYYY/YYYY
 //!                     --opens RFC3339 --closes RFC3339 [--capacity N] [--ranking first_come|points]
 //! admin window list --tenant SLUG
+//! admin staff invite|list|remove --tenant SLUG [--email ADDRESS]
 //! ```
 
 use std::process::ExitCode;
@@ -29,10 +30,15 @@ const USAGE: &str = "usage:
         --school-year 2026/2027 --opens 2026-04-01T07:00:00Z --closes 2026-04-30T21:59:59Z
         [--capacity N] [--ranking first_come|points]
   admin window list --tenant SLUG
+  admin staff invite --tenant SLUG --email ADDRESS
+  admin staff list --tenant SLUG
+  admin staff remove --tenant SLUG --email ADDRESS
 
 environment: TABLE_NAME (the stack's table), AWS credentials and region as
 for the AWS CLI; AWS_ENDPOINT_URL for an emulator; ADMIN_TARGET=local
-allows the local stack's loopback addresses in tenant files.";
+allows the local stack's loopback addresses in tenant files; for staff,
+STAFF_USER_POOL_ID and STAFF_CLIENT_ID (the stack's outputs StaffUserPoolId
+and StaffClientId).";
 
 /// A failure: its message, and whether it was the caller's usage.
 enum Failure {
@@ -299,6 +305,90 @@ fn window_line(
     )
 }
 
+async fn staff(raw: &[String]) -> Result<(), Failure> {
+    let Some((command, rest)) = raw.split_first() else {
+        return Err(usage("staff: invite, list or remove"));
+    };
+    let args = Args::parse(rest, &[])?;
+    if !args.positional.is_empty() {
+        return Err(usage("staff: options only"));
+    }
+    let slug = args.required("tenant")?;
+    let slug =
+        TenantSlug::parse(slug).map_err(|_| usage(&format!("{slug:?} is not a tenant slug")))?;
+    let email = |args: &Args| -> Result<shared::domain::values::Email, Failure> {
+        let raw = args.required("email")?;
+        shared::domain::values::Email::parse(raw)
+            .map_err(|_| usage(&format!("{raw:?} is not an email address")))
+    };
+    let pool_id = std::env::var("STAFF_USER_POOL_ID").map_err(|_| {
+        Failure::Failed("STAFF_USER_POOL_ID is not set (the stack's StaffUserPoolId output)".into())
+    })?;
+    let app = app().await?;
+    let tenant = load(&app, &slug).await?;
+    let sdk = shared::aws::sdk_config_from_env().await;
+    let pool = admin::staff::Pool {
+        client: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        pool_id,
+        app_client_id: std::env::var("STAFF_CLIENT_ID")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    };
+    match command.as_str() {
+        "invite" => {
+            args.only(&["tenant", "email"])?;
+            let email = email(&args)?;
+            let invited = pool.invite(&tenant, &email).await?;
+            if invited.created {
+                println!("{email}: account created; Cognito mails the temporary password");
+            } else {
+                println!("{email}: existing account");
+            }
+            println!("{email}: staff of {}", tenant.slug);
+            if let Some(url) = invited.callback_added {
+                println!("sign-in address registered: {url}");
+            }
+            if !invited.other_comuni.is_empty() {
+                eprintln!(
+                    "warning: {email} is staff of {} too: an account of several comuni gets no staff claims; give each comune its own account",
+                    invited.other_comuni.join(", ")
+                );
+            }
+            Ok(())
+        }
+        "list" => {
+            args.only(&["tenant"])?;
+            let members = pool.list(&tenant).await?;
+            for m in &members {
+                println!(
+                    "{}\t{}\t{}",
+                    m.email,
+                    m.status,
+                    if m.enabled { "enabled" } else { "disabled" }
+                );
+            }
+            if members.is_empty() {
+                println!("{}: no staff", tenant.slug);
+            }
+            Ok(())
+        }
+        "remove" => {
+            args.only(&["tenant", "email"])?;
+            let email = email(&args)?;
+            if pool.remove(&tenant, &email).await? {
+                println!("{email}: no longer staff of {}", tenant.slug);
+                Ok(())
+            } else {
+                Err(Failure::Failed(format!(
+                    "{email} is not staff of {}",
+                    tenant.slug
+                )))
+            }
+        }
+        _ => Err(usage("staff: invite, list or remove")),
+    }
+}
+
 async fn load(app: &App, slug: &TenantSlug) -> Result<shared::domain::tenant::Tenant, Failure> {
     app.store
         .get_tenant(slug)
@@ -313,11 +403,12 @@ async fn main() -> ExitCode {
     let result = match raw.split_first() {
         Some((area, rest)) if area == "tenant" => tenant(rest).await,
         Some((area, rest)) if area == "window" => window(rest).await,
+        Some((area, rest)) if area == "staff" => staff(rest).await,
         Some((area, _)) if area == "--help" || area == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err(usage("tenant or window")),
+        _ => Err(usage("tenant, window or staff")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

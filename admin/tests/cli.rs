@@ -309,3 +309,168 @@ async fn an_it_officer_creates_a_second_comune_and_opens_it() {
     assert_eq!(submitted["user_code"].as_str().map(str::len), Some(8));
     running.stop().await;
 }
+
+/// Staff accounts in a user pool of the emulator: invited into the
+/// comune's group (its sign-in address registered on the app client),
+/// listed, signed in (the pool's token names the group, and the trigger's
+/// code turns it into the claims), removed.
+#[tokio::test]
+async fn an_it_officer_invites_lists_and_removes_staff() {
+    use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, OAuthFlowType};
+    use base64::Engine;
+    let Ok(emulator) = std::env::var("AWS_ENDPOINT_URL") else {
+        panic!("run through make test (AWS_ENDPOINT_URL names the emulator)");
+    };
+    let table = format!(
+        "admin-staff-{}",
+        shared::ops::random_below(1_000_000_000).unwrap_or(0)
+    );
+    let running = local::start(local::Options {
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        emulator_url: emulator.clone(),
+        table: table.clone(),
+        bucket: format!("{table}-docs"),
+        mail_from: "no-reply@iscrizioni.comune.example.it".into(),
+        secret: None,
+        fault_proxy: false,
+    })
+    .await
+    .expect("the local stack");
+    let cognito =
+        aws_sdk_cognitoidentityprovider::Client::new(&local::emulator::sdk_config(&emulator).await);
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(format!("{table}-staff"))
+        .username_attributes(aws_sdk_cognitoidentityprovider::types::UsernameAttributeType::Email)
+        .send()
+        .await
+        .expect("pool");
+    let pool_id = pool
+        .user_pool()
+        .and_then(|p| p.id())
+        .expect("id")
+        .to_owned();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("back-office")
+        .allowed_o_auth_flows(OAuthFlowType::Code)
+        .allowed_o_auth_flows_user_pool_client(true)
+        .allowed_o_auth_scopes("openid")
+        .callback_urls("http://localhost/")
+        .send()
+        .await
+        .expect("client");
+    let client_id = client
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .expect("client id")
+        .to_owned();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_admin"))
+            .args(args)
+            .env("TABLE_NAME", &table)
+            .env("AWS_ENDPOINT_URL", &emulator)
+            .env("AWS_REGION", "eu-south-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("STAFF_USER_POOL_ID", &pool_id)
+            .env("STAFF_CLIENT_ID", &client_id)
+            .output()
+            .expect("the admin binary runs")
+    };
+    let email = format!(
+        "operatore-{}@comune.example.it",
+        shared::ops::random_below(1_000_000).unwrap_or(0)
+    );
+    let out = run(&["staff", "invite", "--tenant", "demo", "--email", &email]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("account created"), "{said}");
+    assert!(
+        said.contains("sign-in address registered: http://127.0.0.1:3000/demo/staff/accesso"),
+        "{said}"
+    );
+    let described = cognito
+        .describe_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_id(&client_id)
+        .send()
+        .await
+        .expect("client");
+    let c = described.user_pool_client().expect("client");
+    assert_eq!(
+        c.callback_urls(),
+        [
+            "http://localhost/",
+            "http://127.0.0.1:3000/demo/staff/accesso"
+        ]
+    );
+    assert_eq!(c.allowed_o_auth_flows(), [OAuthFlowType::Code], "kept");
+    // Again: nothing new.
+    let out = run(&["staff", "invite", "--tenant", "demo", "--email", &email]);
+    assert!(text(&out.stdout).contains("existing account"));
+    assert!(!text(&out.stdout).contains("registered"));
+    let out = run(&["staff", "list", "--tenant", "demo"]);
+    assert!(text(&out.stdout).contains(&email), "{}", text(&out.stdout));
+    let out = run(&[
+        "staff",
+        "invite",
+        "--tenant",
+        "demo",
+        "--email",
+        "not-an-address",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // The staff member signs in: the pool's ID token names the group, and
+    // the trigger's code gives the claims the API requires.
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(&pool_id)
+        .username(&email)
+        .password("Una-Password-Lunga-2026")
+        .permanent(true)
+        .send()
+        .await
+        .expect("password");
+    let auth = cognito
+        .admin_initiate_auth()
+        .user_pool_id(&pool_id)
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", &email)
+        .auth_parameters("PASSWORD", "Una-Password-Lunga-2026")
+        .send()
+        .await
+        .expect("sign-in");
+    let id_token = auth
+        .authentication_result()
+        .and_then(|r| r.id_token())
+        .expect("an ID token")
+        .to_owned();
+    let payload = id_token.split('.').nth(1).expect("payload");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("json");
+    assert_eq!(claims["cognito:groups"], json!(["demo"]));
+    let event = json!({ "request": { "groupConfiguration": {
+        "groupsToOverride": claims["cognito:groups"] } } });
+    let out = fn_staff_token::handle(event);
+    assert_eq!(
+        out.pointer("/response/claimsOverrideDetails/claimsToAddOrOverride"),
+        Some(&json!({ "role": "staff", "tenant": "demo" }))
+    );
+
+    // Removed: out of the comune (and, in no other, deleted).
+    let out = run(&["staff", "remove", "--tenant", "demo", "--email", &email]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["staff", "list", "--tenant", "demo"]);
+    assert_eq!(text(&out.stdout), "demo: no staff\n");
+    let out = run(&["staff", "remove", "--tenant", "demo", "--email", &email]);
+    assert_eq!(out.status.code(), Some(1));
+    running.stop().await;
+}

@@ -54,8 +54,10 @@ pub fn http_functions() -> Vec<HttpFunction> {
     ]
 }
 
-/// Functions without HTTP routes (run by `/_local/run/<binary>`).
-pub const SCHEDULED: &[&str] = &[fn_close_windows::BINARY];
+/// Functions without HTTP routes: the scheduled one (run by
+/// `/_local/run/<job>`) and the staff pool's pre-token trigger (run by
+/// `/_local/staff-token` on the staff stand-in's tokens).
+pub const SCHEDULED: &[&str] = &[fn_close_windows::BINARY, fn_staff_token::BINARY];
 
 /// One route: its method, its path split into segments, its handler.
 pub struct Route {
