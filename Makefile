@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum local/requirements.txt | cut -c1-1
 FUZZ_SEED := 20261123
 FUZZ_EXAMPLES := 20
 
-.PHONY: dev test venv tools web lint build bench clean-venv admin
+.PHONY: dev test venv tools web lint build bench clean-venv admin package
 
 $(STAMP): local/requirements.txt
 	@echo "Installing the local tools into $(VENV) (moto server, cfn-lint, schemathesis)…"
@@ -55,6 +55,12 @@ admin:
 	@eval "$$(python3 -c 'import json; d = json.load(open(".local-run/stack.json")); print("export AWS_ENDPOINT_URL=%s TABLE_NAME=%s" % (d["emulator_url"], d["table"]))')" && \
 	  AWS_REGION=eu-south-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ADMIN_TARGET=local \
 	  cargo run --quiet -p admin -- $(ARGS)
+
+## Release builds of the functions for Lambda (sam build with
+## cargo-lambda), zipped, with their sizes. ARCH=x86_64 where the aarch64
+## standard library is not installed.
+package: venv
+	bash local/package.sh
 
 ## Run every test: formatting, lints, unit, handler and end-to-end tests
 ## against one emulator, and the template lint.

@@ -12,6 +12,7 @@
 //!                     --opens RFC3339 --closes RFC3339 [--capacity N] [--ranking first_come|points]
 //! admin window list --tenant SLUG
 //! admin staff invite|list|remove --tenant SLUG [--email ADDRESS]
+//! admin retention --tenant SLUG [--dry-run]
 //! ```
 
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ const USAGE: &str = "usage:
   admin staff invite --tenant SLUG --email ADDRESS
   admin staff list --tenant SLUG
   admin staff remove --tenant SLUG --email ADDRESS
+  admin retention --tenant SLUG [--dry-run]
 
 environment: TABLE_NAME (the stack's table), AWS credentials and region as
 for the AWS CLI; AWS_ENDPOINT_URL for an emulator; ADMIN_TARGET=local
@@ -389,6 +391,43 @@ async fn staff(raw: &[String]) -> Result<(), Failure> {
     }
 }
 
+/// `admin retention --tenant SLUG [--dry-run]`: what the comune keeps past
+/// its retention, erased (or only listed), as the scheduled function does
+/// daily.
+async fn retention(raw: &[String]) -> Result<(), Failure> {
+    let args = Args::parse(raw, &["dry-run"])?;
+    args.only(&["tenant", "dry-run"])?;
+    if !args.positional.is_empty() {
+        return Err(usage("retention: options only"));
+    }
+    let slug = args.required("tenant")?;
+    let slug =
+        TenantSlug::parse(slug).map_err(|_| usage(&format!("{slug:?} is not a tenant slug")))?;
+    let app = app().await?;
+    let tenant = load(&app, &slug).await?;
+    let dry = args.flag("dry-run");
+    let report = shared::ops::retention::run_tenant(&app, &tenant, dry)
+        .await
+        .map_err(|e| Failure::Failed(e.message()))?;
+    for w in &report.windows {
+        println!("{w}");
+    }
+    println!(
+        "{}: {} windows, {} applications, {} files {} (retention: {} school years)",
+        tenant.slug,
+        report.windows_erased,
+        report.applications_erased,
+        report.files_erased,
+        if dry {
+            "past their retention (dry run, nothing erased)"
+        } else {
+            "erased"
+        },
+        tenant.retention_years
+    );
+    Ok(())
+}
+
 async fn load(app: &App, slug: &TenantSlug) -> Result<shared::domain::tenant::Tenant, Failure> {
     app.store
         .get_tenant(slug)
@@ -404,11 +443,12 @@ async fn main() -> ExitCode {
         Some((area, rest)) if area == "tenant" => tenant(rest).await,
         Some((area, rest)) if area == "window" => window(rest).await,
         Some((area, rest)) if area == "staff" => staff(rest).await,
+        Some((area, rest)) if area == "retention" => retention(rest).await,
         Some((area, _)) if area == "--help" || area == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => Err(usage("tenant, window or staff")),
+        _ => Err(usage("tenant, window, staff or retention")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

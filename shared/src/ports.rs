@@ -155,6 +155,16 @@ impl OutboxMessage {
     }
 }
 
+/// What an application is filed under besides its own partition: erased
+/// with it when the comune's retention period ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Its pupil's link, and the pupil's hold if it is this application's.
+    pub hold: Hold,
+    /// Its family's identities: their links and guards.
+    pub owners: Vec<String>,
+}
+
 /// The due time of an application's request for changes, kept where the
 /// scheduled function finds it (reminder, return to `submitted`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,6 +480,18 @@ pub trait ApplicationStore: Send + Sync {
     async fn change_timers_due(&self, by: OffsetDateTime) -> Result<Vec<ChangeTimer>, StoreError>;
     /// Remove a timer (nothing happens when it is gone).
     async fn delete_change_timer(&self, timer: &ChangeTimer) -> Result<(), StoreError>;
+    /// Erase an application: every item of its partition (attachment
+    /// records, openings, timer), its pupil's and family's links and
+    /// guards, and the pupil's hold and its user code's reservation where
+    /// they are its own. Safe to repeat.
+    async fn erase_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        erasure: &Erasure,
+    ) -> Result<(), StoreError>;
+    /// Erase a window and its counts.
+    async fn erase_window(&self, tenant: &TenantSlug, window_id: &str) -> Result<(), StoreError>;
 }
 
 /// The security codes, one record per address (an email address or a

@@ -21,6 +21,7 @@ mod passwords;
 mod phone;
 mod places;
 mod renewals;
+mod retention;
 mod security;
 mod services;
 mod spid;

@@ -3,6 +3,7 @@
 //! `expired`, never deleted), reminds, once, the guardians with a draft in
 //! a window closing within 48 hours, reminds (48 hours before) and then
 //! returns to the office the requests for changes past their due time, and
+//! erases, once a day, what each comune keeps past its retention, and
 //! sends the outbox's mails that are due (those the mail service refused at
 //! the time, retried with backoff). A second schedule (Monday mornings,
 //! Europe/Rome) runs the weekly school lists instead. EventBridge delivers
@@ -13,19 +14,21 @@ use shared::app::App;
 use shared::domain::error::Error;
 use shared::ops::change_requests::{self, RequestsReport};
 use shared::ops::outbox::{self, OutboxReport};
+use shared::ops::retention::{self, RetentionReport};
 use shared::ops::school_lists::{self, SchoolListsReport};
 use shared::ops::windows::{self, CloseReport};
 
 pub const BINARY: &str = "close-windows";
 
 /// What one run did.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     #[serde(flatten)]
     pub close: CloseReport,
     #[serde(flatten)]
     pub requests: RequestsReport,
     pub mails: OutboxReport,
+    pub retention: RetentionReport,
 }
 
 /// One run, now. The outbox is worked even when closing failed; the first
@@ -34,10 +37,12 @@ pub async fn run(app: &App) -> Result<Report, Error> {
     let close = windows::close_due(app).await;
     let requests = change_requests::run_due(app).await;
     let mails = outbox::deliver_due(app).await;
+    let erased = retention::run_daily(app).await;
     let report = Report {
         close: close.clone().unwrap_or_default(),
         requests: requests.clone().unwrap_or_default(),
         mails: mails.clone().unwrap_or_default(),
+        retention: erased.clone().unwrap_or_default(),
     };
     tracing::info!(
         windows_closed = report.close.windows_closed,
@@ -47,11 +52,13 @@ pub async fn run(app: &App) -> Result<Report, Error> {
         changes_returned = report.requests.changes_returned,
         mails_sent = report.mails.sent,
         mails_retrying = report.mails.retrying,
+        applications_erased = report.retention.applications_erased,
         "scheduled run done"
     );
     close?;
     requests?;
     mails?;
+    erased?;
     Ok(report)
 }
 

@@ -560,6 +560,7 @@ mod tests {
             require_verified_phone: false,
             sms_per_hour: 10,
             schools: Vec::new(),
+            retention_years: 5,
         }
     }
 

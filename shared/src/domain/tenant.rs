@@ -55,6 +55,17 @@ pub struct Tenant {
     /// their names, and each receives its weekly list of confirmed pupils.
     #[serde(default)]
     pub schools: Vec<School>,
+    /// Applications and their files are erased this many school years
+    /// after their window's school year ends (the comune's retention rule).
+    #[serde(default = "default_retention_years")]
+    pub retention_years: u32,
+}
+
+/// The default retention: five school years after the year ends.
+pub const DEFAULT_RETENTION_YEARS: u32 = 5;
+
+fn default_retention_years() -> u32 {
+    DEFAULT_RETENTION_YEARS
 }
 
 /// A school and the address its weekly lists go to.

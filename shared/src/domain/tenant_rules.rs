@@ -235,6 +235,9 @@ impl Tenant {
         if self.arrears_tolerance_cents < 0 {
             c.push("arrears_tolerance_cents", "must not be negative");
         }
+        if !(1..=20).contains(&self.retention_years) {
+            c.push("retention_years", "from 1 to 20 school years");
+        }
         if self.sms_per_hour == 0 {
             c.push("sms_per_hour", "must be at least 1");
         }

@@ -101,12 +101,30 @@ impl Window {
     pub fn due_to_close(&self, now: OffsetDateTime) -> bool {
         self.closed_at.is_none() && now >= self.closes_at
     }
+    /// When the window's applications and files are erased: `years`
+    /// school years after its school year ends (31 August of its second
+    /// calendar year), at 00:00 UTC of 1 September.
+    pub fn erasable_from(&self, years: u32) -> OffsetDateTime {
+        let year =
+            i32::from(self.school_year.first_year()) + 1 + i32::try_from(years).unwrap_or(50);
+        time::Date::from_calendar_date(year, time::Month::September, 1)
+            .map(|d| d.midnight().assume_utc())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 200))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_window_is_erasable_years_after_its_school_year() {
+        let mut w = window();
+        w.school_year = SchoolYear::parse("2020/2021").expect("year");
+        assert_eq!(w.erasable_from(5), datetime!(2026-09-01 00:00 UTC));
+        assert_eq!(w.erasable_from(1), datetime!(2022-09-01 00:00 UTC));
+    }
 
     fn window() -> Window {
         Window {

@@ -16,6 +16,7 @@ pub mod phone_codes;
 pub mod places;
 mod port_errors;
 pub mod renewals;
+pub mod retention;
 pub mod retry;
 pub mod school_lists;
 pub mod sessions;

@@ -23,6 +23,11 @@ use crate::ports::{Credentials, MessageKind, OutboxMessage};
 /// How long a sender holds a message before another may retry it.
 const LEASE: Duration = Duration::minutes(2);
 
+/// After this many failed attempts a message has waited over 15 minutes
+/// (1 + 2 + 4 + 8 of backoff): each further failure logs `outbox message
+/// late`, which the template's alarm watches.
+pub const LATE_AFTER_ATTEMPTS: u32 = 4;
+
 /// Messages a scheduled run handles at most.
 const BATCH: usize = 200;
 
@@ -83,6 +88,10 @@ pub async fn deliver(
         Err(Failure::Transient(why)) => {
             let retry_at = app.clock.now() + backoff(leased.attempts);
             tracing::warn!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, reason = %why, "mail not sent, will retry");
+            if leased.attempts >= LATE_AFTER_ATTEMPTS {
+                // Its backoffs add up to more than 15 minutes: an alarm.
+                tracing::error!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, "outbox message late");
+            }
             app.store
                 .message_failed(&leased.tenant, &leased.id, retry_at)
                 .await?;

@@ -24,8 +24,8 @@ use super::{
 use crate::domain::application::{Application, Attachment, AttachmentAccess, Status};
 use crate::domain::values::TenantSlug;
 use crate::ports::{
-    ApplicationKeys, ApplicationStore, ChangeTimer, CreateError, Hold, OutboxMessage, Release,
-    StoreError, SubmitError,
+    ApplicationKeys, ApplicationStore, ChangeTimer, CreateError, Erasure, Hold, OutboxMessage,
+    Release, StoreError, SubmitError,
 };
 
 /// The condition of a put that must create its item.
@@ -666,5 +666,102 @@ impl ApplicationStore for DynamoStore {
             .send()
             .await;
         written(result).map(drop)
+    }
+
+    async fn erase_application(
+        &self,
+        tenant: &TenantSlug,
+        application: &Application,
+        erasure: &Erasure,
+    ) -> Result<(), StoreError> {
+        let id = application.id.as_str();
+        // The links and guards first, the application last: a run cut
+        // short finds the application again and finishes.
+        let mut keys: Vec<(String, String, bool)> = vec![
+            (
+                pupil_pk(tenant, &erasure.hold.pupil),
+                format!("APP#{id}"),
+                false,
+            ),
+            (
+                pupil_pk(tenant, &erasure.hold.pupil),
+                hold_sk(&erasure.hold),
+                true,
+            ),
+        ];
+        for owner in &erasure.owners {
+            keys.push((owner_pk(tenant, owner), format!("APP#{id}"), false));
+            keys.push((
+                owner_pk(tenant, owner),
+                family_guard_sk(&erasure.hold.pupil, &application.window_id),
+                true,
+            ));
+        }
+        if let Some(code) = &application.user_code {
+            keys.push((user_code_pk(tenant, code), "USERCODE".into(), true));
+        }
+        for (pk, sk, owned) in keys {
+            let mut request = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(pk))
+                .key(SK, s(sk));
+            if owned {
+                // Only what is this application's (a hold taken since by
+                // another, a code kept by the roster, stay).
+                request = request
+                    .condition_expression("attribute_not_exists(#pk) OR #a = :a")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#a", APP_ID)
+                    .expression_attribute_values(":a", s(id));
+            }
+            written(request.send().await)?;
+        }
+        let pk = application_pk(tenant, id);
+        let mut sks: Vec<String> = self
+            .query_all(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("#pk = :pk")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_values(":pk", s(pk.clone())),
+            )
+            .await?
+            .iter()
+            .filter_map(|item| item.get(SK).and_then(|v| v.as_s().ok()).cloned())
+            .collect();
+        // The application item itself last.
+        sks.sort_by_key(|sk| sk == "APP");
+        for sk in sks {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(pk.clone()))
+                .key(SK, s(sk))
+                .send()
+                .await
+                .map_err(|e| map_err(e, |_| false))?;
+        }
+        Ok(())
+    }
+
+    async fn erase_window(&self, tenant: &TenantSlug, window_id: &str) -> Result<(), StoreError> {
+        let mut keys: Vec<(String, String)> = (0..COUNT_SHARDS)
+            .map(|shard| (count_pk(tenant, window_id, shard), "COUNT".to_owned()))
+            .collect();
+        keys.push((super::tenant_pk(tenant), super::window_sk(window_id)));
+        for (pk, sk) in keys {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(pk))
+                .key(SK, s(sk))
+                .send()
+                .await
+                .map_err(|e| map_err(e, |_| false))?;
+        }
+        Ok(())
     }
 }
