@@ -13,7 +13,7 @@ if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r local/package-requirements.txt
   touch "$stamp"
 fi
-export PATH="$PWD/$venv/bin:$PATH"
+export PATH="$PWD/$venv/bin:$PATH" SAM_CLI_TELEMETRY=0
 arch="${ARCH:-arm64}"
 case "$arch" in
   arm64) target=aarch64-unknown-linux-gnu ;;
@@ -27,9 +27,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
 fi
 template=infra/template.yaml
 if [ "$arch" != arm64 ]; then
-  template=target/package/template-$arch.yaml
-  mkdir -p target/package
+  # Beside the template: its CodeUri (../) is the workspace.
+  template=infra/.template-$arch.yaml
   sed 's/^      - arm64$/      - x86_64/' infra/template.yaml > "$template"
+  trap 'rm -f "$template"' EXIT
 fi
 start=$(date +%s)
 sam build --template-file "$template" --beta-features --build-dir target/package/sam-build

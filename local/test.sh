@@ -46,6 +46,10 @@ echo "template: cfn-lint clean"
 echo "== tests (emulator on port $port)"
 export TEST_LOG_DIR="$PWD/target/test-logs"
 rm -rf "$TEST_LOG_DIR"
+mkdir -p "$TEST_LOG_DIR"
+# Every AWS call a function makes in the tests, the fuzzing and the browser
+# runs, recorded for the IAM check at the end (local/src/iam.rs).
+export IAM_CALLS_FILE="$TEST_LOG_DIR/aws-calls.jsonl"
 if ! cargo test --workspace --quiet 2>&1 | tee target/test-output.log; then
   # What the stack and the emulator said about it, for a failure on CI.
   echo "== errors in the test logs" >&2
@@ -74,6 +78,9 @@ print(f"axe-core: {len(rows)} page states checked, {bad} violations")
 PY
 echo "screenshots: target/e2e/screenshots/"
 [ "$e2e_status" = 0 ] || { echo "browser tests failed" >&2; exit 1; }
+
+echo "== IAM: each recorded call against its function's policy in the template"
+cargo run --quiet -p local --bin iam-check -- "$IAM_CALLS_FILE"
 
 echo "== log scan"
 "$venv/bin/python" local/log_scan.py "$TEST_LOG_DIR" target/fuzz/devserver.log

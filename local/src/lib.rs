@@ -4,6 +4,8 @@
 
 pub mod emulator;
 pub mod faults;
+pub mod iam;
+pub mod iam_policy;
 pub mod idp;
 pub mod oidc;
 pub mod registry;
@@ -18,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use shared::app::App;
-use shared::aws::{Clients, setup};
+use shared::aws::setup;
 use shared::config::Config;
 use shared::ports::OffsetClock;
 
@@ -29,6 +31,10 @@ pub fn workspace_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
 }
+
+/// The sender of the local stacks' mail (the template's `MailFrom` for the
+/// IAM check).
+pub const MAIL_FROM: &str = "no-reply@iscrizioni.comune.example.it";
 
 /// How to start the stack.
 #[derive(Debug, Clone)]
@@ -88,7 +94,8 @@ pub async fn start(options: Options) -> Result<Running, String> {
     } else {
         (options.emulator_url.clone(), None)
     };
-    let clients = Clients::from_sdk_config(&emulator::sdk_config(&aws_url).await);
+    // Every call a handler makes is recorded for the IAM check (`iam`).
+    let clients = iam::recorded_clients(&emulator::sdk_config(&aws_url).await);
     setup::ensure_all(
         &clients,
         &options.table,

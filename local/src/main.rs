@@ -53,7 +53,7 @@ async fn main() -> ExitCode {
         // one, so that what the contract fuzzing wrote stays out of them).
         table: table.clone(),
         bucket: "enrollment-local-documents".into(),
-        mail_from: "no-reply@iscrizioni.comune.example.it".into(),
+        mail_from: local::MAIL_FROM.into(),
         secret: std::env::var("APP_SECRET").ok(),
         fault_proxy: false,
     };

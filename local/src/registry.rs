@@ -61,6 +61,8 @@ pub const SCHEDULED: &[&str] = &[fn_close_windows::BINARY, fn_staff_token::BINAR
 
 /// One route: its method, its path split into segments, its handler.
 pub struct Route {
+    /// The function (binary) that serves it.
+    pub binary: &'static str,
     pub method: String,
     pub route_key: String,
     segments: Vec<Segment>,
@@ -136,10 +138,10 @@ impl Router {
         }
         let mut routes = Vec::new();
         for decl in &declared.routes {
-            let handler = functions
+            let (binary, handler) = functions
                 .iter()
                 .find(|f| f.binary == decl.binary)
-                .map(|f| f.handler)
+                .map(|f| (f.binary, f.handler))
                 .ok_or_else(|| format!("no function `{}`", decl.binary))?;
             let segments = split(&decl.path)
                 .into_iter()
@@ -151,6 +153,7 @@ impl Router {
                 )
                 .collect();
             routes.push(Route {
+                binary,
                 method: decl.method.clone(),
                 route_key: decl.route_key(),
                 segments,

@@ -194,8 +194,10 @@ async fn handle(
     if !(path == "/v1" || path.starts_with("/v1/")) && (method == "GET" || method == "HEAD") {
         return portal(state, &path, method == "HEAD");
     }
-    let (route_key, params, handler) = match state.router.find(&method, &path) {
-        Match::Found(route, params) => (route.route_key.clone(), params, route.handler),
+    let (route_key, params, handler, binary) = match state.router.find(&method, &path) {
+        Match::Found(route, params) => {
+            (route.route_key.clone(), params, route.handler, route.binary)
+        }
         Match::WrongMethod(allowed) => {
             let mut response = local_error(&Error::MethodNotAllowed, &request_id);
             if let Ok(v) = allowed.join(", ").parse() {
@@ -230,7 +232,12 @@ async fn handle(
         .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
         .with_query_string_parameters(query)
         .with_request_context(RequestContext::ApiGatewayV2(context));
-    to_hyper(handler(state.app.clone(), request).await)
+    // As that function: its AWS calls are recorded under its name.
+    to_hyper(
+        crate::iam::FUNCTION
+            .scope(binary, handler(state.app.clone(), request))
+            .await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -330,10 +337,15 @@ async fn local_endpoint(
             let form = read_form(req).await;
             Ok(oidc::token(&state.stand_in(), form))
         }
-        ("POST", "run/close-windows") => fn_close_windows::run(&state.app)
+        ("POST", "run/close-windows") => crate::iam::FUNCTION
+            .scope(fn_close_windows::BINARY, fn_close_windows::run(&state.app))
             .await
             .map(|report| json(200, &report)),
-        ("POST", "run/school-lists") => fn_close_windows::run_school_lists(&state.app)
+        ("POST", "run/school-lists") => crate::iam::FUNCTION
+            .scope(
+                fn_close_windows::BINARY,
+                fn_close_windows::run_school_lists(&state.app),
+            )
             .await
             .map(|report| json(200, &report)),
         _ => Err(Error::RouteNotFound),

@@ -109,20 +109,24 @@ impl DocumentStorage for S3Documents {
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, DocumentError> {
-        match self
+        // A list of the key as a prefix, not a HEAD: in AWS a HEAD of a
+        // missing key answers 403 unless the role may list the whole
+        // bucket, while a list is allowed by the grant scoped to our
+        // prefixes (`s3:prefix`). The key itself sorts first.
+        let page = self
             .client
-            .head_object()
+            .list_objects_v2()
             .bucket(&self.bucket)
-            .key(key)
+            .prefix(key)
+            .max_keys(1)
             .send()
             .await
-        {
-            Ok(head) => Ok(Some(
-                head.content_length().unwrap_or(0).max(0).unsigned_abs(),
-            )),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
-            Err(e) => Err(map_err(e)),
-        }
+            .map_err(map_err)?;
+        Ok(page
+            .contents()
+            .iter()
+            .find(|o| o.key() == Some(key))
+            .map(|o| o.size().unwrap_or(0).max(0).unsigned_abs()))
     }
 
     async fn presign_put(
