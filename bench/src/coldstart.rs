@@ -303,8 +303,8 @@ pub async fn measure(target: &Target, event: &Value, log: &Path) -> Result<Measu
     result
 }
 
-/// An API Gateway HTTP API (payload 2.0, `$default` stage) event of the
-/// shape of `template` (one of `events/`), for another request.
+/// An API Gateway REST API proxy event (stage `api`, behind the edge) of
+/// the shape of `template` (one of `events/`), for another request.
 pub struct HttpEvent<'a> {
     pub route_key: &'a str,
     pub path: String,
@@ -317,39 +317,38 @@ pub struct HttpEvent<'a> {
 impl HttpEvent<'_> {
     pub fn build(&self, template: &Value) -> Value {
         let mut e = template.clone();
-        let method = self.route_key.split(' ').next().unwrap_or("GET");
-        let query = self
-            .query
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        e["routeKey"] = json!(self.route_key);
-        e["rawPath"] = json!(self.path);
-        e["rawQueryString"] = json!(query);
-        e["requestContext"]["routeKey"] = json!(self.route_key);
-        e["requestContext"]["http"]["method"] = json!(method);
-        e["requestContext"]["http"]["path"] = json!(self.path);
+        let (method, resource) = self.route_key.split_once(' ').unwrap_or(("GET", "/"));
+        e["resource"] = json!(resource);
+        e["path"] = json!(self.path);
+        e["httpMethod"] = json!(method);
+        e["requestContext"]["resourcePath"] = json!(resource);
+        e["requestContext"]["httpMethod"] = json!(method);
+        e["requestContext"]["path"] = json!(format!("/api{}", self.path));
         e["requestContext"]["requestId"] =
             json!(shared::ops::random_id("req").unwrap_or_else(|_| "req-bench".into()));
-        e["requestContext"]["timeEpoch"] = json!(epoch_ms() as u64);
+        e["requestContext"]["requestTimeEpoch"] = json!(epoch_ms() as u64);
         let params: serde_json::Map<String, Value> = self
             .params
             .iter()
             .map(|(k, v)| ((*k).to_owned(), json!(v)))
             .collect();
         e["pathParameters"] = Value::Object(params);
+        let single: serde_json::Map<String, Value> = self
+            .query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        let multi: serde_json::Map<String, Value> = self
+            .query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!([v])))
+            .collect();
         if self.query.is_empty() {
-            if let Some(o) = e.as_object_mut() {
-                o.remove("queryStringParameters");
-            }
+            e["queryStringParameters"] = Value::Null;
+            e["multiValueQueryStringParameters"] = Value::Null;
         } else {
-            let q: serde_json::Map<String, Value> = self
-                .query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), json!(v)))
-                .collect();
-            e["queryStringParameters"] = Value::Object(q);
+            e["queryStringParameters"] = Value::Object(single);
+            e["multiValueQueryStringParameters"] = Value::Object(multi);
         }
         for (k, v) in &self.headers {
             e["headers"][*k] = json!(v);

@@ -19,8 +19,11 @@ use crate::machine::Machine;
 pub const LAMBDA_GB_S: f64 = 0.000_013_333_4;
 /// Lambda, per request.
 pub const LAMBDA_REQUEST: f64 = 0.20 / 1e6;
-/// API Gateway HTTP API, per request (first 300 million a month).
-pub const HTTP_API_REQUEST: f64 = 1.00 / 1e6;
+/// API Gateway REST API, per request (first 333 million a month).
+pub const REST_API_REQUEST: f64 = 3.50 / 1e6;
+/// AWS WAF, per request inspected by the API's web ACL (the ACL's and its
+/// rules' monthly fees are per deployment, not per enrollment).
+pub const WAF_REQUEST: f64 = 0.60 / 1e6;
 /// DynamoDB on demand (Standard table class), per write request unit.
 pub const DYNAMODB_WRU: f64 = 0.625 / 1e6;
 /// DynamoDB on demand, per read request unit.
@@ -350,9 +353,14 @@ fn model(inputs: &Inputs) -> Option<Model> {
             cost: gb_s * n * LAMBDA_GB_S,
         },
         Line {
-            service: "API Gateway HTTP API",
+            service: "API Gateway REST API",
             quantity: format!("{:.0} requests", m.invocations * n),
-            cost: m.invocations * n * HTTP_API_REQUEST,
+            cost: m.invocations * n * REST_API_REQUEST,
+        },
+        Line {
+            service: "AWS WAF (requests inspected)",
+            quantity: format!("{:.0} requests", m.invocations * n),
+            cost: m.invocations * n * WAF_REQUEST,
         },
         Line {
             service: "DynamoDB writes (on demand)",
@@ -950,8 +958,12 @@ the region before using these figures.** Free tiers are ignored.");
             format!("{:.2}", LAMBDA_REQUEST * 1e6),
         ),
         (
-            "API Gateway HTTP API, per million requests",
-            format!("{:.2}", HTTP_API_REQUEST * 1e6),
+            "API Gateway REST API, per million requests",
+            format!("{:.2}", REST_API_REQUEST * 1e6),
+        ),
+        (
+            "AWS WAF, per million requests",
+            format!("{:.2}", WAF_REQUEST * 1e6),
         ),
         (
             "DynamoDB on demand, per million write request units",

@@ -14,6 +14,8 @@
 //!   a `HeadObject` answered 404 also `s3:ListBucket` on the bucket (S3
 //!   answers 403 otherwise), evaluated without an `s3:prefix`;
 //! - `ListObjectsV2` needs `s3:ListBucket` with `s3:prefix`;
+//! - the challenge list's read and write need `wafv2:GetRegexPatternSet`
+//!   and `wafv2:UpdateRegexPatternSet` on the set;
 //! - `SendRawEmail` needs `ses:SendRawEmail` on the sender's identity with
 //!   `ses:FromAddress`; an SMS `Publish` needs `sns:Publish` on `*`.
 //!
@@ -254,8 +256,27 @@ fn needs_of(
         };
         return vec![need("sns:Publish", resource, none())];
     }
+    use aws_sdk_wafv2::operation as waf;
+    let challenges = || CHALLENGES_ARN.to_owned();
+    if input
+        .downcast_ref::<waf::get_regex_pattern_set::GetRegexPatternSetInput>()
+        .is_some()
+    {
+        return vec![need("wafv2:GetRegexPatternSet", challenges(), none())];
+    }
+    if input
+        .downcast_ref::<waf::update_regex_pattern_set::UpdateRegexPatternSetInput>()
+        .is_some()
+    {
+        return vec![need("wafv2:UpdateRegexPatternSet", challenges(), none())];
+    }
     vec![need(&format!("unknown:{operation}"), "*".into(), none())]
 }
+
+/// The challenge list's ARN as recorded and as the checker resolves the
+/// template's `!GetAtt ChallengedPaths.Arn` (the stack's own set).
+pub const CHALLENGES_ARN: &str =
+    "arn:aws:wafv2:eu-south-1:123456789012:regional/regexpatternset/{challenges}";
 
 /// The address of a raw message's `From` header (`Name <a@b>` or `a@b`).
 fn from_header(raw: &[u8]) -> String {
@@ -346,6 +367,15 @@ impl Intercept for Recorder {
 }
 
 /// The stack's AWS clients with the recorder on each.
+/// A WAF client whose calls are recorded (the scheduled function's).
+pub fn recorded_wafv2(sdk: &shared::aws_config::SdkConfig) -> aws_sdk_wafv2::Client {
+    aws_sdk_wafv2::Client::from_conf(
+        aws_sdk_wafv2::config::Builder::from(sdk)
+            .interceptor(Recorder)
+            .build(),
+    )
+}
+
 pub fn recorded_clients(sdk: &shared::aws_config::SdkConfig) -> shared::aws::Clients {
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
         .interceptor(Recorder)

@@ -65,6 +65,7 @@ fn substitute(text: &str, vars: &BTreeMap<String, String>, mail_from: &str) -> S
             "AWS::StackName" => STACK.to_owned(),
             "AWS::URLSuffix" => "amazonaws.com".to_owned(),
             "Table.Arn" => table_arn(),
+            "ChallengedPaths.Arn" => crate::iam::CHALLENGES_ARN.to_owned(),
             "MailFrom" => mail_from.to_owned(),
             other => vars
                 .get(other)
@@ -112,6 +113,8 @@ fn resolve(v: &Value, mail_from: &str) -> Vec<String> {
                 };
                 if name == "Table.Arn" {
                     vec![table_arn()]
+                } else if name == "ChallengedPaths.Arn" {
+                    vec![crate::iam::CHALLENGES_ARN.to_owned()]
                 } else {
                     vec![format!("getatt:{name}")]
                 }

@@ -95,7 +95,19 @@ pub async fn start(options: Options) -> Result<Running, String> {
         (options.emulator_url.clone(), None)
     };
     // Every call a handler makes is recorded for the IAM check (`iam`).
-    let clients = iam::recorded_clients(&emulator::sdk_config(&aws_url).await);
+    let sdk = emulator::sdk_config(&aws_url).await;
+    let clients = iam::recorded_clients(&sdk);
+    let emulator_sdk = emulator::sdk_config(&options.emulator_url).await;
+    let challenge_set = ensure_challenge_set(
+        &emulator_sdk,
+        &format!("{}-challenged-paths", options.table),
+    )
+    .await?;
+    let challenge_list = fn_close_windows::waf::WafChallengeList::new(
+        iam::recorded_wafv2(&sdk),
+        challenge_set.0.clone(),
+        challenge_set.1.clone(),
+    );
     setup::ensure_all(
         &clients,
         &options.table,
@@ -125,7 +137,9 @@ pub async fn start(options: Options) -> Result<Running, String> {
     // The staff stand-in is the deployment's staff user pool.
     config.staff_pool = Some(staff.pool());
     let clock = OffsetClock::default();
-    let app = App::with_aws(&clients, config, Arc::new(clock.clone()));
+    let mut app = App::with_aws(&clients, config, Arc::new(clock.clone()));
+    // The web ACL's challenge list (`ChallengedPaths` of the template).
+    app.challenges = Some(Arc::new(challenge_list));
     let oidc = server::LocalIdp::generate("local-spid-1", &format!("{base}/_local/oidc"))?;
     for file in seed::FILES {
         seed::seed_file(
@@ -160,4 +174,45 @@ pub async fn start(options: Options) -> Result<Running, String> {
         shutdown: Some(tx),
         task,
     })
+}
+
+/// The stack's challenge list, as the template's `ChallengedPaths`: found
+/// by name, or made with the pattern that matches nothing. Its name and id.
+async fn ensure_challenge_set(
+    sdk: &shared::aws_config::SdkConfig,
+    name: &str,
+) -> Result<(String, String), String> {
+    use aws_sdk_wafv2::types::{Regex, Scope};
+    let client = aws_sdk_wafv2::Client::new(sdk);
+    let err = |e: &dyn std::fmt::Display| format!("challenge list: {e}");
+    let listed = client
+        .list_regex_pattern_sets()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .map_err(|e| err(&aws_sdk_wafv2::error::DisplayErrorContext(&e)))?;
+    if let Some(found) = listed
+        .regex_pattern_sets()
+        .iter()
+        .find(|s| s.name() == Some(name))
+    {
+        return Ok((name.to_owned(), found.id().unwrap_or_default().to_owned()));
+    }
+    let made = client
+        .create_regex_pattern_set()
+        .name(name)
+        .scope(Scope::Regional)
+        .regular_expression_list(
+            Regex::builder()
+                .regex_string(shared::ops::code_volume::NO_PATH)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| err(&aws_sdk_wafv2::error::DisplayErrorContext(&e)))?;
+    let id = made
+        .summary()
+        .and_then(|s| s.id())
+        .ok_or_else(|| "challenge list: no id".to_owned())?;
+    Ok((name.to_owned(), id.to_owned()))
 }

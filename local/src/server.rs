@@ -13,7 +13,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde::Deserialize;
@@ -221,17 +221,24 @@ async fn handle(
         }
     };
     let query = query_map(parts.uri.query());
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.route_key = Some(route_key);
+    // As the REST API's proxy integration builds it: the resource path
+    // matched, the stage, the source address.
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.resource_path = route_key.split_once(' ').map(|(_, p)| p.to_owned());
     context.request_id = Some(request_id.clone());
-    context.stage = Some("$default".into());
-    context.http.method = parts.method.clone();
-    context.http.path = Some(path);
-    context.http.source_ip = Some(peer.to_string());
+    context.stage = Some("api".into());
+    context.http_method = parts.method.clone();
+    context.path = Some(format!("/api{path}"));
+    context.identity.source_ip = Some(peer.to_string());
+    let mut parts = parts;
+    // As the edge does: the viewer's address, whatever the viewer sent.
+    if let Ok(v) = peer.to_string().parse() {
+        parts.headers.insert(shared::http::VIEWER_ADDRESS_HEADER, v);
+    }
     let request = lambda_http::http::Request::from_parts(parts, body)
         .with_path_parameters(params.into_iter().collect::<HashMap<_, _>>())
         .with_query_string_parameters(query)
-        .with_request_context(RequestContext::ApiGatewayV2(context));
+        .with_request_context(RequestContext::ApiGatewayV1(context));
     // As that function: its AWS calls are recorded under its name.
     to_hyper(
         crate::iam::FUNCTION

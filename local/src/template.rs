@@ -75,14 +75,14 @@ pub fn parse(text: &str) -> Result<Declared, String> {
             .and_then(Value::as_mapping)
         {
             for (_, event) in events {
-                if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
+                if event.get("Type").and_then(Value::as_str) != Some("Api") {
                     continue;
                 }
                 let props = event.get("Properties");
                 let path = props.and_then(|p| p.get("Path")).and_then(Value::as_str);
                 let method = props.and_then(|p| p.get("Method")).and_then(Value::as_str);
                 let (Some(path), Some(method)) = (path, method) else {
-                    return Err(format!("an HttpApi event of {name} lacks Path or Method"));
+                    return Err(format!("an Api event of {name} lacks Path or Method"));
                 };
                 has_route = true;
                 declared.routes.push(RouteDecl {
@@ -235,7 +235,7 @@ Resources:
     Properties:
       Role: !GetAtt R.Arn
       Events:
-        One: { Type: HttpApi, Properties: { ApiId: !Ref Api, Path: "/v1/{tenant}/x", Method: post } }
+        One: { Type: Api, Properties: { RestApiId: !Ref Api, Path: "/v1/{tenant}/x", Method: post } }
   B:
     Type: AWS::Serverless::Function
     Metadata: { BuildProperties: { Binary: b } }

@@ -9,7 +9,7 @@ use crate::aws::s3::S3Documents;
 use crate::aws::ses::SesMailer;
 use crate::aws::sns::SnsTexter;
 use crate::config::Config;
-use crate::ports::{Clock, DocumentStorage, Mailer, Store, SystemClock, Texter};
+use crate::ports::{ChallengeList, Clock, DocumentStorage, Mailer, Store, SystemClock, Texter};
 
 #[derive(Clone)]
 pub struct App {
@@ -19,6 +19,9 @@ pub struct App {
     pub documents: Arc<dyn DocumentStorage>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The web ACL's challenge list, where this function keeps it (the
+    /// scheduled one; `ops::code_volume`).
+    pub challenges: Option<Arc<dyn ChallengeList>>,
 }
 
 impl App {
@@ -43,6 +46,7 @@ impl App {
             )),
             clock,
             config: Arc::new(config),
+            challenges: None,
         }
     }
 

@@ -526,10 +526,32 @@ pub trait CodeStore: Send + Sync {
         limit: u32,
         purge_at: i64,
     ) -> Result<bool, StoreError>;
-    /// Count one SMS of the tenant in `hour` (Unix hours): `false` (nothing
-    /// counted) when `cap` were already counted in that hour.
-    async fn count_sms(&self, tenant: &TenantSlug, hour: i64, cap: u32)
-    -> Result<bool, StoreError>;
+    /// Count one security code the tenant sent by `channel` (`MAIL`,
+    /// `SMS`) in `hour` (Unix hours): the count with it.
+    async fn count_code(
+        &self,
+        tenant: &TenantSlug,
+        channel: &str,
+        hour: i64,
+    ) -> Result<u64, StoreError>;
+    /// The codes the tenant sent by `channel` in `hour`.
+    async fn code_count(
+        &self,
+        tenant: &TenantSlug,
+        channel: &str,
+        hour: i64,
+    ) -> Result<u64, StoreError>;
+}
+
+/// The web ACL's list of challenged paths: regular expressions on the
+/// request's URI path (`ops::code_volume`).
+#[async_trait]
+pub trait ChallengeList: Send + Sync {
+    /// The patterns on the list now.
+    async fn get(&self) -> Result<std::collections::BTreeSet<String>, String>;
+    /// Make the list exactly `patterns` (conditional on the version read,
+    /// so two runs cannot interleave); `Ok(true)` when it changed.
+    async fn set(&self, patterns: &std::collections::BTreeSet<String>) -> Result<bool, String>;
 }
 
 /// A pupil's login credentials (the fiscal-code sessions' password).

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
@@ -70,7 +70,7 @@ async fn unreachable_app() -> App {
 
 /// A request for `route_key` (e.g. `GET /v1/{tenant}/windows`) with the
 /// path parameters `params`, as API Gateway builds it; `None` for a
-/// request without an API Gateway v2 context.
+/// request without an API Gateway context.
 fn request(route_key: Option<&str>, params: &[(&str, &str)]) -> Request {
     let (method, path) = route_key
         .and_then(|k| k.split_once(' '))
@@ -98,19 +98,24 @@ fn request(route_key: Option<&str>, params: &[(&str, &str)]) -> Request {
     let Some(route_key) = route_key else {
         return request;
     };
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.route_key = Some(route_key.to_owned());
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.resource_path = Some(
+        route_key
+            .split_once(' ')
+            .map_or(route_key, |(_, p)| p)
+            .to_owned(),
+    );
     context.request_id = Some(REQUEST_ID.into());
-    context.stage = Some("$default".into());
-    context.http.method = request.method().clone();
-    context.http.path = Some(path);
+    context.stage = Some("api".into());
+    context.http_method = request.method().clone();
+    context.path = Some(format!("/api{path}"));
     let params: HashMap<String, String> = params
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     request
         .with_path_parameters(params)
-        .with_request_context(RequestContext::ApiGatewayV2(context))
+        .with_request_context(RequestContext::ApiGatewayV1(context))
 }
 
 /// A handler's response, read like one from the dev server.

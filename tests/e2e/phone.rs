@@ -1,7 +1,7 @@
 //! Mobile phone verification on `demo-sms`, the seeded tenant that requires
-//! it: the code by SMS, wrong codes, the limits (per number, per session,
-//! per tenant and hour), and a submission refused until the guardian's
-//! number is proved.
+//! it: the code by SMS, wrong codes, the limits (per number and per
+//! session), the comune's hourly thresholds (a challenge, never a refusal),
+//! and a submission refused until the guardian's number is proved.
 
 use crate::helpers::*;
 use serde_json::{Value, json};
@@ -248,25 +248,38 @@ async fn sms_are_limited_per_number_session_and_tenant() {
             .await,
     );
     assert_eq!(ask(app, Some(&merged), &fourth).await.status, 429);
+}
 
-    // A comune whose cap is two SMS an hour.
-    let slug = "sms-cap";
+/// A comune past its hourly thresholds of code mails and SMS: no family
+/// is refused (every code is sent), the scheduled run puts its two code
+/// paths on the web ACL's challenge list, leaves other comuni off it, and
+/// takes them off once an hour has passed under the thresholds.
+#[tokio::test]
+async fn a_comune_over_its_code_thresholds_is_challenged_never_refused() {
+    let app = spawn_app();
+    let slug = "code-cap";
     let mut tenant: shared::domain::tenant::Tenant = serde_json::from_value(json!({
         "slug": slug, "name": "Comune di Prova", "contact_email": "ufficio@prova.example.it",
         "phone": "+39 06 1234567", "services": ["refezione"],
-        "require_verified_phone": true, "sms_per_hour": 2
+        "require_verified_phone": true, "sms_per_hour": 2, "code_mails_per_hour": 3
     }))
     .expect("tenant");
     tenant.staff_auth = None;
     local::seed::seed_tenant(&app.ports, &tenant, &[])
         .await
         .expect("seed");
-    let mut sent = 0;
-    let mut refused = Vec::new();
-    for n in 0..3 {
-        let token = app
-            .email_session_in(slug, &unique_email(&format!("cap{n}")))
-            .await;
+    let list = app
+        .ports
+        .challenges
+        .clone()
+        .expect("the stack keeps a challenge list");
+    // Four code mails and three SMS: one past each threshold, all sent.
+    for n in 0..4 {
+        let email = unique_email(&format!("cap{n}"));
+        let token = app.email_session_in(slug, &email).await;
+        if n == 3 {
+            break;
+        }
         let phone = unique_mobile();
         let r = app
             .post_auth(
@@ -275,17 +288,39 @@ async fn sms_are_limited_per_number_session_and_tenant() {
                 json!({ "phone": phone }),
             )
             .await;
-        match r.status {
-            202 => sent += 1,
-            429 => {
-                assert!(r.header("retry-after").is_some());
-                refused.push(phone);
-            }
-            other => panic!("{other}: {:?}", r.body),
-        }
+        assert_eq!(r.status, 202, "{:?}", r.body);
+        assert_eq!(app.sms_to(&phone).await.len(), 1);
     }
-    assert_eq!((sent, refused.len()), (2, 1));
-    assert!(app.sms_to(&refused[0]).await.is_empty());
+    let mail = format!("/v1/{slug}/email-codes$");
+    let sms = format!("/v1/{slug}/phone-codes$");
+    assert!(
+        !list.get().await.expect("list").contains(&mail),
+        "not before the scheduled run"
+    );
+    let run = app.run_close_windows().await;
+    assert_eq!(run.status, 200, "{:?}", run.body);
+    assert_eq!(
+        run.body["challenges"],
+        json!({ "challenged_paths": 2, "changed": true })
+    );
+    let on: Vec<String> = list.get().await.expect("list").into_iter().collect();
+    assert_eq!(on, vec![mail.clone(), sms.clone(), "^$".to_owned()]);
+    // The seeded comuni, under their thresholds, are not challenged; a
+    // second run changes nothing.
+    let again = app.run_close_windows().await;
+    assert_eq!(again.body["challenges"]["changed"], json!(false));
+    // The next hour still remembers the last; the one after is quiet.
+    app.clock.advance(3600);
+    app.run_close_windows().await;
+    assert!(list.get().await.expect("list").contains(&mail));
+    app.clock.advance(3600);
+    let quiet = app.run_close_windows().await;
+    assert_eq!(
+        quiet.body["challenges"],
+        json!({ "challenged_paths": 0, "changed": true })
+    );
+    let off: Vec<String> = list.get().await.expect("list").into_iter().collect();
+    assert_eq!(off, vec!["^$".to_owned()]);
 }
 
 /// Two tabs of one session ask for a fourth number at once: one wins.

@@ -5,7 +5,8 @@
 //! returns to the office the requests for changes past their due time, and
 //! erases, once a day, what each comune keeps past its retention, and
 //! sends the outbox's mails that are due (those the mail service refused at
-//! the time, retried with backoff). A second schedule (Monday mornings,
+//! the time, retried with backoff), and keeps the web ACL's challenge list
+//! (the code paths of comuni over their hourly threshold). A second schedule (Monday mornings,
 //! Europe/Rome) runs the weekly school lists instead. EventBridge delivers
 //! at least once: every step is idempotent.
 
@@ -13,10 +14,13 @@ use serde::Serialize;
 use shared::app::App;
 use shared::domain::error::Error;
 use shared::ops::change_requests::{self, RequestsReport};
+use shared::ops::code_volume::{self, ChallengeReport};
 use shared::ops::outbox::{self, OutboxReport};
 use shared::ops::retention::{self, RetentionReport};
 use shared::ops::school_lists::{self, SchoolListsReport};
 use shared::ops::windows::{self, CloseReport};
+
+pub mod waf;
 
 pub const BINARY: &str = "close-windows";
 
@@ -29,6 +33,8 @@ pub struct Report {
     pub requests: RequestsReport,
     pub mails: OutboxReport,
     pub retention: RetentionReport,
+    /// `None` where the function keeps no challenge list.
+    pub challenges: Option<ChallengeReport>,
 }
 
 /// One run, now. The outbox is worked even when closing failed; the first
@@ -38,11 +44,16 @@ pub async fn run(app: &App) -> Result<Report, Error> {
     let requests = change_requests::run_due(app).await;
     let mails = outbox::deliver_due(app).await;
     let erased = retention::run_daily(app).await;
+    let challenges = match &app.challenges {
+        Some(list) => Some(code_volume::refresh(app, list.as_ref()).await),
+        None => None,
+    };
     let report = Report {
         close: close.clone().unwrap_or_default(),
         requests: requests.clone().unwrap_or_default(),
         mails: mails.clone().unwrap_or_default(),
         retention: erased.clone().unwrap_or_default(),
+        challenges: challenges.clone().and_then(Result::ok),
     };
     tracing::info!(
         windows_closed = report.close.windows_closed,
@@ -59,6 +70,7 @@ pub async fn run(app: &App) -> Result<Report, Error> {
     requests?;
     mails?;
     erased?;
+    challenges.transpose()?;
     Ok(report)
 }
 

@@ -5,7 +5,15 @@ use shared::app::App;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init();
-    let app = App::from_env().await.map_err(lambda_runtime::Error::from)?;
+    let sdk = shared::aws::sdk_config_from_env().await;
+    let config = shared::config::Config::from_env().map_err(lambda_runtime::Error::from)?;
+    let mut app = App::with_aws(
+        &shared::aws::Clients::from_sdk_config(&sdk),
+        config,
+        std::sync::Arc::new(shared::ports::SystemClock),
+    );
+    app.challenges = fn_close_windows::waf::WafChallengeList::from_env(&sdk)
+        .map(|l| std::sync::Arc::new(l) as std::sync::Arc<dyn shared::ports::ChallengeList>);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

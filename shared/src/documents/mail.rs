@@ -559,6 +559,7 @@ mod tests {
             service_settings: Default::default(),
             require_verified_phone: false,
             sms_per_hour: 10,
+            code_mails_per_hour: 100,
             schools: Vec::new(),
             retention_years: 5,
         }

@@ -47,10 +47,13 @@ pub struct Tenant {
     /// Submit needs the guardian's mobile number proved by an SMS code.
     #[serde(default)]
     pub require_verified_phone: bool,
-    /// At most this many SMS an hour for the tenant (against toll fraud:
-    /// past it, SMS codes wait for the next hour and an alarm goes off).
+    /// Security codes by SMS in an hour above which an alarm goes off and
+    /// the code path asks for a challenge (never a refusal).
     #[serde(default = "default_sms_per_hour")]
     pub sms_per_hour: u32,
+    /// The same threshold for security codes by mail.
+    #[serde(default = "default_code_mails_per_hour")]
+    pub code_mails_per_hour: u32,
     /// The schools of the comune: where listed, `pupil.school` is one of
     /// their names, and each receives its weekly list of confirmed pupils.
     #[serde(default)]
@@ -76,9 +79,17 @@ pub struct School {
     pub email: Email,
 }
 
-/// The default hourly SMS cap: above the busiest hour of a large comune's
-/// opening morning, far below what toll fraud would send.
+/// The default hourly SMS threshold: above the busiest hour of a large
+/// comune's opening morning, far below what toll fraud would send.
 pub const DEFAULT_SMS_PER_HOUR: u32 = 500;
+
+/// The default hourly threshold of code mails (a city of a million's
+/// opening hour sends a few thousand).
+pub const DEFAULT_CODE_MAILS_PER_HOUR: u32 = 5000;
+
+fn default_code_mails_per_hour() -> u32 {
+    DEFAULT_CODE_MAILS_PER_HOUR
+}
 
 fn default_sms_per_hour() -> u32 {
     DEFAULT_SMS_PER_HOUR

@@ -241,6 +241,9 @@ impl Tenant {
         if self.sms_per_hour == 0 {
             c.push("sms_per_hour", "must be at least 1");
         }
+        if self.code_mails_per_hour == 0 {
+            c.push("code_mails_per_hour", "must be at least 1");
+        }
         c.fee_bands(
             "fee_bands",
             &self.fee_bands,

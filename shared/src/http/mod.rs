@@ -26,18 +26,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub type HttpResponse = Response<Body>;
 
-/// The route key API Gateway matched, e.g. `POST /v1/{tenant}/sessions`
-/// (the dev server sets the same), or `None` outside API Gateway v2.
+/// The route key API Gateway matched, e.g. `POST /v1/{tenant}/sessions`:
+/// the method and the REST API's resource path (the dev server sets the
+/// same), or `None` outside API Gateway.
 pub fn route_key(req: &Request) -> Option<String> {
     match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx
+            .resource_path
+            .as_ref()
+            .map(|path| format!("{} {path}", ctx.http_method)),
         _ => None,
     }
 }
 
 fn request_id(req: &Request) -> String {
     match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
         _ => None,
     }
     .or_else(|| {
@@ -245,15 +249,28 @@ pub async fn load_tenant(app: &App, req: &Request) -> Result<Tenant, Error> {
         .ok_or(Error::TenantNotFound)
 }
 
-/// The client's address as API Gateway saw it (the request's source
-/// address), as the keyed hash that stands for it in the guessing bounds.
-/// Behind CloudFront this is an edge's address until the go-live issue's
-/// origin secret makes the viewer's address trustworthy.
+/// The header in which the edge hands over the viewer's address: CloudFront
+/// sets it on every API request, replacing whatever the viewer sent (the
+/// `ApiViewerAddress` function of `infra/template.yaml`), and the API's
+/// web ACL lets through only requests carrying the edge's origin secret,
+/// so the value is the edge's word. The dev server sets it the same way.
+pub const VIEWER_ADDRESS_HEADER: &str = "x-viewer-address";
+
+/// The client's address (the viewer's, from the edge), as the keyed hash
+/// that stands for it in the guessing bounds; without the header, the
+/// source address API Gateway saw.
 pub fn client(app: &App, req: &Request) -> String {
-    let address = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+    let viewer = req
+        .headers()
+        .get(VIEWER_ADDRESS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let address = viewer.or_else(|| match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
         _ => None,
-    };
+    });
     crate::ops::clients::key(app, address.as_deref().unwrap_or("unknown"))
 }
 

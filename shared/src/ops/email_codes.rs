@@ -41,6 +41,7 @@ pub async fn request_code(
     match app.mailer.send(&message).await {
         Ok(()) => {
             tracing::info!("security code sent");
+            super::code_volume::note(app, tenant, Channel::Email).await;
             Ok(CodeSent::now())
         }
         // The cooldown now runs: the client may ask again after it.

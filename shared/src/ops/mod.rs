@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod change_requests;
 mod changes;
 pub mod clients;
+pub mod code_volume;
 pub mod codes;
 pub mod documents;
 pub mod email_codes;

@@ -1,8 +1,8 @@
 //! Proving a mobile number: an SMS with a 6-digit code, exchanged for the
 //! session's `phone`. Codes follow the email codes' rules (`ops::codes`).
 //! SMS cost money and can be abused for toll fraud, so only a session that
-//! already proved an email may ask, for at most three numbers, and each
-//! tenant sends at most `sms_per_hour` an hour (past it, an alarm).
+//! already proved an email may ask, for at most three numbers; past the
+//! tenant's `sms_per_hour`, an alarm and a challenge (`ops::code_volume`).
 
 use crate::app::App;
 use crate::documents::sms;
@@ -21,8 +21,6 @@ pub const NUMBERS_PER_SESSION: u32 = 3;
 /// How long a session's numbers are remembered: longer than any session
 /// renewed by use lives in practice.
 const NUMBERS_KEPT_SECS: i64 = 24 * 3600;
-/// The log line the SMS cap alarm watches for (`infra/template.yaml`).
-pub const CAP_REACHED: &str = "sms hourly cap reached";
 
 /// Send a code by SMS to `phone`, for the holder of `session`.
 pub async fn request_code(
@@ -55,17 +53,6 @@ pub async fn request_code(
         });
     }
     let code = codes::issue(app, tenant, Channel::Phone, &key, client).await?;
-    let hour = now.div_euclid(3600);
-    if !app
-        .store
-        .count_sms(&tenant.slug, hour, tenant.sms_per_hour)
-        .await?
-    {
-        tracing::error!(tenant = %tenant.slug, cap = tenant.sms_per_hour, "{CAP_REACHED}");
-        return Err(Error::TooManyRequests {
-            retry_after_secs: (3600 - now.rem_euclid(3600)).max(1).unsigned_abs(),
-        });
-    }
     let message = Sms {
         to: phone.clone(),
         text: sms::security_code(tenant, &code),
@@ -73,6 +60,7 @@ pub async fn request_code(
     match app.sms.send(&message).await {
         Ok(()) => {
             tracing::info!("sms security code sent");
+            super::code_volume::note(app, tenant, Channel::Phone).await;
             Ok(CodeSent::now())
         }
         Err(SmsError::Unavailable) => Err(Error::Unavailable {

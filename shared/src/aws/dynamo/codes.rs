@@ -1,15 +1,16 @@
 //! `CodeStore`: one code record per address (email or mobile number),
 //! versioned; the numbers a session asked SMS codes for
 //! (`TENANT#<slug>#SESSION#<id>` / `PHONES`, a string set of keyed hashes);
-//! a tenant's SMS in one hour (`TENANT#<slug>#SMS` / `HOUR#<unix hour>`, a
-//! number `n`). The last two go with the table's TTL.
+//! the codes a tenant sent in one hour by channel (`TENANT#<slug>#MAIL` or
+//! `#SMS` / `HOUR#<unix hour>`, a number `n`). The last two go with the
+//! table's TTL.
 
 use async_trait::async_trait;
 
 use super::codec::{decode_code, encode_code};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{DynamoStore, PK, SK, TTL, code_pk, n, s, written};
+use super::{DynamoStore, PK, SK, TTL, code_pk, map_err, n, s, written};
 use crate::domain::security_code::CodeState;
 use crate::domain::values::TenantSlug;
 use crate::ports::{CodeStore, StoreError, Versioned};
@@ -66,27 +67,57 @@ impl CodeStore for DynamoStore {
         Ok(written(update)?.is_some())
     }
 
-    async fn count_sms(
+    async fn count_code(
         &self,
         tenant: &TenantSlug,
+        channel: &str,
         hour: i64,
-        cap: u32,
-    ) -> Result<bool, StoreError> {
-        let update = self
+    ) -> Result<u64, StoreError> {
+        let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("TENANT#{tenant}#SMS")))
+            .key(PK, s(format!("TENANT#{tenant}#{channel}")))
             .key(SK, s(format!("HOUR#{hour}")))
             .update_expression("ADD #n :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#n) OR #n < :cap")
             .expression_attribute_names("#n", "n")
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":cap", n(i64::from(cap)))
             .expression_attribute_values(":ttl", n((hour + 2) * 3600))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
-            .await;
-        Ok(written(update)?.is_some())
+            .await
+            .map_err(|e| map_err(e, |_| false))?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("n"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    async fn code_count(
+        &self,
+        tenant: &TenantSlug,
+        channel: &str,
+        hour: i64,
+    ) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("TENANT#{tenant}#{channel}")))
+            .key(SK, s(format!("HOUR#{hour}")))
+            .send()
+            .await
+            .map_err(|e| map_err(e, |_| false))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|a| a.get("n"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 }
