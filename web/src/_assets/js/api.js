@@ -41,7 +41,8 @@ export async function call(tenant, method, path, { body, token, ifMatch, content
   }
   let response;
   try {
-    response = await fetch(`/v1/${encodeURIComponent(tenant)}${path}`, { method, headers, body: payload, cache: "no-store" });
+    const send = await transport();
+    response = await send(`/v1/${encodeURIComponent(tenant)}${path}`, { method, headers, body: payload, cache: "no-store" });
   } catch {
     throw new ApiError(0, null, null);
   }
@@ -71,7 +72,32 @@ export async function upload(url, file, contentType) {
   if (!response.ok) throw new ApiError(response.status, { error: { code: "upload_failed", message: "Caricamento del file non riuscito: riprova." } }, null);
 }
 
-/** The portal's deployment settings (SPID broker, staff sign-in). */
+let transportPromise = null;
+
+/**
+ * How API requests go out: through AWS WAF's application integration
+ * (`AwsWafIntegration.fetch`, which solves the web ACL's challenge in the
+ * background and sends its token) where the deployment's config.json
+ * names its URL, else plain fetch (the local stack has no web ACL).
+ */
+function transport() {
+  if (!transportPromise) {
+    transportPromise = portalConfig().then((config) => {
+      const url = config && config.waf_integration_url;
+      if (typeof url !== "string" || !/^https:\/\//.test(url)) return fetch.bind(window);
+      return new Promise((resolve) => {
+        const script = document.createElement("script");
+        script.src = `${url.replace(/\/?$/, "/")}challenge.js`;
+        script.onload = () => resolve(window.AwsWafIntegration ? window.AwsWafIntegration.fetch.bind(window.AwsWafIntegration) : fetch.bind(window));
+        script.onerror = () => resolve(fetch.bind(window));
+        document.head.appendChild(script);
+      });
+    });
+  }
+  return transportPromise;
+}
+
+/** The portal's deployment settings (SPID broker, staff sign-in, WAF). */
 export async function portalConfig() {
   try {
     const r = await fetch("/config.json", { cache: "no-store" });
