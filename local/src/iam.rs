@@ -3,7 +3,7 @@
 //! each handler; the IAM action, the resource and the condition keys AWS
 //! would evaluate, from an SDK interceptor), and `iam-check` evaluates each
 //! against that function's policy in `infra/template.yaml`
-//! (`crate::iam_policy`). Calls outside a handler (setup, seeding, tests
+//! (the `iam_policy` module). Calls outside a handler (setup, seeding, tests
 //! reading the store) are not any function's and are not recorded.
 //!
 //! AWS's semantics, as recorded:
