@@ -97,12 +97,8 @@ pub async fn start(options: Options) -> Result<Running, String> {
     // Every call a handler makes is recorded for the IAM check (`iam`).
     let sdk = emulator::sdk_config(&aws_url).await;
     let clients = iam::recorded_clients(&sdk);
-    let emulator_sdk = emulator::sdk_config(&options.emulator_url).await;
-    let challenge_set = ensure_challenge_set(
-        &emulator_sdk,
-        &format!("{}-challenged-paths", options.table),
-    )
-    .await?;
+    let challenge_set =
+        ensure_challenge_set(&sdk, &format!("{}-challenged-paths", options.table)).await?;
     let challenge_list = fn_close_windows::waf::WafChallengeList::new(
         iam::recorded_wafv2(&sdk),
         challenge_set.0.clone(),

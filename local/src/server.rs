@@ -207,7 +207,7 @@ async fn handle(
         }
         Match::None => return local_error(&Error::RouteNotFound, &request_id),
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let bytes = match Limited::new(body, MAX_BUFFERED_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return local_error(&Error::PayloadTooLarge, &request_id),
@@ -230,7 +230,6 @@ async fn handle(
     context.http_method = parts.method.clone();
     context.path = Some(format!("/api{path}"));
     context.identity.source_ip = Some(peer.to_string());
-    let mut parts = parts;
     // As the edge does: the viewer's address, whatever the viewer sent.
     if let Ok(v) = peer.to_string().parse() {
         parts.headers.insert(shared::http::VIEWER_ADDRESS_HEADER, v);

@@ -52,8 +52,14 @@ impl App {
 
     /// From the environment, as a Lambda function starts.
     pub async fn from_env() -> Result<Self, String> {
+        Self::from_sdk_config(&crate::aws::sdk_config_from_env().await)
+    }
+
+    /// As `from_env`, on an SDK configuration the caller keeps (for a
+    /// client of its own).
+    pub fn from_sdk_config(sdk: &crate::aws_config::SdkConfig) -> Result<Self, String> {
         let config = Config::from_env()?;
-        let clients = Clients::from_env().await;
+        let clients = Clients::from_sdk_config(sdk);
         Ok(Self::with_aws(&clients, config, Arc::new(SystemClock)))
     }
 }

@@ -6,12 +6,7 @@ use shared::app::App;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init();
     let sdk = shared::aws::sdk_config_from_env().await;
-    let config = shared::config::Config::from_env().map_err(lambda_runtime::Error::from)?;
-    let mut app = App::with_aws(
-        &shared::aws::Clients::from_sdk_config(&sdk),
-        config,
-        std::sync::Arc::new(shared::ports::SystemClock),
-    );
+    let mut app = App::from_sdk_config(&sdk).map_err(lambda_runtime::Error::from)?;
     app.challenges = fn_close_windows::waf::WafChallengeList::from_env(&sdk)
         .map(|l| std::sync::Arc::new(l) as std::sync::Arc<dyn shared::ports::ChallengeList>);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

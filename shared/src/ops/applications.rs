@@ -162,15 +162,18 @@ pub(crate) async fn open_window(
     check_open(app, window)
 }
 
+/// The error for a `window_id` that names no window of the tenant.
+fn unknown_window() -> Error {
+    Error::InvalidFields(vec![FieldError::new(
+        "window_id",
+        "invalid",
+        "Periodo di iscrizione inesistente.",
+    )])
+}
+
 /// `window` (looked up before), which must exist and be open.
 pub(crate) fn check_open(app: &App, window: Option<Window>) -> Result<Window, Error> {
-    let window = window.ok_or_else(|| {
-        Error::InvalidFields(vec![FieldError::new(
-            "window_id",
-            "invalid",
-            "Periodo di iscrizione inesistente.",
-        )])
-    })?;
+    let window = window.ok_or_else(unknown_window)?;
     if !window.is_open(app.clock.now()) {
         return Err(Error::WindowClosed);
     }
@@ -516,13 +519,7 @@ pub async fn update(
     }
     // Open (checked above) for this application: the window, or the
     // office's request for changes.
-    let window = window.ok_or_else(|| {
-        Error::InvalidFields(vec![FieldError::new(
-            "window_id",
-            "invalid",
-            "Periodo di iscrizione inesistente.",
-        )])
-    })?;
+    let window = window.ok_or_else(unknown_window)?;
     let mut next = current.clone();
     // A phone stays proved only while it is the number proved.
     next.proved_phone = application::phone_proof(

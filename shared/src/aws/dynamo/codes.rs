@@ -5,6 +5,8 @@
 //! `#SMS` / `HOUR#<unix hour>`, a number `n`). The last two go with the
 //! table's TTL.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::codec::{decode_code, encode_code};
@@ -77,8 +79,7 @@ impl CodeStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("TENANT#{tenant}#{channel}")))
-            .key(SK, s(format!("HOUR#{hour}")))
+            .set_key(Some(hour_key(tenant, channel, hour)))
             .update_expression("ADD #n :one SET #ttl = :ttl")
             .expression_attribute_names("#n", "n")
             .expression_attribute_names("#ttl", TTL)
@@ -88,13 +89,7 @@ impl CodeStore for DynamoStore {
             .send()
             .await
             .map_err(|e| map_err(e, |_| false))?;
-        Ok(out
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("n"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(counted(out.attributes.as_ref()))
     }
 
     async fn code_count(
@@ -107,17 +102,26 @@ impl CodeStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(format!("TENANT#{tenant}#{channel}")))
-            .key(SK, s(format!("HOUR#{hour}")))
+            .set_key(Some(hour_key(tenant, channel, hour)))
             .send()
             .await
             .map_err(|e| map_err(e, |_| false))?;
-        Ok(out
-            .item
-            .as_ref()
-            .and_then(|a| a.get("n"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(counted(out.item.as_ref()))
     }
+}
+
+/// The key of a tenant's codes by `channel` in `hour`.
+fn hour_key(tenant: &TenantSlug, channel: &str, hour: i64) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_owned(), s(format!("TENANT#{tenant}#{channel}"))),
+        (SK.to_owned(), s(format!("HOUR#{hour}"))),
+    ])
+}
+
+/// The count `n` of a counter item (0 when there is none).
+fn counted(item: Option<&HashMap<String, AttributeValue>>) -> u64 {
+    item.and_then(|a| a.get("n"))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }

@@ -97,14 +97,21 @@ function transport() {
   return transportPromise;
 }
 
-/** The portal's deployment settings (SPID broker, staff sign-in, WAF). */
-export async function portalConfig() {
-  try {
-    const r = await fetch("/config.json", { cache: "no-store" });
-    return r.ok ? await r.json() : {};
-  } catch {
-    return {};
+let configPromise = null;
+
+/** The portal's deployment settings (SPID broker, staff sign-in, WAF), read once per page. */
+export function portalConfig() {
+  if (!configPromise) {
+    configPromise = (async () => {
+      try {
+        const r = await fetch("/config.json", { cache: "no-store" });
+        return r.ok ? await r.json() : {};
+      } catch {
+        return {};
+      }
+    })();
   }
+  return configPromise;
 }
 
 /** The tenant from the page's path: /{tenant}/… */
