@@ -45,7 +45,11 @@ pub fn counted_clients(sdk: &SdkConfig, counter: &Arc<Counter>) -> Clients {
     let sns = aws_sdk_sns::config::Builder::from(sdk)
         .interceptor(Interceptor(counter.clone()))
         .build();
+    let secrets = aws_sdk_secretsmanager::config::Builder::from(sdk)
+        .interceptor(Interceptor(counter.clone()))
+        .build();
     Clients {
+        secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         ses: aws_sdk_ses::Client::from_conf(ses),
         s3: aws_sdk_s3::Client::from_conf(s3),

@@ -28,6 +28,9 @@ pub enum Fault {
     Ses,
     /// Every S3 call (including presigned links served through the proxy).
     S3,
+    /// The App IO stand-in answers 503 (it is not behind the proxy: it
+    /// reads this switch itself).
+    AppIo,
 }
 
 /// The switches, shared between the proxy and the tests.
@@ -37,6 +40,7 @@ pub struct Faults {
     dynamodb: AtomicBool,
     ses: AtomicBool,
     s3: AtomicBool,
+    app_io: AtomicBool,
 }
 
 impl Faults {
@@ -46,6 +50,7 @@ impl Faults {
             Fault::DynamoDb => &self.dynamodb,
             Fault::Ses => &self.ses,
             Fault::S3 => &self.s3,
+            Fault::AppIo => &self.app_io,
         }
     }
 
@@ -59,12 +64,13 @@ impl Faults {
             Fault::DynamoDb,
             Fault::Ses,
             Fault::S3,
+            Fault::AppIo,
         ] {
             self.set(f, false);
         }
     }
 
-    fn on(&self, fault: Fault) -> bool {
+    pub fn on(&self, fault: Fault) -> bool {
         self.flag(fault).load(Ordering::SeqCst)
     }
 }

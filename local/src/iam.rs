@@ -16,6 +16,8 @@
 //! - `ListObjectsV2` needs `s3:ListBucket` with `s3:prefix`;
 //! - the challenge list's read and write need `wafv2:GetRegexPatternSet`
 //!   and `wafv2:UpdateRegexPatternSet` on the set;
+//! - a comune's App IO key needs `secretsmanager:GetSecretValue` on its
+//!   secret;
 //! - `SendRawEmail` needs `ses:SendRawEmail` on the sender's identity with
 //!   `ses:FromAddress`; an SMS `Publish` needs `sns:Publish` on `*`.
 //!
@@ -256,6 +258,21 @@ fn needs_of(
         };
         return vec![need("sns:Publish", resource, none())];
     }
+    if let Some(i) = input
+        .downcast_ref::<aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput>()
+    {
+        // The local stack names its secrets after its table; the stack's
+        // are `<stack>/app-io/<slug>`, with the random suffix AWS adds.
+        let id = i.secret_id().unwrap_or("");
+        let slug = id.rsplit_once("/app-io/").map_or(id, |(_, slug)| slug);
+        return vec![need(
+            "secretsmanager:GetSecretValue",
+            format!(
+                "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{stack}}/app-io/{slug}-AbCdEf"
+            ),
+            none(),
+        )];
+    }
     use aws_sdk_wafv2::operation as waf;
     let challenges = || CHALLENGES_ARN.to_owned();
     if input
@@ -390,7 +407,11 @@ pub fn recorded_clients(sdk: &shared::aws_config::SdkConfig) -> shared::aws::Cli
     let sns = aws_sdk_sns::config::Builder::from(sdk)
         .interceptor(Recorder)
         .build();
+    let secrets = aws_sdk_secretsmanager::config::Builder::from(sdk)
+        .interceptor(Recorder)
+        .build();
     shared::aws::Clients {
+        secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         ses: aws_sdk_ses::Client::from_conf(ses),
         s3: aws_sdk_s3::Client::from_conf(s3),

@@ -244,7 +244,9 @@ fn matches(s: &Statement, need: &Need, resource: &str) -> bool {
 
 /// The need's resource as the template names it.
 fn resolved(need: &Need) -> String {
-    need.resource.replace("{bucket}", &bucket_name())
+    need.resource
+        .replace("{bucket}", &bucket_name())
+        .replace("{stack}", STACK)
 }
 
 /// Whether `need` is allowed by its function's statements; the statement

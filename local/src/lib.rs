@@ -2,6 +2,7 @@
 //! `infra/template.yaml`, in front of a local emulator of DynamoDB, SES and
 //! S3 (moto). Used by `make dev` and by the end-to-end tests.
 
+pub mod app_io;
 pub mod emulator;
 pub mod faults;
 pub mod iam;
@@ -132,6 +133,18 @@ pub async fn start(options: Options) -> Result<Running, String> {
     )?;
     // The staff stand-in is the deployment's staff user pool.
     config.staff_pool = Some(staff.pool());
+    // App IO: the stand-in on this server, the comuni's keys in the
+    // emulated Secrets Manager as in the stack (`<prefix><slug>`).
+    let app_io_key =
+        shared::config::hex(&shared::ops::random_bytes::<16>().map_err(|e| e.to_string())?);
+    let app_io_prefix = format!("{}/app-io/", options.table);
+    store_app_io_keys(&sdk, &app_io_prefix, &app_io_key).await?;
+    config.app_io_url = format!("{base}/_local/app-io");
+    config.app_io_secret_prefix = Some(app_io_prefix);
+    // One App serves every function here; in AWS each function's process
+    // reads the key itself. Not kept, each function's read is recorded for
+    // the IAM check.
+    config.app_io_key_ttl = std::time::Duration::ZERO;
     let clock = OffsetClock::default();
     let mut app = App::with_aws(&clients, config, Arc::new(clock.clone()));
     // The web ACL's challenge list (`ChallengedPaths` of the template).
@@ -150,14 +163,26 @@ pub async fn start(options: Options) -> Result<Running, String> {
         .await?;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = Arc::new(server::State::new(
-        app.clone(),
-        router,
-        options.emulator_url.clone(),
-        staff.clone(),
-        oidc.clone(),
-        base,
-    ));
+    let app_io_seed: app_io::Seed = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join(app_io::SEED_FILE))
+            .map_err(|e| format!("{}: {e}", app_io::SEED_FILE))?,
+    )
+    .map_err(|e| format!("{}: {e}", app_io::SEED_FILE))?;
+    let state = Arc::new(
+        server::State::new(
+            app.clone(),
+            router,
+            options.emulator_url.clone(),
+            staff.clone(),
+            oidc.clone(),
+            base,
+        )
+        .with_app_io(app_io::StandIn::new(
+            app_io_key,
+            app_io_seed,
+            faults.clone(),
+        )),
+    );
     let task = tokio::spawn(server::serve(listener, state, rx));
     Ok(Running {
         addr,
@@ -170,6 +195,42 @@ pub async fn start(options: Options) -> Result<Running, String> {
         shutdown: Some(tx),
         task,
     })
+}
+
+/// The seeded comuni's App IO keys, as the stack keeps them: one secret
+/// per tenant, `<prefix><slug>` (made, or given a new value).
+async fn store_app_io_keys(
+    sdk: &shared::aws_config::SdkConfig,
+    prefix: &str,
+    key: &str,
+) -> Result<(), String> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let err = |e: &dyn std::fmt::Display| format!("app io key: {e}");
+    for slug in seed::SLUGS {
+        let name = format!("{prefix}{slug}");
+        let made = client
+            .create_secret()
+            .name(&name)
+            .secret_string(key)
+            .send()
+            .await;
+        if let Err(e) = made {
+            let exists = e
+                .as_service_error()
+                .is_some_and(|s| s.is_resource_exists_exception());
+            if !exists {
+                return Err(err(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e)));
+            }
+            client
+                .put_secret_value()
+                .secret_id(&name)
+                .secret_string(key)
+                .send()
+                .await
+                .map_err(|e| err(&aws_sdk_secretsmanager::error::DisplayErrorContext(&e)))?;
+        }
+    }
+    Ok(())
 }
 
 /// The stack's challenge list, as the template's `ChallengedPaths`: found

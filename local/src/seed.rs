@@ -86,6 +86,8 @@ fn merge_patch(target: &mut serde_json::Value, patch: serde_json::Value) {
 
 /// The seed files of the local stack, in the order they are applied.
 pub const FILES: &[&str] = &["local/seed/demo.json", "local/seed/demo-sms.json"];
+/// The tenants those files seed.
+pub const SLUGS: &[&str] = &["demo", "demo-sms"];
 
 /// The tenant of a seed's tenant file, for the local stack: checked as
 /// `admin tenant validate` does (loopback addresses allowed), with the

@@ -17,7 +17,7 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::app::App;
 use shared::domain::error::Error;
 use shared::domain::values::TenantSlug;
@@ -50,6 +50,8 @@ pub struct State {
     /// When this server first saw each SMS in the emulator (which keeps no
     /// time for them): the `sent_at` of `GET /_local/sms-outbox`.
     sms_seen: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// The App IO stand-in, where the stack sends to it.
+    app_io: Option<crate::app_io::StandIn>,
 }
 
 impl State {
@@ -70,7 +72,14 @@ impl State {
             base,
             codes: oidc::Codes::default(),
             sms_seen: Default::default(),
+            app_io: None,
         }
+    }
+
+    /// With the App IO stand-in at `/_local/app-io`.
+    pub fn with_app_io(mut self, stand_in: crate::app_io::StandIn) -> Self {
+        self.app_io = Some(stand_in);
+        self
     }
 
     /// Stamp each SMS with the time this server first saw it.
@@ -343,6 +352,30 @@ async fn local_endpoint(
             let form = read_form(req).await;
             Ok(oidc::token(&state.stand_in(), form))
         }
+        ("GET", "io-messages") => state
+            .app_io
+            .as_ref()
+            .map(crate::app_io::StandIn::received)
+            .ok_or(Error::RouteNotFound),
+        ("POST", "app-io/profiles" | "app-io/messages") => match &state.app_io {
+            None => Err(Error::RouteNotFound),
+            Some(io) => {
+                let key = req
+                    .headers()
+                    .get("ocp-apim-subscription-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                match read_json::<Value>(req).await {
+                    Ok(body) if path == "app-io/profiles" => Ok(io.profiles(key.as_deref(), &body)),
+                    Ok(body) => Ok(io.messages(
+                        key.as_deref(),
+                        &body,
+                        &shared::http::views::rfc3339(state.app.clock.now()),
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
+        },
         ("POST", "run/close-windows") => crate::iam::FUNCTION
             .scope(fn_close_windows::BINARY, fn_close_windows::run(&state.app))
             .await

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use crate::aws::Clients;
+use crate::aws::app_io::AppIoClient;
 use crate::aws::dynamo::DynamoStore;
 use crate::aws::s3::S3Documents;
 use crate::aws::ses::SesMailer;
 use crate::aws::sns::SnsTexter;
 use crate::config::Config;
-use crate::ports::{ChallengeList, Clock, DocumentStorage, Mailer, Store, SystemClock, Texter};
+use crate::ports::{
+    AppIo, ChallengeList, Clock, DocumentStorage, Mailer, Store, SystemClock, Texter,
+};
 
 #[derive(Clone)]
 pub struct App {
@@ -22,6 +25,8 @@ pub struct App {
     /// The web ACL's challenge list, where this function keeps it (the
     /// scheduled one; `ops::code_volume`).
     pub challenges: Option<Arc<dyn ChallengeList>>,
+    /// App IO, where the deployment keeps the comuni's service keys.
+    pub app_io: Option<Arc<dyn AppIo>>,
 }
 
 impl App {
@@ -44,6 +49,14 @@ impl App {
                 clients.s3.clone(),
                 config.bucket_name.clone(),
             )),
+            app_io: config.app_io_secret_prefix.as_deref().map(|prefix| {
+                Arc::new(AppIoClient::new(
+                    clients.secrets.clone(),
+                    &config.app_io_url,
+                    prefix,
+                    config.app_io_key_ttl,
+                )) as Arc<dyn AppIo>
+            }),
             clock,
             config: Arc::new(config),
             challenges: None,

@@ -19,6 +19,13 @@ pub struct Config {
     /// The deployment's staff user pool, whose tokens every tenant without
     /// its own provider trusts (`STAFF_ISSUER`, `STAFF_CLIENT_ID`).
     pub staff_pool: Option<StaffPool>,
+    /// App IO's API (`APP_IO_URL`, default production) and where the
+    /// tenants' service keys are kept (`APP_IO_SECRET_PREFIX`, e.g.
+    /// `<stack>/app-io/`); without the prefix no App IO message is sent.
+    pub app_io_url: String,
+    pub app_io_secret_prefix: Option<String>,
+    /// How long a process keeps a comune's App IO key (five minutes).
+    pub app_io_key_ttl: std::time::Duration,
     session_key: Vec<u8>,
     code_hash_key: hmac::Key,
 }
@@ -68,6 +75,9 @@ impl Config {
             session_issuer: "iscrizioni-scolastiche".into(),
             sms_sender_id: None,
             staff_pool: None,
+            app_io_url: crate::aws::app_io::DEFAULT_URL.into(),
+            app_io_secret_prefix: None,
+            app_io_key_ttl: std::time::Duration::from_secs(300),
             session_key: derive("parent-session-jwt-v1"),
             code_hash_key: hmac::Key::new(hmac::HMAC_SHA256, &derive("email-code-hash-v1")),
         })
@@ -88,6 +98,8 @@ impl Config {
             .ok()
             .filter(|v| !v.is_empty());
         let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        config.app_io_url = set("APP_IO_URL").unwrap_or(config.app_io_url);
+        config.app_io_secret_prefix = set("APP_IO_SECRET_PREFIX");
         config.staff_pool = match (set("STAFF_ISSUER"), set("STAFF_CLIENT_ID")) {
             (Some(issuer), Some(client_id)) => Some(StaffPool {
                 issuer,

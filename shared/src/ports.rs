@@ -135,6 +135,18 @@ pub struct OutboxMessage {
     pub attempts: u32,
     /// Not to be tried before this (the backoff, or a sender's lease).
     pub due: OffsetDateTime,
+    /// What is left to send: the mail, then (where owed) the App IO
+    /// message.
+    pub stage: Stage,
+}
+
+/// The step of an outbox message still to be done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stage {
+    #[default]
+    Mail,
+    /// The mail was accepted; the App IO message is owed.
+    AppIo,
 }
 
 impl OutboxMessage {
@@ -151,6 +163,7 @@ impl OutboxMessage {
             kind,
             attempts: 0,
             due,
+            stage: Stage::Mail,
         }
     }
 }
@@ -641,6 +654,9 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Option<OutboxMessage>, StoreError>;
     /// The mail service accepted it: forget it.
     async fn message_sent(&self, tenant: &TenantSlug, id: &str) -> Result<(), StoreError>;
+    /// The mail was accepted and an App IO message is owed: the message
+    /// moves to that stage, its attempts start again, the lease stays.
+    async fn message_to_app_io(&self, tenant: &TenantSlug, id: &str) -> Result<(), StoreError>;
     /// Sending failed: due again at `retry_at`.
     async fn message_failed(
         &self,
@@ -728,6 +744,41 @@ pub enum SmsError {
     InvalidNumber,
     #[error("sms rejected: {0}")]
     Rejected(String),
+}
+
+/// A message for a citizen in the App IO: to the fiscal code, a subject
+/// and a markdown body (App IO's own limits: `documents::app_io`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoMessage {
+    pub fiscal_code: String,
+    pub subject: String,
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppIoError {
+    /// Down, throttling, not answering, or our key refused: try again
+    /// later (an operator may have to fix the key).
+    #[error("App IO unavailable: {0}")]
+    Unavailable(String),
+    /// It refused what we sent: sending it again will not help.
+    #[error("App IO refused the message: {0}")]
+    Refused(String),
+}
+
+/// The App IO API (PagoPA's `io-functions-services`), as a comune's
+/// service sees it; the service's API key is the tenant's.
+#[async_trait]
+pub trait AppIo: Send + Sync {
+    /// Whether the citizen has a profile whose preferences allow the
+    /// tenant's service to write (`POST /profiles`); no profile is `false`.
+    async fn sender_allowed(
+        &self,
+        tenant: &TenantSlug,
+        fiscal_code: &str,
+    ) -> Result<bool, AppIoError>;
+    /// `POST /messages`: accepted for delivery.
+    async fn send(&self, tenant: &TenantSlug, message: &IoMessage) -> Result<(), AppIoError>;
 }
 
 /// The SMS service. A message it accepted is not yet delivered: carriers

@@ -227,3 +227,59 @@ async fn a_reminder_that_ses_refused_goes_out_later_once() {
     scheduled_run(app).await;
     assert_eq!(reminders().await, 1, "sent once, after SES came back");
 }
+
+#[tokio::test]
+async fn app_io_down_once_sends_its_message_later_exactly_once() {
+    let (_turn, app) = turn().await;
+    let guardian = guardian_code();
+    let email = unique_email("io-down");
+    let token = app.spid_session(&guardian, Some(&email)).await;
+    let body = application_body(
+        &app.open_window_id().await,
+        &pupil_code(),
+        &guardian,
+        &email,
+    );
+    let id = app.new_draft(&token, body).await;
+    app.faults.set(Fault::AppIo, true);
+    let r = app.submit(&token, &id).await;
+    assert_eq!(r.status, 200, "submitted all the same: {:?}", r.body);
+    // The mail went at once; the App IO message waits.
+    assert_eq!(
+        app.mails_about(&email, "lettera credenziali").await.len(),
+        1
+    );
+    assert!(
+        crate::languages::io_messages(app, &guardian)
+            .await
+            .is_empty()
+    );
+    app.clock.advance(61);
+    scheduled_run(app).await;
+    assert!(
+        crate::languages::io_messages(app, &guardian)
+            .await
+            .is_empty()
+    );
+    app.faults.clear();
+
+    // App IO is back: the next run after the backoff sends it, once, and
+    // the mail is not sent again.
+    app.clock.advance(121);
+    scheduled_run(app).await;
+    scheduled_run(app).await;
+    app.clock.advance(3600);
+    scheduled_run(app).await;
+    let got = crate::languages::io_messages(app, &guardian).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0]["subject"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Iscrizione inviata")
+    );
+    assert_eq!(
+        app.mails_about(&email, "lettera credenziali").await.len(),
+        1
+    );
+}

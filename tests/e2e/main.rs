@@ -13,6 +13,7 @@ mod events;
 mod faults;
 mod handlers;
 mod journey;
+mod languages;
 mod load;
 mod office;
 mod openapi;

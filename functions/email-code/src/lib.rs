@@ -91,7 +91,15 @@ async fn request_phone_code(app: App, req: Request) -> Result<HttpResponse, Erro
     let body: PhoneCodeRequest = parse_json(&req)?;
     let phone = parse_phone(body.phone.as_ref())?;
     let client = http::client(&app, &req);
-    let sent = phone_codes::request_code(&app, &tenant, &session, &phone, &client).await?;
+    let sent = phone_codes::request_code(
+        &app,
+        &tenant,
+        &session,
+        &phone,
+        &client,
+        http::language(&req),
+    )
+    .await?;
     Ok(json(202, &views::code_sent(&sent)))
 }
 
@@ -100,7 +108,8 @@ async fn request_code(app: App, req: Request) -> Result<HttpResponse, Error> {
     let body: CodeRequest = parse_json(&req)?;
     let email = parse_email(body.email.as_ref())?;
     let client = http::client(&app, &req);
-    let sent = email_codes::request_code(&app, &tenant, &email, &client).await?;
+    let sent =
+        email_codes::request_code(&app, &tenant, &email, &client, http::language(&req)).await?;
     Ok(json(202, &views::code_sent(&sent)))
 }
 

@@ -2,6 +2,7 @@
 //! from aws-config, so `AWS_ENDPOINT_URL` (or the per-service variables)
 //! points them at a local emulator without any code change.
 
+pub mod app_io;
 pub mod dynamo;
 pub mod s3;
 pub mod ses;
@@ -20,6 +21,7 @@ pub struct Clients {
     pub ses: aws_sdk_ses::Client,
     pub s3: aws_sdk_s3::Client,
     pub sns: aws_sdk_sns::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 /// The SDK configuration from the environment, with explicit timeouts (the
@@ -54,6 +56,7 @@ impl Clients {
             ses: aws_sdk_ses::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             sns: aws_sdk_sns::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
         }
     }
 }

@@ -1,12 +1,15 @@
-//! Mail texts, in Italian, plain text and HTML, with the tenant's name and
-//! contacts. Subjects never carry personal data.
+//! Mail texts, plain text and HTML, with the tenant's name and contacts.
+//! Italian first; when the family chose another language of the portal,
+//! the same text in that language follows, under the Italian one (the
+//! catalogues of `domain::language`). Subjects never carry personal data.
 
+use crate::domain::language::{Lang, fill, tr};
 use crate::domain::security_code::CODE_TTL_SECS;
 use crate::domain::services::ServiceView;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::Service;
-use crate::ports::Mail;
+use crate::ports::{Mail, MailAttachment};
 
 /// Escape text for HTML.
 pub fn escape_html(s: &str) -> String {
@@ -24,116 +27,248 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-fn signature_text(tenant: &Tenant) -> String {
-    format!(
-        "{}\nUfficio servizi scolastici\nEmail: {} · Telefono: {}",
-        tenant.name, tenant.contact_email, tenant.phone
-    )
+/// How a paragraph shows in the HTML part.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    /// The security code: large, spaced.
+    Code,
+    /// The temporary password: monospace.
+    Secret,
+    /// The status line: larger.
+    Status,
+    /// The office's own words: quoted as written, never translated.
+    Verbatim,
 }
 
-fn html_page(tenant: &Tenant, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
+/// One paragraph: an Italian template and the values of its placeholders.
+struct Para {
+    template: &'static str,
+    args: Vec<(&'static str, String)>,
+    style: Style,
+}
+
+fn para(template: &'static str, args: &[(&'static str, &str)]) -> Para {
+    Para {
+        template,
+        args: args.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        style: Style::Plain,
+    }
+}
+
+fn styled(style: Style, template: &'static str, args: &[(&'static str, &str)]) -> Para {
+    Para {
+        style,
+        ..para(template, args)
+    }
+}
+
+impl Para {
+    fn render(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if matches!(self.style, Style::Verbatim | Style::Code) {
+            fill(self.template, &args)
+        } else {
+            tr(lang, self.template, &args)
+        }
+    }
+}
+
+/// A mail to a family or a school: greeting, paragraphs, signature.
+struct Letter<'a> {
+    tenant: &'a Tenant,
+    greeting: &'static str,
+    paragraphs: Vec<Para>,
+}
+
+impl Letter<'_> {
+    fn block_text(&self, lang: Lang) -> String {
+        let mut out = tr(lang, self.greeting, &[]);
+        for p in &self.paragraphs {
+            out.push_str("\n\n");
+            out.push_str(&p.render(lang));
+        }
+        out
+    }
+
+    fn block_html(&self, lang: Lang) -> String {
+        let mut out = format!("<p>{}</p>", escape_html(&tr(lang, self.greeting, &[])));
+        for p in &self.paragraphs {
+            let text = escape_html(&p.render(lang));
+            let style = match p.style {
+                Style::Plain => "",
+                Style::Code => {
+                    " style=\"font-size: 2em; font-weight: 700; letter-spacing: 0.2em;\""
+                }
+                Style::Secret => " style=\"font-size: 1.4em; font-family: monospace;\"",
+                Style::Status => " style=\"font-size: 1.2em; font-weight: 600;\"",
+                Style::Verbatim => " style=\"font-style: italic;\"",
+            };
+            out.push_str(&format!("<p{style}>{text}</p>"));
+        }
+        out
+    }
+
+    fn signature(&self, lang: Lang) -> [String; 3] {
+        let t = self.tenant;
+        [
+            t.name.clone(),
+            tr(lang, "Ufficio servizi scolastici", &[]),
+            tr(
+                lang,
+                "Email: {email} · Telefono: {phone}",
+                &[("email", t.contact_email.as_str()), ("phone", &t.phone)],
+            ),
+        ]
+    }
+
+    /// The mail: Italian, then `lang`'s text under it (unless Italian).
+    fn mail(
+        &self,
+        to: &Email,
+        subject: String,
+        lang: Lang,
+        attachments: Vec<MailAttachment>,
+    ) -> Mail {
+        let translated = (lang != Lang::It).then_some(lang);
+        let mut text = self.block_text(Lang::It);
+        if let Some(l) = translated {
+            text.push_str(&format!("\n\n——— {} ———\n\n", l.name()));
+            text.push_str(&self.block_text(l));
+        }
+        text.push_str("\n\n");
+        text.push_str(&self.signature(Lang::It).join("\n"));
+        text.push('\n');
+        let name = escape_html(&self.tenant.name);
+        let mut body = self.block_html(Lang::It);
+        if let Some(l) = translated {
+            body.push_str(&format!(
+                "<hr><div lang=\"{code}\" dir=\"{dir}\">{block}</div>",
+                code = l.code(),
+                dir = if l.is_rtl() { "rtl" } else { "ltr" },
+                block = self.block_html(l),
+            ));
+        }
+        let signature: Vec<String> = self
+            .signature(Lang::It)
+            .iter()
+            .map(|l| escape_html(l))
+            .collect();
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"><title>{name}</title></head>\
 <body style=\"font-family: 'Titillium Web', Arial, sans-serif; color: #1a1a1a; max-width: 640px;\">\
 <p style=\"font-size: 1.1em; font-weight: 600; color: #0066cc;\">{name}</p>{body}\
-<hr><p style=\"font-size: 0.9em; color: #5c6f82;\">{name}<br>Ufficio servizi scolastici<br>\
-Email: {email} · Telefono: {phone}</p></body></html>",
-        name = escape_html(&tenant.name),
-        email = escape_html(tenant.contact_email.as_str()),
-        phone = escape_html(&tenant.phone),
-    )
+<hr><p style=\"font-size: 0.9em; color: #5c6f82;\">{signature}</p></body></html>",
+            signature = signature.join("<br>"),
+        );
+        Mail {
+            to: vec![to.to_string()],
+            subject,
+            text,
+            html,
+            attachments,
+        }
+    }
 }
 
-/// The security code message ("Codice di sicurezza").
-pub fn security_code(tenant: &Tenant, to: &Email, code: &str) -> Mail {
-    let minutes = CODE_TTL_SECS / 60;
-    let subject = format!(
-        "Codice di sicurezza per le iscrizioni scolastiche – {}",
-        tenant.name
-    );
-    let text = format!(
-        "Gentile genitore,\n\n\
-ecco il codice di sicurezza che hai richiesto per le iscrizioni ai servizi scolastici \
-({name}):\n\n\
-{code}\n\n\
-Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
-e può essere usato una sola volta.\n\n\
-Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può \
-accedere a nome tuo.\n\n\
-Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapiti qui sotto.\n\n\
-{signature}\n",
-        name = tenant.name,
-        signature = signature_text(tenant),
-    );
-    let html = html_page(
+const PARENT: &str = "Gentile genitore,";
+
+fn family_letter(tenant: &Tenant, paragraphs: Vec<Para>) -> Letter<'_> {
+    Letter {
         tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>ecco il codice di sicurezza che hai richiesto per le \
-iscrizioni ai servizi scolastici ({name}):</p>\
-<p style=\"font-size: 2em; font-weight: 700; letter-spacing: 0.2em;\">{code}</p>\
-<p>Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti \
-e può essere usato una sola volta.</p>\
-<p>Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può \
-accedere a nome tuo.</p>\
-<p>Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapiti qui sotto.</p>",
-            name = escape_html(&tenant.name),
-            code = escape_html(code),
-        ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
+        greeting: PARENT,
+        paragraphs,
     }
+}
+
+/// The subject: Italian, then (for a family that chose another language)
+/// its translation, then the comune.
+fn subject(
+    lang: Lang,
+    template: &'static str,
+    tenant: &Tenant,
+    args: &[(&'static str, &str)],
+) -> String {
+    let italian = fill(template, args);
+    if lang == Lang::It {
+        format!("{italian} – {}", tenant.name)
+    } else {
+        format!("{italian} · {} – {}", tr(lang, template, args), tenant.name)
+    }
+}
+
+/// The security code message ("Codice di sicurezza"), in the language of
+/// the request that asked for it under the Italian text.
+pub fn security_code(tenant: &Tenant, to: &Email, code: &str, lang: Lang) -> Mail {
+    let minutes = (CODE_TTL_SECS / 60).to_string();
+    family_letter(
+        tenant,
+        vec![
+            para(
+                "ecco il codice di sicurezza che hai richiesto per le iscrizioni ai servizi scolastici ({comune}):",
+                &[("comune", &tenant.name)],
+            ),
+            styled(Style::Code, "{code}", &[("code", code)]),
+            para(
+                "Inseriscilo nella pagina da cui lo hai richiesto. Il codice è valido per {minutes} minuti e può essere usato una sola volta.",
+                &[("minutes", &minutes)],
+            ),
+            para(
+                "Se non hai richiesto tu questo codice, ignora questo messaggio: senza il codice nessuno può accedere a nome tuo.",
+                &[],
+            ),
+            para(
+                "Questo è un messaggio automatico: per informazioni scrivi all'ufficio ai recapiti qui sotto.",
+                &[],
+            ),
+        ],
+    )
+    .mail(
+        to,
+        subject(lang, "Codice di sicurezza per le iscrizioni scolastiche", tenant, &[]),
+        lang,
+        Vec::new(),
+    )
 }
 
 /// The temporary password mailed on the first draft. The subject carries no
 /// personal data; the body names the pupil so the parent knows which child
 /// the password is for.
-pub fn temporary_password(tenant: &Tenant, to: &Email, pupil_name: &str, password: &str) -> Mail {
-    let subject = format!(
-        "Domanda d'iscrizione salvata: la tua password – {}",
-        tenant.name
-    );
-    let text = format!(
-        "Gentile genitore,\n\n\
-la domanda d'iscrizione di {pupil} è stata salvata come bozza. Attenzione: una bozza non è \
-un'iscrizione; per iscrivere l'alunno devi completare la domanda e premere «Invia iscrizione» \
-entro la chiusura del periodo di iscrizione.\n\n\
-Per riprendere la domanda in qualsiasi momento accedi con il codice fiscale dell'alunno e \
-questa password temporanea:\n\n\
-Password: {password}\n\n\
-Al primo accesso ti verrà chiesto di sceglierne una personale (almeno 10 caratteri, con \
-lettere e numeri).\n\n\
-Se non hai compilato tu questa domanda, scrivi subito all'ufficio ai recapiti qui sotto.\n\n\
-{signature}\n",
-        pupil = pupil_name,
-        signature = signature_text(tenant),
-    );
-    let html = html_page(
+pub fn temporary_password(
+    tenant: &Tenant,
+    to: &Email,
+    pupil_name: &str,
+    password: &str,
+    lang: Lang,
+) -> Mail {
+    family_letter(
         tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> è \
-stata salvata come bozza. Attenzione: una bozza non è un'iscrizione; per iscrivere l'alunno devi \
-completare la domanda e premere «Invia iscrizione» entro la chiusura del periodo di iscrizione.</p>\
-<p>Per riprendere la domanda in qualsiasi momento accedi con il codice fiscale dell'alunno e \
-questa password temporanea:</p><p style=\"font-size: 1.4em; font-family: monospace;\">Password: {password}</p>\
-<p>Al primo accesso ti verrà chiesto di sceglierne una personale (almeno 10 caratteri, con \
-lettere e numeri).</p><p>Se non hai compilato tu questa domanda, scrivi subito all'ufficio ai \
-recapiti qui sotto.</p>",
-            pupil = escape_html(pupil_name),
-            password = escape_html(password),
-        ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+        vec![
+            para(
+                "la domanda d'iscrizione di {pupil} è stata salvata come bozza. Attenzione: una bozza non è un'iscrizione; per iscrivere l'alunno devi completare la domanda e premere «Invia iscrizione» entro la chiusura del periodo di iscrizione.",
+                &[("pupil", pupil_name)],
+            ),
+            para(
+                "Per riprendere la domanda in qualsiasi momento accedi con il codice fiscale dell'alunno e questa password temporanea:",
+                &[],
+            ),
+            styled(Style::Secret, "Password: {password}", &[("password", password)]),
+            para(
+                "Al primo accesso ti verrà chiesto di sceglierne una personale (almeno 10 caratteri, con lettere e numeri).",
+                &[],
+            ),
+            para(
+                "Se non hai compilato tu questa domanda, scrivi subito all'ufficio ai recapiti qui sotto.",
+                &[],
+            ),
+        ],
+    )
+    .mail(
+        to,
+        subject(lang, "Domanda d'iscrizione salvata: la tua password", tenant, &[]),
+        lang,
+        Vec::new(),
+    )
 }
 
 /// The credentials letter, mailed on submission with the PDF attached.
@@ -144,49 +279,38 @@ pub fn credentials_letter(
     service: &ServiceView,
     user_code: &str,
     pdf: Vec<u8>,
+    lang: Lang,
 ) -> Mail {
-    let service_name = service.name.as_str();
-    let instructions = if service.service == Service::Refezione {
-        "con le istruzioni per ricaricare il credito e disdire i pasti"
+    let attached = if service.service == Service::Refezione {
+        "In allegato trovi la lettera credenziali, con le istruzioni per ricaricare il credito e disdire i pasti. L'ufficio verificherà la domanda e ti comunicherà l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione»."
     } else {
-        "con il codice utente e le istruzioni per i pagamenti"
+        "In allegato trovi la lettera credenziali, con il codice utente e le istruzioni per i pagamenti. L'ufficio verificherà la domanda e ti comunicherà l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione»."
     };
-    let subject = format!("Iscrizione inviata: lettera credenziali – {}", tenant.name);
-    let text = format!(
-        "Gentile genitore,\n\n\
-la domanda d'iscrizione di {pupil} al servizio «{service}» è stata inviata correttamente.\n\n\
-Il codice utente assegnato è: {user_code}\n\n\
-In allegato trovi la lettera credenziali, {instructions}. L'ufficio verificherà la domanda e \
-ti comunicherà l'esito via email; puoi seguirne lo stato dal portale in «Stato iscrizione».\n\n\
-{signature}\n",
-        pupil = pupil_name,
-        service = service_name,
-        signature = signature_text(tenant),
-    );
-    let html = html_page(
+    family_letter(
         tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> al \
-servizio «{service}» è stata inviata correttamente.</p><p>Il codice utente assegnato è: \
-<strong>{user_code}</strong></p><p>In allegato trovi la lettera credenziali, {instructions}. \
-L'ufficio verificherà la domanda e ti comunicherà l'esito via email; puoi seguirne lo stato dal \
-portale in «Stato iscrizione».</p>",
-            pupil = escape_html(pupil_name),
-            service = escape_html(service_name),
-            user_code = escape_html(user_code),
-        ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: vec![crate::ports::MailAttachment {
+        vec![
+            para(
+                "la domanda d'iscrizione di {pupil} al servizio «{service}» è stata inviata correttamente.",
+                &[("pupil", pupil_name), ("service", &service.name)],
+            ),
+            styled(
+                Style::Status,
+                "Il codice utente assegnato è: {user_code}",
+                &[("user_code", user_code)],
+            ),
+            para(attached, &[]),
+        ],
+    )
+    .mail(
+        to,
+        subject(lang, "Iscrizione inviata: lettera credenziali", tenant, &[]),
+        lang,
+        vec![MailAttachment {
             filename: "lettera-credenziali.pdf".into(),
             content_type: "application/pdf".into(),
             data: pdf,
         }],
-    }
+    )
 }
 
 /// The one reminder for a draft in a window that closes within 48 hours.
@@ -196,44 +320,31 @@ pub fn draft_reminder(
     pupil_name: &str,
     service_name: &str,
     closes: &str,
+    lang: Lang,
 ) -> Mail {
-    let subject = format!(
-        "Promemoria: domanda d'iscrizione non ancora inviata – {}",
-        tenant.name
-    );
-    let text = format!(
-        "Gentile genitore,\n\n\
-la domanda d'iscrizione di {pupil} al servizio «{service}» è ancora una bozza. Una bozza non è \
-un'iscrizione: senza l'invio l'alunno non risulta iscritto.\n\n\
-Il periodo di iscrizione chiude il {closes}. Accedi al portale, controlla il riepilogo e premi \
-«Invia iscrizione».\n\n\
-{signature}\n",
-        pupil = pupil_name,
-        service = service_name,
-        signature = signature_text(tenant),
-    );
-    let html = html_page(
+    family_letter(
         tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>la domanda d'iscrizione di <strong>{pupil}</strong> al \
-servizio «{service}» è ancora una bozza. Una bozza non è un'iscrizione: senza l'invio l'alunno \
-non risulta iscritto.</p><p>Il periodo di iscrizione chiude il <strong>{closes}</strong>. Accedi \
-al portale, controlla il riepilogo e premi «Invia iscrizione».</p>",
-            pupil = escape_html(pupil_name),
-            service = escape_html(service_name),
-            closes = escape_html(closes),
-        ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+        vec![
+            para(
+                "la domanda d'iscrizione di {pupil} al servizio «{service}» è ancora una bozza. Una bozza non è un'iscrizione: senza l'invio l'alunno non risulta iscritto.",
+                &[("pupil", pupil_name), ("service", service_name)],
+            ),
+            para(
+                "Il periodo di iscrizione chiude il {closes}. Accedi al portale, controlla il riepilogo e premi «Invia iscrizione».",
+                &[("closes", closes)],
+            ),
+        ],
+    )
+    .mail(
+        to,
+        subject(lang, "Promemoria: domanda d'iscrizione non ancora inviata", tenant, &[]),
+        lang,
+        Vec::new(),
+    )
 }
 
 /// The office's decision, mailed to the guardian.
+#[allow(clippy::too_many_arguments)]
 pub fn decision(
     tenant: &Tenant,
     to: &Email,
@@ -242,92 +353,63 @@ pub fn decision(
     user_code: &str,
     confirmed: bool,
     reason: Option<&str>,
+    lang: Lang,
 ) -> Mail {
-    let service_name = service.name.as_str();
-    let (subject_word, status) = if confirmed {
-        ("confermata", "Confermata")
+    let (subject_template, status) = if confirmed {
+        ("Iscrizione confermata", "Stato iscrizione: Confermata")
     } else {
-        ("respinta", "Respinta")
+        ("Iscrizione respinta", "Stato iscrizione: Respinta")
     };
-    let subject = format!("Iscrizione {subject_word} – {}", tenant.name);
-    let reason_text = reason
-        .map(|r| format!("Motivazione dell'ufficio: {r}\n\n"))
-        .unwrap_or_default();
     let next_steps = if confirmed && service.service == Service::Refezione {
-        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per \
-ricaricare il credito e disdire i pasti."
+        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per ricaricare il credito e disdire i pasti."
     } else if confirmed {
-        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per i \
-pagamenti e per ogni comunicazione con l'ufficio."
+        "L'iscrizione è attiva. Conserva la lettera credenziali: il codice utente serve per i pagamenti e per ogni comunicazione con l'ufficio."
     } else {
-        "Per chiarimenti o per presentare una nuova domanda, se il periodo di iscrizione è ancora \
-aperto, contatta l'ufficio ai recapiti qui sotto."
+        "Per chiarimenti o per presentare una nuova domanda, se il periodo di iscrizione è ancora aperto, contatta l'ufficio ai recapiti qui sotto."
     };
-    let text = format!(
-        "Gentile genitore,\n\n\
-l'ufficio ha esaminato la domanda d'iscrizione di {pupil} al servizio «{service}» \
-(codice utente {user_code}).\n\n\
-Stato iscrizione: {status}\n\n\
-{reason_text}{next_steps}\n\n\
-{signature}\n",
-        pupil = pupil_name,
-        service = service_name,
-        signature = signature_text(tenant),
-    );
-    let reason_html = reason
-        .map(|r| format!("<p>Motivazione dell'ufficio: {}</p>", escape_html(r)))
-        .unwrap_or_default();
-    let html = html_page(
-        tenant,
-        &format!(
-            "<p>Gentile genitore,</p><p>l'ufficio ha esaminato la domanda d'iscrizione di \
-<strong>{pupil}</strong> al servizio «{service}» (codice utente {user_code}).</p>\
-<p style=\"font-size: 1.2em;\">Stato iscrizione: <strong>{status}</strong></p>{reason_html}<p>{next}</p>",
-            pupil = escape_html(pupil_name),
-            service = escape_html(service_name),
-            user_code = escape_html(user_code),
-            next = escape_html(next_steps),
+    let mut paragraphs = vec![
+        para(
+            "l'ufficio ha esaminato la domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}).",
+            &[
+                ("pupil", pupil_name),
+                ("service", &service.name),
+                ("user_code", user_code),
+            ],
         ),
-    );
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
+        styled(Style::Status, status, &[]),
+    ];
+    if let Some(r) = reason {
+        paragraphs.push(para("Motivazione dell'ufficio:", &[]));
+        paragraphs.push(styled(Style::Verbatim, "{reason}", &[("reason", r)]));
     }
-}
-
-/// A mail to the family about its application: the greeting, the
-/// paragraphs, the tenant's signature; text and HTML alike.
-fn family_notice(tenant: &Tenant, to: &Email, subject: String, paragraphs: &[String]) -> Mail {
-    let text = format!(
-        "Gentile genitore,\n\n{}\n\n{}\n",
-        paragraphs.join("\n\n"),
-        signature_text(tenant)
-    );
-    let body: String = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape_html(p)))
-        .collect();
-    let html = html_page(tenant, &format!("<p>Gentile genitore,</p>{body}"));
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
-}
-
-fn about(pupil_name: &str, service: &ServiceView, user_code: Option<&str>) -> String {
-    let code = user_code
-        .map(|c| format!(" (codice utente {c})"))
-        .unwrap_or_default();
-    format!(
-        "la domanda d'iscrizione di {pupil_name} al servizio «{}»{code}",
-        service.name
+    paragraphs.push(para(next_steps, &[]));
+    family_letter(tenant, paragraphs).mail(
+        to,
+        subject(lang, subject_template, tenant, &[]),
+        lang,
+        Vec::new(),
     )
+}
+
+/// The first paragraph's subject: the application, named by pupil,
+/// service and (once assigned) user code.
+fn about(
+    template_with_code: &'static str,
+    template: &'static str,
+    pupil_name: &str,
+    service: &ServiceView,
+    user_code: Option<&str>,
+    extra: &[(&'static str, &str)],
+) -> Para {
+    let mut args = vec![("pupil", pupil_name), ("service", service.name.as_str())];
+    args.extend_from_slice(extra);
+    match user_code {
+        Some(code) => {
+            args.push(("user_code", code));
+            para(template_with_code, &args)
+        }
+        None => para(template, &args),
+    }
 }
 
 /// The withdrawal ("rinuncia"), confirmed to the family.
@@ -337,20 +419,27 @@ pub fn withdrawal(
     pupil_name: &str,
     service: &ServiceView,
     user_code: Option<&str>,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    family_letter(
         tenant,
-        to,
-        format!("Rinuncia registrata – {}", tenant.name),
-        &[
-            format!("è stata registrata la rinuncia al{}.", about(pupil_name, service, user_code)),
-            "Stato iscrizione: Ritirata".into(),
-            "Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre \
-il periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai \
-recapiti qui sotto."
-                .into(),
+        vec![
+            about(
+                "è stata registrata la rinuncia alla domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}).",
+                "è stata registrata la rinuncia alla domanda d'iscrizione di {pupil} al servizio «{service}».",
+                pupil_name,
+                service,
+                user_code,
+                &[],
+            ),
+            styled(Style::Status, "Stato iscrizione: Ritirata", &[]),
+            para(
+                "Il posto è stato liberato. Se è stato un errore, o per iscrivere di nuovo l'alunno mentre il periodo di iscrizione è aperto, presenta una nuova domanda dal portale o contatta l'ufficio ai recapiti qui sotto.",
+                &[],
+            ),
         ],
     )
+    .mail(to, subject(lang, "Rinuncia registrata", tenant, &[]), lang, Vec::new())
 }
 
 /// A place freed and the application came within the places.
@@ -360,22 +449,26 @@ pub fn place_available(
     pupil_name: &str,
     service: &ServiceView,
     user_code: Option<&str>,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    family_letter(
         tenant,
-        to,
-        format!("Posto disponibile – {}", tenant.name),
-        &[
-            format!(
-                "si è liberato un posto: {} ora rientra nei posti disponibili.",
-                about(pupil_name, service, user_code)
+        vec![
+            about(
+                "si è liberato un posto: la domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}) ora rientra nei posti disponibili.",
+                "si è liberato un posto: la domanda d'iscrizione di {pupil} al servizio «{service}» ora rientra nei posti disponibili.",
+                pupil_name,
+                service,
+                user_code,
+                &[],
             ),
-            "L'ufficio la verificherà e ti comunicherà la conferma via email; puoi seguirne lo \
-stato dal portale in «Stato iscrizione». Se non ti serve più, puoi rinunciare dal portale: il posto \
-passerà alla famiglia successiva."
-                .into(),
+            para(
+                "L'ufficio la verificherà e ti comunicherà la conferma via email; puoi seguirne lo stato dal portale in «Stato iscrizione». Se non ti serve più, puoi rinunciare dal portale: il posto passerà alla famiglia successiva.",
+                &[],
+            ),
         ],
     )
+    .mail(to, subject(lang, "Posto disponibile", tenant, &[]), lang, Vec::new())
 }
 
 /// The office moved the application to the waiting list.
@@ -385,22 +478,27 @@ pub fn waitlisted(
     pupil_name: &str,
     service: &ServiceView,
     user_code: Option<&str>,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    family_letter(
         tenant,
-        to,
-        format!("Domanda in lista d'attesa – {}", tenant.name),
-        &[
-            format!(
-                "{} è in lista d'attesa: i posti disponibili sono esauriti.",
-                capitalized(&about(pupil_name, service, user_code))
+        vec![
+            about(
+                "La domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}) è in lista d'attesa: i posti disponibili sono esauriti.",
+                "La domanda d'iscrizione di {pupil} al servizio «{service}» è in lista d'attesa: i posti disponibili sono esauriti.",
+                pupil_name,
+                service,
+                user_code,
+                &[],
             ),
-            "Stato iscrizione: In lista d'attesa".into(),
-            "Se un posto si libera e la domanda rientra nei posti, ti scriveremo. La posizione in \
-graduatoria è nel portale, in «Stato iscrizione»."
-                .into(),
+            styled(Style::Status, "Stato iscrizione: In lista d'attesa", &[]),
+            para(
+                "Se un posto si libera e la domanda rientra nei posti, ti scriveremo. La posizione in graduatoria è nel portale, in «Stato iscrizione».",
+                &[],
+            ),
         ],
     )
+    .mail(to, subject(lang, "Domanda in lista d'attesa", tenant, &[]), lang, Vec::new())
 }
 
 /// The office corrected the declared ranking criteria.
@@ -411,25 +509,32 @@ pub fn criteria_corrected(
     service: &ServiceView,
     user_code: Option<&str>,
     points: &u32,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    let points = points.to_string();
+    family_letter(
         tenant,
-        to,
-        format!("Criteri della graduatoria corretti – {}", tenant.name),
-        &[
-            format!(
-                "l'ufficio ha verificato i criteri dichiarati per {} e li ha corretti: ora valgono {points} punti.",
-                about(pupil_name, service, user_code)
+        vec![
+            about(
+                "l'ufficio ha verificato i criteri dichiarati per la domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}) e li ha corretti: ora valgono {points} punti.",
+                "l'ufficio ha verificato i criteri dichiarati per la domanda d'iscrizione di {pupil} al servizio «{service}» e li ha corretti: ora valgono {points} punti.",
+                pupil_name,
+                service,
+                user_code,
+                &[("points", &points)],
             ),
-            "La posizione in graduatoria aggiornata è nel portale, in «Stato iscrizione». Per \
-chiarimenti contatta l'ufficio ai recapiti qui sotto."
-                .into(),
+            para(
+                "La posizione in graduatoria aggiornata è nel portale, in «Stato iscrizione». Per chiarimenti contatta l'ufficio ai recapiti qui sotto.",
+                &[],
+            ),
         ],
     )
+    .mail(to, subject(lang, "Criteri della graduatoria corretti", tenant, &[]), lang, Vec::new())
 }
 
 /// The office asks the family to change the application (a missing or
 /// unreadable document), with its message and the due time.
+#[allow(clippy::too_many_arguments)]
 pub fn changes_requested(
     tenant: &Tenant,
     to: &Email,
@@ -438,22 +543,32 @@ pub fn changes_requested(
     user_code: Option<&str>,
     message: &str,
     due: &str,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    family_letter(
         tenant,
-        to,
-        format!("Richiesta di integrazione della domanda – {}", tenant.name),
-        &[
-            format!(
-                "l'ufficio ha esaminato {} e chiede di modificarla o integrarla:",
-                about(pupil_name, service, user_code)
+        vec![
+            about(
+                "l'ufficio ha esaminato la domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}) e chiede di modificarla o integrarla:",
+                "l'ufficio ha esaminato la domanda d'iscrizione di {pupil} al servizio «{service}» e chiede di modificarla o integrarla:",
+                pupil_name,
+                service,
+                user_code,
+                &[],
             ),
-            format!("«{}»", message.trim()),
-            format!(
-                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi. Dopo quella data la domanda torna all'ufficio così com'è."
+            styled(Style::Verbatim, "«{message}»", &[("message", message.trim())]),
+            para(
+                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi. Dopo quella data la domanda torna all'ufficio così com'è.",
+                &[("due", due)],
             ),
-            "Stato iscrizione: Da integrare".into(),
+            styled(Style::Status, "Stato iscrizione: Da integrare", &[]),
         ],
+    )
+    .mail(
+        to,
+        subject(lang, "Richiesta di integrazione della domanda", tenant, &[]),
+        lang,
+        Vec::new(),
     )
 }
 
@@ -466,76 +581,77 @@ pub fn changes_reminder(
     service: &ServiceView,
     user_code: Option<&str>,
     due: &str,
+    lang: Lang,
 ) -> Mail {
-    family_notice(
+    family_letter(
         tenant,
-        to,
-        format!(
-            "Promemoria: integrazione della domanda entro il {due} – {}",
-            tenant.name
-        ),
-        &[
-            format!(
-                "ti ricordiamo che l'ufficio attende le modifiche richieste per {}.",
-                about(pupil_name, service, user_code)
+        vec![
+            about(
+                "ti ricordiamo che l'ufficio attende le modifiche richieste per la domanda d'iscrizione di {pupil} al servizio «{service}» (codice utente {user_code}).",
+                "ti ricordiamo che l'ufficio attende le modifiche richieste per la domanda d'iscrizione di {pupil} al servizio «{service}».",
+                pupil_name,
+                service,
+                user_code,
+                &[],
             ),
-            format!(
-                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}. Dopo quella data la domanda torna all'ufficio così com'è."
+            para(
+                "Puoi modificare la domanda e inviarla di nuovo dal portale, in «Stato iscrizione», entro il {due}. Dopo quella data la domanda torna all'ufficio così com'è.",
+                &[("due", due)],
             ),
         ],
+    )
+    .mail(
+        to,
+        subject(lang, "Promemoria: integrazione della domanda entro il {due}",
+            tenant,
+            &[("due", due)],
+        ),
+        lang,
+        Vec::new(),
     )
 }
 
 /// A school's weekly list of its confirmed pupils: one CSV per service.
+/// Schools get Italian only.
 pub fn school_list(
     tenant: &Tenant,
     to: &Email,
     school: &str,
     week: &str,
-    lists: Vec<crate::ports::MailAttachment>,
+    lists: Vec<MailAttachment>,
 ) -> Mail {
-    let subject = format!(
-        "Elenco settimanale degli iscritti ai servizi – {school} – {}",
-        tenant.name
-    );
+    let files = lists
+        .iter()
+        .map(|l| l.filename.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let body = if lists.is_empty() {
-        "questa settimana non ci sono alunni della scuola con un'iscrizione confermata ai servizi del Comune."
-            .to_owned()
+        para(
+            "questa settimana non ci sono alunni della scuola con un'iscrizione confermata ai servizi del Comune.",
+            &[],
+        )
     } else {
-        format!(
-            "in allegato l'elenco aggiornato degli alunni della scuola con un'iscrizione confermata, un file CSV per servizio ({}). Contiene dati personali: conservalo con cura e non inoltrarlo fuori dalla scuola.",
-            lists
-                .iter()
-                .map(|l| l.filename.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        para(
+            "in allegato l'elenco aggiornato degli alunni della scuola con un'iscrizione confermata, un file CSV per servizio ({files}). Contiene dati personali: conservalo con cura e non inoltrarlo fuori dalla scuola.",
+            &[("files", &files)],
         )
     };
-    let paragraphs = [format!("Settimana {week}."), body];
-    let text = format!(
-        "Gentile segreteria,\n\n{}\n\n{}\n",
-        paragraphs.join("\n\n"),
-        signature_text(tenant)
-    );
-    let html_body: String = paragraphs
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape_html(p)))
-        .collect();
-    Mail {
-        to: vec![to.to_string()],
-        subject,
-        text,
-        html: html_page(tenant, &format!("<p>Gentile segreteria,</p>{html_body}")),
-        attachments: lists,
+    Letter {
+        tenant,
+        greeting: "Gentile segreteria,",
+        paragraphs: vec![para("Settimana {week}.", &[("week", week)]), body],
     }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+    .mail(
+        to,
+        subject(
+            Lang::It,
+            "Elenco settimanale degli iscritti ai servizi – {school}",
+            tenant,
+            &[("school", school)],
+        ),
+        Lang::It,
+        lists,
+    )
 }
 
 #[cfg(test)]
@@ -562,13 +678,14 @@ mod tests {
             code_mails_per_hour: 100,
             schools: Vec::new(),
             retention_years: 5,
+            app_io: None,
         }
     }
 
     #[test]
     fn security_code_mail_is_in_italian_and_carries_the_code() {
         let to = Email::parse("anna@example.it").expect("email");
-        let m = security_code(&tenant(), &to, "042137");
+        let m = security_code(&tenant(), &to, "042137", Lang::It);
         assert!(m.subject.contains("Codice di sicurezza"));
         assert!(!m.subject.contains("042137"));
         assert!(!m.subject.contains("anna"));
@@ -578,5 +695,113 @@ mod tests {
         assert!(m.html.contains("042137"));
         assert!(m.html.contains("Comune di Esempio &lt;&amp;&gt;"));
         assert_eq!(m.to, vec!["anna@example.it".to_string()]);
+    }
+
+    #[test]
+    fn every_family_mail_reads_in_every_language_under_the_italian() {
+        use crate::domain::language::take_misses;
+        let to = Email::parse("anna@example.it").expect("email");
+        let t = tenant();
+        let service = t.service(Service::Refezione);
+        take_misses();
+        for lang in Lang::TRANSLATED {
+            let mails = [
+                security_code(&t, &to, "042137", lang),
+                temporary_password(&t, &to, "Maria Rossi", "ab3-Xy9", lang),
+                credentials_letter(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    "12345678",
+                    Vec::new(),
+                    lang,
+                ),
+                draft_reminder(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    "Refezione",
+                    "01/06/2026 12:00 (UTC)",
+                    lang,
+                ),
+                decision(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    "12345678",
+                    true,
+                    None,
+                    lang,
+                ),
+                decision(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    "12345678",
+                    false,
+                    Some("Fuori comune"),
+                    lang,
+                ),
+                withdrawal(&t, &to, "Maria Rossi", &service, Some("12345678"), lang),
+                withdrawal(&t, &to, "Maria Rossi", &service, None, lang),
+                place_available(&t, &to, "Maria Rossi", &service, Some("12345678"), lang),
+                place_available(&t, &to, "Maria Rossi", &service, None, lang),
+                waitlisted(&t, &to, "Maria Rossi", &service, Some("12345678"), lang),
+                waitlisted(&t, &to, "Maria Rossi", &service, None, lang),
+                criteria_corrected(&t, &to, "Maria Rossi", &service, Some("12345678"), &7, lang),
+                criteria_corrected(&t, &to, "Maria Rossi", &service, None, &7, lang),
+                changes_requested(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    Some("12345678"),
+                    "Allegare ISEE",
+                    "01/06/2026",
+                    lang,
+                ),
+                changes_requested(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    None,
+                    "Allegare ISEE",
+                    "01/06/2026",
+                    lang,
+                ),
+                changes_reminder(
+                    &t,
+                    &to,
+                    "Maria Rossi",
+                    &service,
+                    Some("12345678"),
+                    "01/06/2026",
+                    lang,
+                ),
+                changes_reminder(&t, &to, "Maria Rossi", &service, None, "01/06/2026", lang),
+            ];
+            for m in mails {
+                let marker = format!("——— {} ———", lang.name());
+                let (italian, translated) = m.text.split_once(&marker).expect("two parts");
+                assert!(italian.starts_with("Gentile genitore,"), "{}", m.text);
+                assert!(!translated.contains("Gentile genitore"), "{}", m.text);
+                assert!(m.html.contains(&format!("lang=\"{}\"", lang.code())));
+                assert!(m.subject.contains(" · "), "{}", m.subject);
+            }
+        }
+        assert_eq!(take_misses(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn schools_and_italian_families_get_italian_only() {
+        let to = Email::parse("anna@example.it").expect("email");
+        let m = security_code(&tenant(), &to, "042137", Lang::It);
+        assert!(!m.text.contains("———") && !m.subject.contains(" · "));
+        let m = school_list(&tenant(), &to, "Primaria", "2026-W10", Vec::new());
+        assert!(m.text.starts_with("Gentile segreteria,") && !m.text.contains("———"));
     }
 }

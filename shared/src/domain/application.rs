@@ -180,6 +180,10 @@ pub struct ApplicationBody {
     pub isee: Option<Isee>,
     #[serde(default)]
     pub declarations: Option<Declarations>,
+    /// The family's language of the portal: its mails carry a translation
+    /// under the Italian text. Absent: Italian only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::domain::language::Lang>,
 }
 
 /// Where an application stands.

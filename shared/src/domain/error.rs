@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::domain::language::{Lang, localize, tr};
+
 /// One offending field of a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -93,10 +95,11 @@ pub enum Error {
     WeakPassword(Vec<FieldError>),
     #[error("verified email required")]
     EmailRequired,
-    /// Renewal blocked by unpaid balance. The text says how to pay (the
-    /// tenant's contacts; never the amount or the pupil).
+    /// Renewal blocked by unpaid balance. The text says how to pay: the
+    /// comune's own top-up instructions and its office (never the amount
+    /// or the pupil).
     #[error("payment arrears")]
-    PaymentArrears(String),
+    PaymentArrears { top_up: String, office: String },
     /// An uploaded file (a roster import) over its size or line limit.
     #[error("file too large")]
     FileTooLarge,
@@ -147,7 +150,7 @@ internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
             | Error::NotSubmitted
             | Error::InvalidTransition
             | Error::NoPlaces
-            | Error::PaymentArrears(_) => 409,
+            | Error::PaymentArrears { .. } => 409,
             Error::VersionConflict => 412,
             Error::EmailRequired | Error::PasswordChangeRequired => 403,
             Error::WeakPassword(_) => 422,
@@ -186,7 +189,7 @@ internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
             Error::NoPlaces => "no_places",
             Error::VersionConflict => "version_conflict",
             Error::EmailRequired => "email_verification_required",
-            Error::PaymentArrears(_) => "payment_arrears",
+            Error::PaymentArrears { .. } => "payment_arrears",
             Error::PasswordChangeRequired => "password_change_required",
             Error::WeakPassword(_) => "weak_password",
             Error::Unavailable { .. } => "service_unavailable",
@@ -194,106 +197,124 @@ internazionale, ad esempio +44…). I numeri di rete fissa non ricevono SMS.",
         }
     }
 
+    /// The message in Italian.
     pub fn message(&self) -> String {
+        self.message_in(Lang::It)
+    }
+
+    /// The message in `lang` (Italian where the catalogue lacks it).
+    pub fn message_in(&self, lang: Lang) -> String {
+        let t = |template: &str| tr(lang, template, &[]);
         match self {
-            Error::TenantNotFound => "Comune non trovato: controlla l'indirizzo.".into(),
-            Error::NotFound => "Risorsa non trovata.".into(),
-            Error::RouteNotFound => "Indirizzo non trovato.".into(),
-            Error::MethodNotAllowed => "Metodo non consentito per questo indirizzo.".into(),
-            Error::Unauthorized => {
-                "Accesso non valido o scaduto: effettua di nuovo l'accesso.".into()
-            }
-            Error::Forbidden => "Non hai i permessi per questa operazione.".into(),
-            Error::InvalidJson => "Il corpo della richiesta non è un JSON valido.".into(),
-            Error::UnknownField(f) => format!("Il campo «{}» non è previsto.", f.field),
+            Error::TenantNotFound => t("Comune non trovato: controlla l'indirizzo."),
+            Error::NotFound => t("Risorsa non trovata."),
+            Error::RouteNotFound => t("Indirizzo non trovato."),
+            Error::MethodNotAllowed => t("Metodo non consentito per questo indirizzo."),
+            Error::Unauthorized => t("Accesso non valido o scaduto: effettua di nuovo l'accesso."),
+            Error::Forbidden => t("Non hai i permessi per questa operazione."),
+            Error::InvalidJson => t("Il corpo della richiesta non è un JSON valido."),
+            Error::UnknownField(f) => tr(
+                lang,
+                "Il campo «{field}» non è previsto.",
+                &[("field", &f.field)],
+            ),
             Error::PayloadTooLarge => {
-                "La richiesta supera la dimensione massima consentita (64 KiB).".into()
+                t("La richiesta supera la dimensione massima consentita (64 KiB).")
             }
             Error::UnsupportedMediaType => {
-                "La richiesta deve essere in formato JSON (Content-Type: application/json).".into()
+                t("La richiesta deve essere in formato JSON (Content-Type: application/json).")
             }
-            Error::FileTooLarge => "Il file supera il limite di 5 MiB o di 10.000 righe: \
-dividilo in più file e caricali uno alla volta."
-                .into(),
-            Error::CsvRequired => {
-                "Il file deve essere in formato CSV (Content-Type: text/csv), codificato in UTF-8."
-                    .into()
-            }
-            Error::PaymentArrears(how_to_pay) => format!(
-                "L'iscrizione al servizio è bloccata da pagamenti insoluti. {how_to_pay}"
+            Error::FileTooLarge => t("Il file supera il limite di 5 MiB o di 10.000 righe: \
+dividilo in più file e caricali uno alla volta."),
+            Error::CsvRequired => t(
+                "Il file deve essere in formato CSV (Content-Type: text/csv), codificato in UTF-8.",
             ),
-            Error::InvalidEmail(_) => "Indirizzo email non valido.".into(),
-            Error::InvalidPhone(_) => "Numero di cellulare non valido.".into(),
-            Error::InvalidFields(_) => {
-                "Alcuni dati non sono validi: correggi i campi indicati.".into()
+            Error::PaymentArrears { top_up, office } => {
+                let how = tr(
+                    lang,
+                    "L'iscrizione al servizio è bloccata da pagamenti insoluti. Dopo il \
+pagamento potrai rinnovare l'iscrizione. Per informazioni contatta l'ufficio scuola del {office}.",
+                    &[("office", office)],
+                );
+                if top_up.is_empty() {
+                    how
+                } else {
+                    // The comune's own instructions, as it wrote them.
+                    format!("{how} {top_up}")
+                }
             }
-            Error::Incomplete(_) => "Domanda incompleta: compila i campi indicati.".into(),
-            Error::TooManyRequests { retry_after_secs } => format!(
-                "Troppe richieste: riprova tra {}.",
-                italian_duration(*retry_after_secs)
+            Error::InvalidEmail(_) => t("Indirizzo email non valido."),
+            Error::InvalidPhone(_) => t("Numero di cellulare non valido."),
+            Error::InvalidFields(_) => t("Alcuni dati non sono validi: correggi i campi indicati."),
+            Error::Incomplete(_) => t("Domanda incompleta: compila i campi indicati."),
+            Error::TooManyRequests { retry_after_secs } => tr(
+                lang,
+                "Troppe richieste: riprova tra {duration}.",
+                &[("duration", &duration(lang, *retry_after_secs))],
             ),
             Error::InvalidCode { attempts_left: 0 } => {
-                "Codice di sicurezza errato. Non hai più tentativi: richiedi un nuovo codice."
-                    .into()
+                t("Codice di sicurezza errato. Non hai più tentativi: richiedi un nuovo codice.")
             }
             Error::InvalidCode { attempts_left: 1 } => {
-                "Codice di sicurezza errato. Ti resta un solo tentativo.".into()
+                t("Codice di sicurezza errato. Ti resta un solo tentativo.")
             }
-            Error::InvalidCode { attempts_left } => {
-                format!("Codice di sicurezza errato. Tentativi rimasti: {attempts_left}.")
-            }
+            Error::InvalidCode { attempts_left } => tr(
+                lang,
+                "Codice di sicurezza errato. Tentativi rimasti: {n}.",
+                &[("n", &attempts_left.to_string())],
+            ),
             Error::CodeExpired => {
-                "Il codice di sicurezza è scaduto o è già stato usato: richiedine uno nuovo.".into()
+                t("Il codice di sicurezza è scaduto o è già stato usato: richiedine uno nuovo.")
             }
-            Error::InvalidCredentials => "Codice fiscale o password non corretti.".into(),
-            Error::InvalidIdToken => {
-                "Accesso con SPID o CIE non riuscito: riprova ad accedere.".into()
-            }
+            Error::InvalidCredentials => t("Codice fiscale o password non corretti."),
+            Error::InvalidIdToken => t("Accesso con SPID o CIE non riuscito: riprova ad accedere."),
             Error::TooManyAttempts { .. } => {
-                "Troppi tentativi errati: il codice non è più valido, richiedine uno nuovo.".into()
+                t("Troppi tentativi errati: il codice non è più valido, richiedine uno nuovo.")
             }
-            Error::WindowClosed => {
-                "Il periodo di iscrizione è chiuso: non è più possibile inviare o modificare domande."
-                    .into()
-            }
-            Error::DuplicatePupil(office) => format!(
+            Error::WindowClosed => t(
+                "Il periodo di iscrizione è chiuso: non è più possibile inviare o modificare domande.",
+            ),
+            Error::DuplicatePupil(office) => tr(
+                lang,
                 "Esiste già una domanda per questo alunno in questo periodo di iscrizione. Se \
 l'hai presentata tu, accedi con il codice fiscale dell'alunno e la password che ti abbiamo inviato \
-via email; altrimenti contatta l'ufficio scuola del {office}."
+via email; altrimenti contatta l'ufficio scuola del {office}.",
+                &[("office", office)],
             ),
-            Error::GuardianMismatch => "Tutte le domande dei fratelli presentate in questa sessione \
-devono indicare lo stesso genitore o tutore."
-                .into(),
-            Error::NotEditable => {
-                "La domanda non è più modificabile: è già stata confermata, respinta o è scaduta."
-                    .into()
-            }
-            Error::VersionConflict => "La domanda è stata modificata nel frattempo (ad esempio in \
-un'altra scheda): ricarica la pagina per vedere la versione aggiornata."
-                .into(),
-            Error::NoPlaces => "Posti esauriti: la domanda è oltre i posti disponibili. Si può \
-confermare quando un posto si libera, oppure spostarla in lista d'attesa."
-                .into(),
+            Error::GuardianMismatch => t(
+                "Tutte le domande dei fratelli presentate in questa sessione \
+devono indicare lo stesso genitore o tutore.",
+            ),
+            Error::NotEditable => t(
+                "La domanda non è più modificabile: è già stata confermata, respinta o è scaduta.",
+            ),
+            Error::VersionConflict => t(
+                "La domanda è stata modificata nel frattempo (ad esempio in \
+un'altra scheda): ricarica la pagina per vedere la versione aggiornata.",
+            ),
+            Error::NoPlaces => t(
+                "Posti esauriti: la domanda è oltre i posti disponibili. Si può \
+confermare quando un posto si libera, oppure spostarla in lista d'attesa.",
+            ),
             Error::InvalidTransition => {
-                "Operazione non consentita nello stato attuale della domanda.".into()
+                t("Operazione non consentita nello stato attuale della domanda.")
             }
-            Error::NotSubmitted => "La domanda non è ancora stata inviata: i documenti sono \
-disponibili dopo «Invia iscrizione»."
-                .into(),
-            Error::PasswordChangeRequired => {
-                "Hai effettuato l'accesso con una password temporanea: scegline una personale per continuare."
-                    .into()
+            Error::NotSubmitted => t("La domanda non è ancora stata inviata: i documenti sono \
+disponibili dopo «Invia iscrizione»."),
+            Error::PasswordChangeRequired => t(
+                "Hai effettuato l'accesso con una password temporanea: scegline una personale per continuare.",
+            ),
+            Error::WeakPassword(_) => {
+                t("La nuova password non è abbastanza sicura: usa almeno 10 \
+caratteri, con lettere e numeri, senza il codice fiscale.")
             }
-            Error::WeakPassword(_) => "La nuova password non è abbastanza sicura: usa almeno 10 \
-caratteri, con lettere e numeri, senza il codice fiscale."
-                .into(),
             Error::EmailRequired => {
-                "Per presentare una domanda devi prima verificare il tuo indirizzo email.".into()
+                t("Per presentare una domanda devi prima verificare il tuo indirizzo email.")
             }
             Error::Unavailable { .. } => {
-                "Il servizio è momentaneamente non disponibile: riprova tra poco.".into()
+                t("Il servizio è momentaneamente non disponibile: riprova tra poco.")
             }
-            Error::Internal(_) => "Si è verificato un errore imprevisto. Riprova più tardi.".into(),
+            Error::Internal(_) => t("Si è verificato un errore imprevisto. Riprova più tardi."),
         }
     }
 
@@ -319,10 +340,23 @@ caratteri, con lettere e numeri, senza il codice fiscale."
 
     /// The contract's error body: `{ "error": { code, message, fields?, … } }`.
     pub fn to_body(&self) -> Value {
+        self.to_body_in(Lang::It)
+    }
+
+    /// The error body with the messages (the error's and each field's) in
+    /// `lang`.
+    pub fn to_body_in(&self, lang: Lang) -> Value {
         let mut error = Map::new();
         error.insert("code".into(), json!(self.code()));
-        error.insert("message".into(), json!(self.message()));
+        error.insert("message".into(), json!(self.message_in(lang)));
         if let Some(fields) = self.fields() {
+            let fields: Vec<FieldError> = fields
+                .iter()
+                .map(|f| FieldError {
+                    message: localize(lang, &f.message),
+                    ..f.clone()
+                })
+                .collect();
             error.insert("fields".into(), json!(fields));
         }
         match self {
@@ -341,15 +375,20 @@ caratteri, con lettere e numeri, senza il codice fiscale."
 
 /// "45 secondi", "1 minuto", "12 minuti": for messages about waiting.
 pub fn italian_duration(secs: u64) -> String {
+    duration(Lang::It, secs)
+}
+
+/// A wait in `lang`: seconds under a minute, else whole minutes up.
+pub fn duration(lang: Lang, secs: u64) -> String {
     match secs {
-        0 | 1 => "1 secondo".into(),
-        2..=59 => format!("{secs} secondi"),
+        0 | 1 => tr(lang, "1 secondo", &[]),
+        2..=59 => tr(lang, "{n} secondi", &[("n", &secs.to_string())]),
         _ => {
             let minutes = secs.div_ceil(60);
             if minutes == 1 {
-                "1 minuto".into()
+                tr(lang, "1 minuto", &[])
             } else {
-                format!("{minutes} minuti")
+                tr(lang, "{n} minuti", &[("n", &minutes.to_string())])
             }
         }
     }

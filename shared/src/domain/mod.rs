@@ -4,6 +4,7 @@
 pub mod application;
 pub mod error;
 pub mod fiscal_code;
+pub mod language;
 pub mod ranking;
 pub mod roster;
 pub mod security_code;

@@ -342,6 +342,7 @@ pub fn renewal_body(
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     ApplicationBody {
         echoed_change_request: None,
+        language: None,
         window_id: Some(window_id.to_owned()),
         kind: Some("renewal".into()),
         pupil: Some(Pupil {

@@ -62,6 +62,20 @@ pub struct Tenant {
     /// after their window's school year ends (the comune's retention rule).
     #[serde(default = "default_retention_years")]
     pub retention_years: u32,
+    /// The comune's service in the App IO, if it has one: the guardian
+    /// gets a message there for each mailed status change. Its API key is
+    /// a secret of the stack (`<stack>/app-io/<slug>`), never in this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_io: Option<AppIoService>,
+}
+
+/// A service of the comune in the App IO.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppIoService {
+    /// The service's id in App IO's back-office (for the operators: the
+    /// API key names the service).
+    pub service_id: String,
 }
 
 /// The default retention: five school years after the year ends.

@@ -241,6 +241,16 @@ impl Tenant {
         if self.sms_per_hour == 0 {
             c.push("sms_per_hour", "must be at least 1");
         }
+        if let Some(io) = &self.app_io
+            && (io.service_id.is_empty()
+                || io.service_id.len() > 64
+                || !io.service_id.chars().all(|ch| ch.is_ascii_alphanumeric()))
+        {
+            c.push(
+                "app_io.service_id",
+                "App IO's service id: 1 to 64 letters and digits",
+            );
+        }
         if self.code_mails_per_hour == 0 {
             c.push("code_mails_per_hour", "must be at least 1");
         }

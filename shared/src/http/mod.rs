@@ -17,6 +17,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::domain::error::{Error, FieldError};
+use crate::domain::language::Lang;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::ops::sessions::{self, Gate, SessionClaims};
@@ -63,6 +64,7 @@ where
     let started = Instant::now();
     let id = request_id(&req);
     let route = route_key(&req).unwrap_or_else(|| "-".into());
+    let lang = language(&req);
     let span = tracing::info_span!("request", request_id = %id, route = %route);
     async move {
         let mut response = match handler(app.clone(), req).await {
@@ -71,7 +73,7 @@ where
                 if let Error::Internal(detail) = &err {
                     tracing::error!(detail = %detail, "internal error");
                 }
-                error_response(&err)
+                error_response_in(&err, lang)
             }
         };
         if let Ok(v) = HeaderValue::from_str(&id) {
@@ -103,9 +105,20 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> HttpResponse {
     response
 }
 
-/// The contract's error response, with `Retry-After` where it applies.
+/// The language a request asks for with `Accept-Language`.
+pub fn language(req: &Request) -> Lang {
+    Lang::from_accept_language(header_value(req, "accept-language"))
+}
+
+/// The contract's error response, in Italian.
 pub fn error_response(err: &Error) -> HttpResponse {
-    let mut response = json(err.status(), &err.to_body());
+    error_response_in(err, Lang::It)
+}
+
+/// The contract's error response with its messages in `lang`, with
+/// `Retry-After` where it applies.
+pub fn error_response_in(err: &Error, lang: Lang) -> HttpResponse {
+    let mut response = json(err.status(), &err.to_body_in(lang));
     if let Some(secs) = err.retry_after()
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
     {

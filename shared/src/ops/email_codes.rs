@@ -3,6 +3,7 @@
 use crate::app::App;
 use crate::documents::mail;
 use crate::domain::error::Error;
+use crate::domain::language::Lang;
 use crate::domain::security_code::{CODE_TTL_SECS, RESEND_AFTER_SECS};
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
@@ -34,10 +35,11 @@ pub async fn request_code(
     tenant: &Tenant,
     email: &Email,
     client: &str,
+    lang: Lang,
 ) -> Result<CodeSent, Error> {
     let key = codes::address_key(app, tenant, Channel::Email, email.as_str());
     let code = codes::issue(app, tenant, Channel::Email, &key, client).await?;
-    let message = mail::security_code(tenant, email, &code);
+    let message = mail::security_code(tenant, email, &code, lang);
     match app.mailer.send(&message).await {
         Ok(()) => {
             tracing::info!("security code sent");

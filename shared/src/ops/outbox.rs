@@ -8,17 +8,24 @@
 //! it. The one window for a duplicate is a sender dying between the mail
 //! service's acceptance and the delete: the lease then expires and the
 //! message is sent again (at least once, never lost).
+//!
+//! Where the comune has an App IO service and the family proved the
+//! guardian's fiscal code with SPID/CIE, a status change's message has a
+//! second stage: once the mail is accepted, the same item moves to the App
+//! IO stage (its attempts start again) and the App IO message goes out
+//! under the same lease, retried the same way; the mail is never sent
+//! again for it.
 
 use time::{Duration, OffsetDateTime};
 
 use crate::app::App;
-use crate::documents::{application_docs, mail};
+use crate::documents::{app_io, application_docs, mail};
 use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::Email;
 use crate::domain::window::Window;
-use crate::ports::{Credentials, MessageKind, OutboxMessage};
+use crate::ports::{AppIoError, Credentials, MessageKind, OutboxMessage, Stage};
 
 /// How long a sender holds a message before another may retry it.
 const LEASE: Duration = Duration::minutes(2);
@@ -74,10 +81,24 @@ pub async fn deliver(
     else {
         return Ok(Delivery::Skipped);
     };
-    match send(app, &leased, in_hand).await {
+    let mut attempts = leased.attempts;
+    let outcome = match leased.stage {
+        Stage::Mail => match send(app, &leased, in_hand).await {
+            Ok(Next::Done) => Ok(()),
+            Ok(Next::AppIo) => {
+                app.store
+                    .message_to_app_io(&leased.tenant, &leased.id)
+                    .await?;
+                attempts = 1;
+                send_app_io(app, &leased, in_hand).await
+            }
+            Err(f) => Err(f),
+        },
+        Stage::AppIo => send_app_io(app, &leased, in_hand).await,
+    };
+    match outcome {
         Ok(()) => {
             app.store.message_sent(&leased.tenant, &leased.id).await?;
-            tracing::info!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, "mail sent");
             Ok(Delivery::Sent)
         }
         Err(Failure::Permanent(why)) => {
@@ -86,9 +107,9 @@ pub async fn deliver(
             Ok(Delivery::Dropped)
         }
         Err(Failure::Transient(why)) => {
-            let retry_at = app.clock.now() + backoff(leased.attempts);
-            tracing::warn!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, reason = %why, "mail not sent, will retry");
-            if leased.attempts >= LATE_AFTER_ATTEMPTS {
+            let retry_at = app.clock.now() + backoff(attempts);
+            tracing::warn!(application = %leased.application_id, kind = leased.kind.code(), attempts, reason = %why, "mail not sent, will retry");
+            if attempts >= LATE_AFTER_ATTEMPTS {
                 // Its backoffs add up to more than 15 minutes: an alarm.
                 tracing::error!(application = %leased.application_id, kind = leased.kind.code(), attempts = leased.attempts, "outbox message late");
             }
@@ -162,13 +183,28 @@ async fn load(app: &App, message: &OutboxMessage) -> Result<(Tenant, Application
     Ok((tenant, application))
 }
 
-/// Make the mail from the application (as just written, or as stored now)
-/// and hand it to the mail service.
-async fn send(
+/// What is left once the mail is accepted.
+enum Next {
+    Done,
+    AppIo,
+}
+
+/// Whether the App IO message of `message` is owed.
+fn app_io_owed(app: &App, tenant: &Tenant, a: &Application, message: &OutboxMessage) -> bool {
+    app.app_io.is_some() && app_io::recipient(tenant, a, message.kind).is_some()
+}
+
+/// The App IO message of a status change: to the guardian, if the
+/// citizen's profile allows the comune's service; nothing otherwise.
+async fn send_app_io(
     app: &App,
     message: &OutboxMessage,
     in_hand: Option<InHand<'_>>,
 ) -> Result<(), Failure> {
+    let Some(io) = app.app_io.as_ref() else {
+        // The deployment stopped sending to App IO: nothing owed.
+        return Ok(());
+    };
     let loaded;
     let (tenant, a, known_window) = match in_hand {
         Some(h) => (h.tenant, h.application, h.window),
@@ -177,8 +213,68 @@ async fn send(
             (&loaded.0, &loaded.1, None)
         }
     };
-    let to = super::sessions::proved_address(a)
-        .ok_or_else(|| Failure::Permanent("application without a proved email".into()))?;
+    let Some(fiscal_code) = app_io::recipient(tenant, a, message.kind) else {
+        return Ok(());
+    };
+    let window = match known_window {
+        Some(w) => w.clone(),
+        None => super::documents::window_of(app.store.as_ref(), tenant, a)
+            .await
+            .map_err(transient)?,
+    };
+    let to_io = |e: AppIoError| match e {
+        AppIoError::Unavailable(why) => Failure::Transient(why),
+        AppIoError::Refused(why) => Failure::Permanent(why),
+    };
+    if !io
+        .sender_allowed(&tenant.slug, fiscal_code)
+        .await
+        .map_err(to_io)?
+    {
+        tracing::info!(application = %a.id, kind = message.kind.code(), "app io: the citizen does not take messages from this service");
+        return Ok(());
+    }
+    let Some(content) = app_io::status_message(
+        tenant,
+        a,
+        &tenant.service(window.service).name,
+        message.kind,
+        fiscal_code,
+    ) else {
+        return Ok(());
+    };
+    io.send(&tenant.slug, &content).await.map_err(to_io)?;
+    tracing::info!(application = %a.id, kind = message.kind.code(), "app io message sent");
+    Ok(())
+}
+
+/// Make the mail from the application (as just written, or as stored now)
+/// and hand it to the mail service; then say whether an App IO message is
+/// owed too.
+async fn send(
+    app: &App,
+    message: &OutboxMessage,
+    in_hand: Option<InHand<'_>>,
+) -> Result<Next, Failure> {
+    let loaded;
+    let (tenant, a, known_window) = match in_hand {
+        Some(h) => (h.tenant, h.application, h.window),
+        None => {
+            loaded = load(app, message).await?;
+            (&loaded.0, &loaded.1, None)
+        }
+    };
+    let io_owed = app_io_owed(app, tenant, a, message);
+    let next = if io_owed { Next::AppIo } else { Next::Done };
+    let Some(to) = super::sessions::proved_address(a) else {
+        if io_owed {
+            // No address to mail: App IO is the family's only channel.
+            return Ok(Next::AppIo);
+        }
+        return Err(Failure::Permanent(
+            "application without a proved email".into(),
+        ));
+    };
     let read_window;
     let window = match known_window {
         Some(w) => w,
@@ -190,11 +286,12 @@ async fn send(
         }
     };
     let name = a.pupil_name();
+    let lang = a.body.language.unwrap_or_default();
     let mail = match message.kind {
         MessageKind::Password => {
             let Some(drawn) = draw_password(app, tenant, a, &to).await? else {
                 // The family has a password (mailed before, or its own).
-                return Ok(());
+                return Ok(Next::Done);
             };
             app.mailer
                 .send(&mail::temporary_password(
@@ -202,6 +299,7 @@ async fn send(
                     &to,
                     &name,
                     &drawn.password,
+                    lang,
                 ))
                 .await
                 .map_err(transient)?;
@@ -223,7 +321,7 @@ async fn send(
             {
                 tracing::warn!(application = %a.id, error = %e, "password not marked mailed");
             }
-            return Ok(());
+            return Ok(Next::Done);
         }
         MessageKind::Reminder => {
             // Every pupil the family still has in draft in this window.
@@ -239,7 +337,7 @@ async fn send(
                 .collect();
             if names.is_empty() {
                 // Submitted meanwhile: nothing to remind.
-                return Ok(());
+                return Ok(Next::Done);
             }
             names.sort();
             mail::draft_reminder(
@@ -248,6 +346,7 @@ async fn send(
                 &names.join(", "),
                 &tenant.service(window.service).name,
                 &application_docs::italian_datetime(window.closes_at),
+                lang,
             )
         }
         MessageKind::Credentials => {
@@ -266,6 +365,7 @@ async fn send(
                 &tenant.service(window.service),
                 a.user_code.as_deref().unwrap_or(""),
                 pdf,
+                lang,
             )
         }
         MessageKind::Withdrawal => mail::withdrawal(
@@ -274,6 +374,7 @@ async fn send(
             &name,
             &tenant.service(window.service),
             a.user_code.as_deref(),
+            lang,
         ),
         MessageKind::PlaceAvailable => mail::place_available(
             tenant,
@@ -281,6 +382,7 @@ async fn send(
             &name,
             &tenant.service(window.service),
             a.user_code.as_deref(),
+            lang,
         ),
         MessageKind::Criteria => mail::criteria_corrected(
             tenant,
@@ -295,6 +397,7 @@ async fn send(
                     .and_then(|s| s.criteria.as_deref())
                     .unwrap_or_default(),
             ),
+            lang,
         ),
         MessageKind::ChangesRequested | MessageKind::ChangesReminder => {
             let Some(request) = a
@@ -303,7 +406,7 @@ async fn send(
                 .filter(|_| a.status == Status::ChangesRequested)
             else {
                 // Answered (or returned) meanwhile: nothing to ask.
-                return Ok(());
+                return Ok(Next::Done);
             };
             let due = application_docs::italian_datetime(request.due_at);
             let service = tenant.service(window.service);
@@ -316,9 +419,18 @@ async fn send(
                     a.user_code.as_deref(),
                     &request.message,
                     &due,
+                    lang,
                 )
             } else {
-                mail::changes_reminder(tenant, &to, &name, &service, a.user_code.as_deref(), &due)
+                mail::changes_reminder(
+                    tenant,
+                    &to,
+                    &name,
+                    &service,
+                    a.user_code.as_deref(),
+                    &due,
+                    lang,
+                )
             }
         }
         MessageKind::Waitlisted => mail::waitlisted(
@@ -327,6 +439,7 @@ async fn send(
             &name,
             &tenant.service(window.service),
             a.user_code.as_deref(),
+            lang,
         ),
         MessageKind::Decision => mail::decision(
             tenant,
@@ -336,12 +449,15 @@ async fn send(
             a.user_code.as_deref().unwrap_or("—"),
             a.status == Status::Confirmed,
             a.decision_reason.as_deref(),
+            lang,
         ),
     };
     // Unavailable or refused alike, it is tried again: a refused message
     // (say, an address SES will not take) does not get better by waiting,
     // but an operator may fix the cause, and a letter is never dropped.
-    app.mailer.send(&mail).await.map_err(transient)
+    app.mailer.send(&mail).await.map_err(transient)?;
+    tracing::info!(application = %a.id, kind = message.kind.code(), attempts = message.attempts, "mail sent");
+    Ok(next)
 }
 
 /// A temporary password just drawn and stored (pending), with where.

@@ -7,6 +7,7 @@
 use crate::app::App;
 use crate::documents::sms;
 use crate::domain::error::Error;
+use crate::domain::language::Lang;
 use crate::domain::security_code::RESEND_AFTER_SECS;
 use crate::domain::tenant::Tenant;
 use crate::domain::values::MobilePhone;
@@ -29,6 +30,7 @@ pub async fn request_code(
     session: &SessionClaims,
     phone: &MobilePhone,
     client: &str,
+    lang: Lang,
 ) -> Result<CodeSent, Error> {
     if session.email.is_none() {
         return Err(Error::EmailRequired);
@@ -55,7 +57,7 @@ pub async fn request_code(
     let code = codes::issue(app, tenant, Channel::Phone, &key, client).await?;
     let message = Sms {
         to: phone.clone(),
-        text: sms::security_code(tenant, &code),
+        text: sms::security_code(tenant, &code, lang),
     };
     match app.sms.send(&message).await {
         Ok(()) => {

@@ -198,17 +198,14 @@ pub struct RenewalRequest {
 }
 
 /// How to clear arrears: the tenant's top-up instructions and contacts.
-fn how_to_pay(tenant: &Tenant) -> String {
-    let mut text = tenant.information.top_up.join(" ");
-    if !text.is_empty() {
-        text.push(' ');
+fn payment_arrears(tenant: &Tenant) -> Error {
+    Error::PaymentArrears {
+        top_up: tenant.information.top_up.join(" "),
+        office: format!(
+            "{}: {}, {}",
+            tenant.name, tenant.contact_email, tenant.phone
+        ),
     }
-    text.push_str(&format!(
-        "Dopo il pagamento potrai rinnovare l'iscrizione. Per informazioni contatta l'ufficio \
-scuola del {}: {}, {}.",
-        tenant.name, tenant.contact_email, tenant.phone
-    ));
-    text
 }
 
 /// `POST renewals`: a `renewal` draft prefilled from last year, keeping
@@ -242,13 +239,13 @@ pub async fn create(
             "window_id",
             "wrong_service",
             format!(
-                "Questo periodo di iscrizione è per un altro servizio: il rinnovo riguarda il servizio «{}».",
-                entry.service.name()
+                "Questo periodo di iscrizione è per un altro servizio: il rinnovo riguarda il servizio «{service}».",
+                service = entry.service.name()
             ),
         )]));
     }
     if entry.in_arrears(tenant) {
-        return Err(Error::PaymentArrears(how_to_pay(tenant)));
+        return Err(payment_arrears(tenant));
     }
     // With SPID, the guardian is the person logged in.
     let guardian_code = session

@@ -21,7 +21,7 @@ use crate::domain::tenant::Tenant;
 use crate::domain::values::TenantSlug;
 use crate::domain::window::Window;
 use crate::ports::{
-    ChangeTimer, Credentials, Hold, MessageKind, OutboxMessage, StoreError, Versioned,
+    ChangeTimer, Credentials, Hold, MessageKind, OutboxMessage, Stage, StoreError, Versioned,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -549,7 +549,7 @@ pub(super) fn outbox_index_keys(
 
 pub(super) fn encode_outbox(message: &OutboxMessage) -> Item {
     let (gpk, gsk) = outbox_index_keys(&message.tenant, &message.id, message.due);
-    HashMap::from([
+    let mut item = HashMap::from([
         (PK.to_string(), s(outbox_pk(&message.tenant, &message.id))),
         (SK.to_string(), s("OUTBOX")),
         (APP_ID.to_string(), s(message.application_id.clone())),
@@ -558,7 +558,11 @@ pub(super) fn encode_outbox(message: &OutboxMessage) -> Item {
         ("due".to_string(), n(message.due.unix_timestamp())),
         (GSI1_PK.to_string(), s(gpk)),
         (GSI1_SK.to_string(), s(gsk)),
-    ])
+    ]);
+    if message.stage == Stage::AppIo {
+        item.insert("stage".to_string(), s("app_io"));
+    }
+    item
 }
 
 pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
@@ -601,6 +605,14 @@ pub(super) fn decode_outbox(item: &Item) -> Result<OutboxMessage, StoreError> {
         attempts: u32::try_from(number("attempts")?).unwrap_or(u32::MAX),
         due: OffsetDateTime::from_unix_timestamp(number("due")?)
             .map_err(|_| StoreError::Other("outbox item with a bad time".into()))?,
+        stage: match item
+            .get("stage")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+        {
+            Some("app_io") => Stage::AppIo,
+            _ => Stage::Mail,
+        },
     })
 }
 

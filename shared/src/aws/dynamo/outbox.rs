@@ -94,6 +94,25 @@ impl OutboxStore for DynamoStore {
         Ok(())
     }
 
+    async fn message_to_app_io(&self, tenant: &TenantSlug, id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(outbox_pk(tenant, id)))
+            .key(SK, s("OUTBOX"))
+            .update_expression("SET #stage = :io, #att = :one")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#stage", "stage")
+            .expression_attribute_names("#att", "attempts")
+            .expression_attribute_values(":io", s("app_io"))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        written(result).map(drop)
+    }
+
     async fn message_failed(
         &self,
         tenant: &TenantSlug,
