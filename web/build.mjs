@@ -5,6 +5,7 @@ import { cpSync, rmSync, mkdirSync, existsSync, readdirSync, readFileSync, write
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FOOTER_LINKS } from "./src/_assets/js/ui.js";
+import { LANGUAGES } from "./src/_assets/js/i18n.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -28,7 +29,24 @@ for (const name of readdirSync(pages).filter((f) => f.endsWith(".html") && !f.st
   const text = readFileSync(join(pages, name), "utf8");
   const title = (text.match(leadingComment) || [])[1]?.replace(/^title:\s*/, "");
   if (!title) throw new Error(`src/pages/${name} must start with <!-- title: … -->`);
-  writeFileSync(join(dist, name), layout.replace("{{title}}", title).replace("{{content}}", text.replace(leadingComment, "")));
+  const attr = title.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+  const page = layout.replace('data-i18n-title="{{title}}"', `data-i18n-title="${attr}"`).replaceAll("{{title}}", title);
+  writeFileSync(join(dist, name), page.replace("{{content}}", text.replace(leadingComment, "")));
+}
+// The catalogues of the portal's languages (i18n.js): each must be a JSON
+// object of strings, or the portal would fall back to Italian unseen.
+const catalogues = join(here, "src", "_assets", "i18n");
+for (const { code } of LANGUAGES.filter((l) => l.code !== "it")) {
+  const file = join(catalogues, `${code}.json`);
+  let entries;
+  try {
+    entries = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`src/_assets/i18n/${code}.json: ${e.message}`);
+  }
+  if (!entries || typeof entries !== "object" || Array.isArray(entries) || Object.values(entries).some((v) => typeof v !== "string")) {
+    throw new Error(`src/_assets/i18n/${code}.json must be an object of strings (Italian text → translation)`);
+  }
 }
 // Bootstrap Italia's CSS, fonts and icons; not its script bundle (1 MB,
 // for components the portal does not use; ui.js focusRings() does its

@@ -1,6 +1,9 @@
 // The public contract (../shared/API.md), as the browser calls it: JSON
 // bodies, bearer tokens, ETag/If-Match versions, and errors in the
 // contract's shape turned into ApiError. Nothing here knows a page.
+// Every request asks for the page's language (`Accept-Language`): the API
+// answers its error messages in it (Italian for the back-office).
+import { t, current } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body, headers) {
@@ -15,9 +18,9 @@ export class ApiError extends Error {
 }
 
 function defaultMessage(status) {
-  if (status === 0) return "Connessione non riuscita: controlla la rete e riprova. I dati inseriti non sono andati persi.";
-  if (status >= 500) return "Il servizio non è disponibile in questo momento: riprova tra qualche minuto. I dati inseriti non sono andati persi.";
-  return "Richiesta non riuscita.";
+  if (status === 0) return t("Connessione non riuscita: controlla la rete e riprova. I dati inseriti non sono andati persi.");
+  if (status >= 500) return t("Il servizio non è disponibile in questo momento: riprova tra qualche minuto. I dati inseriti non sono andati persi.");
+  return t("Richiesta non riuscita.");
 }
 
 /**
@@ -26,7 +29,7 @@ function defaultMessage(status) {
  * Returns { status, data, etag }; throws ApiError.
  */
 export async function call(tenant, method, path, { body, token, ifMatch, contentType, raw = false } = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": current() };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (ifMatch !== undefined && ifMatch !== null) headers["If-Match"] = `"${ifMatch}"`;
   let payload;
@@ -69,7 +72,7 @@ export async function upload(url, file, contentType) {
   } catch {
     throw new ApiError(0, null, null);
   }
-  if (!response.ok) throw new ApiError(response.status, { error: { code: "upload_failed", message: "Caricamento del file non riuscito: riprova." } }, null);
+  if (!response.ok) throw new ApiError(response.status, { error: { code: "upload_failed", message: t("Caricamento del file non riuscito: riprova.") } }, null);
 }
 
 let transportPromise = null;

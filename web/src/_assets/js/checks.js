@@ -1,6 +1,8 @@
 // The contract's field rules, checked in the browser as the parent types so
 // that mistakes show at once; the API checks them again on every write and
-// its answer is what counts. Messages are the API's wording where it has one.
+// its answer is what counts. Messages are the API's wording where it has one,
+// in the page's language (i18n.js).
+import { t } from "./i18n.js";
 
 const ODD = {
   0: 1, 1: 0, 2: 5, 3: 7, 4: 9, 5: 13, 6: 15, 7: 17, 8: 19, 9: 21,
@@ -58,14 +60,14 @@ export function phoneE164(raw) {
 }
 
 export const rules = {
-  fiscal_code: (v) => (fiscalCode(v) ? "" : "Codice fiscale non valido: controlla i 16 caratteri."),
-  email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? "" : "Indirizzo email non valido."),
+  fiscal_code: (v) => (fiscalCode(v) ? "" : t("Codice fiscale non valido: controlla i 16 caratteri.")),
+  email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? "" : t("Indirizzo email non valido.")),
   phone: (v) => {
     const e164 = phoneE164(v);
     const national = e164.startsWith("+39") ? e164.slice(3) : null;
     const ok = national === null ? /^\+[1-9]\d{7,14}$/.test(e164) : /^3\d{8,9}$/.test(national) || /^0\d{5,10}$/.test(national);
-    return ok ? "" : "Numero di telefono non valido: cellulare o fisso italiano, oppure un numero estero con il prefisso internazionale (+…).";
+    return ok ? "" : t("Numero di telefono non valido: cellulare o fisso italiano, oppure un numero estero con il prefisso internazionale (+…).");
   },
-  postal_code: (v) => (/^\d{5}$/.test(v.trim()) ? "" : "Il CAP è di 5 cifre."),
-  province: (v) => (/^[A-Za-z]{2}$/.test(v.trim()) ? "" : "La provincia è la sigla di 2 lettere (ad esempio BA)."),
+  postal_code: (v) => (/^\d{5}$/.test(v.trim()) ? "" : t("Il CAP è di 5 cifre.")),
+  province: (v) => (/^[A-Za-z]{2}$/.test(v.trim()) ? "" : t("La provincia è la sigla di 2 lettere (ad esempio BA).")),
 };

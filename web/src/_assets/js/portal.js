@@ -1,14 +1,20 @@
 // The parent portal: /{tenant}/…, a single page on the public contract.
 // Pages: home, access (email code, fiscal code and password, SPID/CIE),
 // the form in five steps with "Salva bozza", the summary, the status with
-// the documents, the renewals ("Anagrafiche"). Input being typed is kept
-// in this tab's storage until the API has it, so an expired session, a
-// closed window or a conflict never loses it.
+// the documents, the renewals ("Anagrafiche"), the family's applications
+// ("Le mie domande", with "Invia tutte" and "Aggiungi un altro figlio").
+// Input being typed is kept in this tab's storage until the API has it, so
+// an expired session, a closed window or a conflict never loses it. Every
+// text is in the family's language (i18n.js: t() with the Italian text as
+// its key, the language switcher in the header); the official declarations
+// show the binding Italian text with the translation.
 import { call, upload, portalConfig, tenantFromPath, ApiError } from "./api.js";
 import { fiscalCode, birthDateOf, rules, phoneE164 } from "./checks.js";
+import { t, bilingual, current, setLang, useLanguage, isLanguage } from "./i18n.js";
 import {
   h, icon, frame, show, field, choices, checkbox, setFieldError, clearFieldErrors, errorSummary,
-  busy, badge, alert, fmtDateTime, fmtDate, euro, fieldId, focusRings, DAYS, windowLabel,
+  busy, badge, alert, fmtDateTime, fmtTime, fmtDate, euro, euroInput, parseEuro, fieldId, focusRings, days, windowLabel,
+  serviceName, legalText, bindingNote,
 } from "./ui.js";
 
 const tenant = tenantFromPath();
@@ -104,10 +110,24 @@ window.addEventListener("popstate", () => route());
 
 const link = (path, text, cls = "") => h("a", { href: base + path, class: cls }, text);
 
+/**
+ * A control's short visible text and its full name for screen readers
+ * ("Apri la domanda" / "Apri la domanda di Maria Rossi"): two texts, each
+ * a whole sentence of its own for the translators.
+ */
+const named = (visible, full) => [h("span", { "aria-hidden": "true" }, visible), h("span", { class: "visually-hidden" }, full)];
+
 /** Draw the frame (its menu depends on the session), then the page. */
 async function route() {
-  main = frame({ tenant, tenantName: info.tenant.name, area: "Servizi scolastici", homeHref: base, nav: nav() });
+  main = frame({ tenant, tenantName: info.tenant.name, area: t("Servizi scolastici"), homeHref: base, nav: nav(), onLanguage: switchLanguage });
   await page();
+}
+
+/** The family picks another language: keep it, load its texts, draw the page again. */
+async function switchLanguage(code) {
+  setLang(code);
+  await useLanguage(code);
+  await route();
 }
 
 async function page() {
@@ -116,7 +136,7 @@ async function page() {
   const parts = rel ? rel.split("/") : [];
   try {
     if (parts.length === 0) return await home();
-    if (rel === "nuova-iscrizione") return await newEnrollment(q.get("finestra"));
+    if (rel === "nuova-iscrizione") return await newEnrollment(q.get("finestra"), q.get("da"));
     if (rel === "accesso") return accessPage();
     if (rel === "accedi") return passwordLogin();
     if (rel === "password") return passwordChange();
@@ -130,7 +150,7 @@ async function page() {
       if (parts[2] === "riepilogo") return await summary(id);
       if (parts.length === 2) return await status(id);
     }
-    show(main, "Pagina non trovata", h("p", {}, "L’indirizzo non corrisponde a nessuna pagina del portale."), link("", "Torna alla pagina iniziale", "btn btn-primary"));
+    show(main, t("Pagina non trovata"), h("p", {}, t("L’indirizzo non corrisponde a nessuna pagina del portale.")), link("", t("Torna alla pagina iniziale"), "btn btn-primary"));
   } catch (e) {
     failure(e);
   }
@@ -139,14 +159,14 @@ async function page() {
 /** A page for an error nobody handled closer. */
 function failure(e) {
   if (e instanceof ApiError && e.sessionExpired) {
-    return needSession("La sessione è scaduta: accedi di nuovo. I dati che stavi inserendo sono conservati su questo dispositivo.");
+    return needSession(t("La sessione è scaduta: accedi di nuovo. I dati che stavi inserendo sono conservati su questo dispositivo."));
   }
   if (e instanceof ApiError && e.status === 404) {
-    return show(main, "Domanda non trovata", alert("warning", e.message), link("domande", "Le mie domande", "btn btn-primary"));
+    return show(main, t("Domanda non trovata"), alert("warning", e.message), link("domande", t("Le mie domande"), "btn btn-primary"));
   }
-  const message = e instanceof ApiError ? e.message : "Si è verificato un errore inatteso: ricarica la pagina.";
+  const message = e instanceof ApiError ? e.message : t("Si è verificato un errore inatteso: ricarica la pagina.");
   if (!(e instanceof ApiError)) console.error(e);
-  return show(main, "Qualcosa non ha funzionato", alert("danger", message), link("", "Torna alla pagina iniziale", "btn btn-outline-primary"));
+  return show(main, t("Qualcosa non ha funzionato"), alert("danger", message), link("", t("Torna alla pagina iniziale"), "btn btn-outline-primary"));
 }
 
 /** Ask for access, then come back here. */
@@ -166,7 +186,7 @@ function afterLogin(fallback = "domande") {
 
 function nav() {
   const s = session();
-  const items = [link("", "Home", "nav-link"), link("domande", "Le mie domande", "nav-link"), link("anagrafiche", "Anagrafiche", "nav-link")];
+  const items = [link("", t("Home"), "nav-link"), link("domande", t("Le mie domande"), "nav-link"), link("anagrafiche", t("Anagrafiche"), "nav-link")];
   if (s) {
     items.push(
       h("button", {
@@ -176,9 +196,9 @@ function nav() {
           sessionStorage.clear();
           go("");
         },
-      }, "Esci"),
+      }, t("Esci")),
     );
-  } else items.push(link("accesso", "Accedi", "nav-link"));
+  } else items.push(link("accesso", t("Accedi"), "nav-link"));
   return items;
 }
 
@@ -188,13 +208,16 @@ function openWindows() {
 const windowById = (id) => (info?.windows || []).find((w) => w.id === id);
 
 function contacts() {
-  const t = info?.tenant || {};
+  const office = info?.tenant || {};
+  const mail = office.contact_email ? h("a", { href: `mailto:${office.contact_email}`, dir: "ltr" }, office.contact_email) : null;
+  const phone = office.phone ? h("a", { href: `tel:${office.phone.replace(/\s/g, "")}`, dir: "ltr" }, office.phone) : null;
   return h(
     "p",
     { class: "small" },
-    "Ufficio: ",
-    t.contact_email ? h("a", { href: `mailto:${t.contact_email}` }, t.contact_email) : null,
-    t.phone ? [" · tel. ", h("a", { href: `tel:${t.phone.replace(/\s/g, "")}` }, t.phone)] : null,
+    t("Ufficio:"),
+    " ",
+    mail,
+    phone ? [mail ? " · " : null, t("tel."), " ", phone] : null,
   );
 }
 
@@ -208,29 +231,29 @@ async function home() {
         h(
           "div",
           { class: "card-window" },
-          h("h3", { class: "h5 mb-1" }, w.service_name, " ", w.school_year, " ", badge(w.status)),
-          h("p", { class: "mb-2" }, w.status === "scheduled" ? `Apre il ${fmtDateTime(w.opens_at)}` : w.status === "open" ? `Domande fino al ${fmtDateTime(w.closes_at)}` : `Chiuso il ${fmtDateTime(w.closes_at)}`),
-          w.status === "open" ? link(`nuova-iscrizione?finestra=${encodeURIComponent(w.id)}`, ["Nuova iscrizione", h("span", { class: "visually-hidden" }, ` a ${w.service_name} ${w.school_year}`)], "btn btn-primary btn-sm") : null,
+          h("h3", { class: "h5 mb-1" }, windowLabel(w), " ", badge(w.status)),
+          h("p", { class: "mb-2" }, w.status === "scheduled" ? t("Apre il {date}", { date: fmtDateTime(w.opens_at) }) : w.status === "open" ? t("Domande fino al {date}", { date: fmtDateTime(w.closes_at) }) : t("Chiuso il {date}", { date: fmtDateTime(w.closes_at) })),
+          w.status === "open" ? link(`nuova-iscrizione?finestra=${encodeURIComponent(w.id)}`, named(t("Nuova iscrizione"), t("Nuova iscrizione a {window}", { window: windowLabel(w) })), "btn btn-primary btn-sm") : null,
         ),
       )
-    : [h("p", {}, "Nessun periodo di iscrizione in programma.")];
+    : [h("p", {}, t("Nessun periodo di iscrizione in programma."))];
   show(
     main,
-    "Iscrizioni ai servizi scolastici",
-    h("p", { class: "lead" }, `Servizi del ${info.tenant.name}: iscrivi un alunno, riprendi una domanda salvata, rinnova l’iscrizione dell’anno scorso.`),
-    h("h2", { class: "h4 mt-4" }, "Periodi di iscrizione"),
+    t("Iscrizioni ai servizi scolastici"),
+    h("p", { class: "lead" }, t("Servizi del {comune}: iscrivi un alunno, riprendi una domanda salvata, rinnova l’iscrizione dell’anno scorso.", { comune: info.tenant.name })),
+    h("h2", { class: "h4 mt-4" }, t("Periodi di iscrizione")),
     cards,
-    h("h2", { class: "h4 mt-4" }, "Cosa vuoi fare?"),
+    h("h2", { class: "h4 mt-4" }, t("Cosa vuoi fare?")),
     h(
       "div",
       { class: "d-grid gap-3 d-md-flex flex-md-wrap" },
-      link("nuova-iscrizione", "Nuova iscrizione", "btn btn-primary"),
-      link("accedi", "Riprendi una domanda", "btn btn-outline-primary"),
-      link("spid", "Entra con SPID / CIE", "btn btn-outline-primary"),
-      link("anagrafiche", "Rinnova iscrizione", "btn btn-outline-primary"),
+      link("nuova-iscrizione", t("Nuova iscrizione"), "btn btn-primary"),
+      link("accedi", t("Riprendi una domanda"), "btn btn-outline-primary"),
+      link("spid", t("Entra con SPID / CIE"), "btn btn-outline-primary"),
+      link("anagrafiche", t("Rinnova iscrizione"), "btn btn-outline-primary"),
     ),
-    s ? h("p", { class: "mt-4" }, link("domande", "Vai alle tue domande")) : null,
-    h("h2", { class: "h4 mt-5" }, "Contatti"),
+    s ? h("p", { class: "mt-4" }, link("domande", t("Vai alle tue domande"))) : null,
+    h("h2", { class: "h4 mt-5" }, t("Contatti")),
     contacts(),
   );
 }
@@ -242,15 +265,15 @@ function accessPage() {
   store.del("access-notice");
   show(
     main,
-    "Accedi",
+    t("Accedi"),
     notice ? alert("warning", notice) : null,
-    h("p", {}, "Scegli come accedere."),
+    h("p", {}, t("Scegli come accedere.")),
     h(
       "ul",
       { class: "list-unstyled d-grid gap-3" },
-      h("li", {}, link("spid", "Entra con SPID / CIE", "btn btn-primary")),
-      h("li", {}, link("accedi", "Codice fiscale dell’alunno e password", "btn btn-outline-primary")),
-      h("li", {}, link("nuova-iscrizione", "Nuova iscrizione con la tua email", "btn btn-outline-primary")),
+      h("li", {}, link("spid", t("Entra con SPID / CIE"), "btn btn-primary")),
+      h("li", {}, link("accedi", t("Codice fiscale dell’alunno e password"), "btn btn-outline-primary")),
+      h("li", {}, link("nuova-iscrizione", t("Nuova iscrizione con la tua email"), "btn btn-outline-primary")),
     ),
   );
 }
@@ -265,16 +288,16 @@ function codeVerification(kind, { value = "", onDone }) {
   const addressForm = h(
     "form",
     { method: "post", novalidate: true },
-    field({ name: kind.name, label: kind.label, type: kind.type, value, autocomplete: kind.autocomplete, required: true, hint: kind.hint }),
+    field({ name: kind.name, label: kind.label, type: kind.type, value, autocomplete: kind.autocomplete, required: true, hint: kind.hint, attrs: { dir: "ltr" } }),
     h("button", { type: "submit", class: "btn btn-primary" }, kind.send),
   );
   const codeForm = h(
     "form",
     { method: "post", novalidate: true, hidden: true, class: "mt-5" },
-    field({ name: "code", label: "Codice di sicurezza", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, required: true, hint: kind.codeHint }),
+    field({ name: "code", label: t("Codice di sicurezza"), inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6, required: true, hint: kind.codeHint, attrs: { dir: "ltr" } }),
     h("div", { class: "step-actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, "Conferma"),
-      h("button", { type: "button", class: "btn btn-outline-primary", "data-resend": "" }, "Invia di nuovo il codice")),
+      h("button", { type: "submit", class: "btn btn-primary" }, t("Conferma")),
+      h("button", { type: "button", class: "btn btn-outline-primary", "data-resend": "" }, t("Invia di nuovo il codice"))),
   );
   const msg = h("div", { "aria-live": "polite" });
   let sentTo = null;
@@ -298,7 +321,7 @@ function codeVerification(kind, { value = "", onDone }) {
         codeForm.code.focus();
       } catch (e) {
         if (e.code === kind.invalid) setFieldError(addressForm, kind.name, e.fields?.[0]?.message || e.message);
-        else if (e.status === 429) msg.replaceChildren(alert("warning", e.retryAfter ? `${e.message} Riprova tra ${e.retryAfter} secondi.` : e.message));
+        else if (e.status === 429) msg.replaceChildren(alert("warning", e.message, e.retryAfter ? [" ", t("Riprova tra {seconds} secondi.", { seconds: e.retryAfter })] : null));
         else msg.replaceChildren(alert("danger", e.message));
       }
     });
@@ -313,7 +336,7 @@ function codeVerification(kind, { value = "", onDone }) {
     clearFieldErrors(codeForm);
     const code = codeForm.code.value.trim();
     if (!/^\d{6}$/.test(code)) {
-      setFieldError(codeForm, "code", "Il codice è di 6 cifre.");
+      setFieldError(codeForm, "code", t("Il codice è di 6 cifre."));
       codeForm.code.focus();
       return;
     }
@@ -335,23 +358,23 @@ function codeVerification(kind, { value = "", onDone }) {
   return box;
 }
 
-const EMAIL = {
-  name: "email", label: "Email", type: "email", autocomplete: "email", path: "/email-codes", invalid: "invalid_email",
-  hint: "Ti invieremo un codice di sicurezza di 6 cifre.", send: "Invia email", missing: "Scrivi il tuo indirizzo email.",
-  codeHint: "Il codice è nell’email «Codice di sicurezza»: vale 10 minuti.", check: rules.email,
-  sent: (to) => `Ti abbiamo inviato il codice a ${to}. Controlla anche la posta indesiderata.`,
-};
+const EMAIL = () => ({
+  name: "email", label: t("Email"), type: "email", autocomplete: "email", path: "/email-codes", invalid: "invalid_email",
+  hint: t("Ti invieremo un codice di sicurezza di 6 cifre."), send: t("Invia email"), missing: t("Scrivi il tuo indirizzo email."),
+  codeHint: t("Il codice è nell’email «Codice di sicurezza»: vale 10 minuti."), check: rules.email,
+  sent: (to) => t("Ti abbiamo inviato il codice a {email}. Controlla anche la posta indesiderata.", { email: to }),
+});
 
-const MOBILE = {
-  name: "phone", label: "Numero di cellulare", type: "tel", autocomplete: "tel", path: "/phone-codes", invalid: "invalid_phone",
-  hint: "Ti invieremo un SMS con un codice di 6 cifre. Per un numero estero scrivi il prefisso internazionale (ad esempio +44).",
-  send: "Invia SMS", missing: "Scrivi il tuo numero di cellulare.", check: rules.phone,
-  codeHint: "Il codice è nell’SMS che hai appena ricevuto: vale 10 minuti.",
-  sent: (to) => `Ti abbiamo inviato un SMS con il codice al numero ${to}.`,
-};
+const MOBILE = () => ({
+  name: "phone", label: t("Numero di cellulare"), type: "tel", autocomplete: "tel", path: "/phone-codes", invalid: "invalid_phone",
+  hint: t("Ti invieremo un SMS con un codice di 6 cifre. Per un numero estero scrivi il prefisso internazionale (ad esempio +44)."),
+  send: t("Invia SMS"), missing: t("Scrivi il tuo numero di cellulare."), check: rules.phone,
+  codeHint: t("Il codice è nell’SMS che hai appena ricevuto: vale 10 minuti."),
+  sent: (to) => t("Ti abbiamo inviato un SMS con il codice al numero {phone}.", { phone: to }),
+});
 
 /** Email + 6-digit code; `onDone(opened)` gets the merged session. */
-const emailVerification = ({ email = "", onDone }) => codeVerification(EMAIL, { value: email, onDone });
+const emailVerification = ({ email = "", onDone }) => codeVerification(EMAIL(), { value: email, onDone });
 
 /**
  * Where the comune requires a proved mobile and this session has not
@@ -364,30 +387,46 @@ function phoneStep(app, onDone) {
   return h(
     "section",
     { class: "phone-step mb-4", "aria-labelledby": "phone-step-title" },
-    h("h2", { class: "h5", id: "phone-step-title" }, "Verifica il numero di cellulare"),
-    h("p", {}, `${info.tenant.name} chiede di verificare il cellulare del genitore prima dell’invio: è il numero indicato nella domanda. Se hai già verificato questo numero per questa domanda, puoi inviarla direttamente.`),
-    codeVerification(MOBILE, { value: phone || "", onDone }),
+    h("h2", { class: "h5", id: "phone-step-title" }, t("Verifica il numero di cellulare")),
+    h("p", {}, t("{comune} chiede di verificare il cellulare del genitore prima dell’invio: è il numero indicato nella domanda. Se hai già verificato questo numero per questa domanda, puoi inviarla direttamente.", { comune: info.tenant.name })),
+    codeVerification(MOBILE(), { value: phone || "", onDone }),
   );
 }
 
-async function newEnrollment(windowId) {
+/**
+ * "Nuova iscrizione": the pupil's fiscal code and the privacy notice, then
+ * the email proved. With `fromId` (Aggiungi un altro figlio) the guardian,
+ * the address and the contacts come from that application of the family:
+ * one guardian for all siblings, as the API requires.
+ */
+async function newEnrollment(windowId, fromId = null) {
   const open = openWindows();
   if (!open.length) {
-    return show(main, "Nuova iscrizione", alert("info", "Non ci sono periodi di iscrizione aperti in questo momento."), link("", "Torna alla pagina iniziale", "btn btn-outline-primary"));
+    return show(main, t("Nuova iscrizione"), alert("info", t("Non ci sono periodi di iscrizione aperti in questo momento.")), link("", t("Torna alla pagina iniziale"), "btn btn-outline-primary"));
   }
-  const chosen = windowById(windowId)?.status === "open" ? windowId : open[0].id;
+  let sibling = null;
+  if (fromId) {
+    if (!session()) return needSession();
+    sibling = (await loadApp(fromId)).app;
+  }
+  const isOpen = (id) => windowById(id)?.status === "open";
+  const chosen = isOpen(windowId) ? windowId : sibling && isOpen(sibling.window_id) ? sibling.window_id : open[0].id;
   const pending = store.get("start") || {};
+  const privacyText = bilingual("Ho letto l’informativa sul trattamento dei dati personali (art. 13 GDPR)");
   const form = h(
     "form",
     { method: "post", novalidate: true },
-    choices({ name: "who", legend: "Chi stai iscrivendo?", type: "radio", items: [["new", "Sono un nuovo iscritto"], ["renewal", "Sono già iscritto: rinnovo l’iscrizione dell’anno scorso"]], checked: ["new"] }),
+    sibling
+      ? null
+      : choices({ name: "who", legend: t("Chi stai iscrivendo?"), type: "radio", items: [["new", t("Sono un nuovo iscritto")], ["renewal", t("Sono già iscritto: rinnovo l’iscrizione dell’anno scorso")]], checked: ["new"] }),
     open.length > 1
-      ? field({ name: "window_id", label: "Servizio e anno scolastico", type: "select", value: chosen, options: open.map((w) => [w.id, windowLabel(w)]), required: true })
-      : h("p", {}, "Servizio: ", h("strong", {}, windowLabel(open[0]))),
-    field({ name: "pupil.fiscal_code", label: "Codice fiscale dell’alunno", value: pending.fiscal_code || "", autocomplete: "off", maxlength: 16, required: true, attrs: { autocapitalize: "characters", spellcheck: "false" } }),
-    checkbox({ name: "declarations.privacy", label: "Ho letto l’informativa sul trattamento dei dati personali (art. 13 GDPR)", checked: Boolean(pending.privacy) }),
-    h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, "Leggi l’informativa privacy (si apre in una nuova scheda)")),
-    h("button", { type: "submit", class: "btn btn-primary" }, "Prosegui"),
+      ? field({ name: "window_id", label: t("Servizio e anno scolastico"), type: "select", value: chosen, options: open.map((w) => [w.id, windowLabel(w)]), required: true })
+      : h("p", {}, t("Servizio:"), " ", h("strong", {}, windowLabel(open[0]))),
+    field({ name: "pupil.fiscal_code", label: sibling ? t("Codice fiscale dell’altro figlio") : t("Codice fiscale dell’alunno"), value: sibling ? "" : pending.fiscal_code || "", autocomplete: "off", maxlength: 16, required: true, attrs: { autocapitalize: "characters", spellcheck: "false", dir: "ltr" } }),
+    privacyText.translated ? bindingNote() : null,
+    checkbox({ name: "declarations.privacy", label: legalText(privacyText), checked: !sibling && Boolean(pending.privacy) }),
+    h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, t("Leggi l’informativa privacy (si apre in una nuova scheda)"))),
+    h("button", { type: "submit", class: "btn btn-primary" }, t("Prosegui")),
   );
   const next = h("div", { class: "mt-4" });
   form.addEventListener("change", () => {
@@ -402,11 +441,11 @@ async function newEnrollment(windowId) {
     const privacy = form.elements["declarations.privacy"].checked;
     let bad = false;
     if (!code) {
-      setFieldError(form, "pupil.fiscal_code", "Codice fiscale non valido: controlla i 16 caratteri.");
+      setFieldError(form, "pupil.fiscal_code", t("Codice fiscale non valido: controlla i 16 caratteri."));
       bad = true;
     }
     if (!privacy) {
-      setFieldError(form, "declarations.privacy", "Per proseguire devi prendere visione dell’informativa privacy.");
+      setFieldError(form, "declarations.privacy", t("Per proseguire devi prendere visione dell’informativa privacy."));
       bad = true;
     }
     if (bad) {
@@ -414,8 +453,9 @@ async function newEnrollment(windowId) {
       return;
     }
     const win = form.elements.window_id ? form.elements.window_id.value : open[0].id;
-    store.set("start", { fiscal_code: code, privacy: true });
+    if (!sibling) store.set("start", { fiscal_code: code, privacy: true });
     const body = emptyBody(win, code);
+    if (sibling) body.guardian = sameGuardian(sibling.guardian, body.guardian);
     const begin = () => {
       store.set("form:nuova", body);
       store.del("start");
@@ -427,9 +467,10 @@ async function newEnrollment(windowId) {
       return begin();
     }
     next.replaceChildren(
-      h("h2", { class: "h4" }, "Verifica la tua email"),
-      h("p", {}, "Per salvare la domanda serve un indirizzo email verificato: lì riceverai la password per riprenderla e i documenti."),
+      h("h2", { class: "h4" }, t("Verifica la tua email")),
+      h("p", {}, t("Per salvare la domanda serve un indirizzo email verificato: lì riceverai la password per riprenderla e i documenti.")),
       emailVerification({
+        email: sibling?.guardian?.email || "",
         onDone: (opened) => {
           body.guardian.email = opened.session.email;
           begin();
@@ -438,7 +479,33 @@ async function newEnrollment(windowId) {
     );
     next.querySelector("input")?.focus();
   });
-  show(main, "Nuova iscrizione", h("p", {}, "Prima di iniziare: il codice fiscale dell’alunno e la presa visione dell’informativa privacy."), form, next);
+  const siblingName = sibling ? `${sibling.pupil.first_name} ${sibling.pupil.last_name}`.trim() : "";
+  show(
+    main,
+    sibling ? t("Aggiungi un altro figlio") : t("Nuova iscrizione"),
+    sibling
+      ? alert("info", t("Genitore, indirizzo e contatti sono ripresi dalla domanda di {name}: tutti i figli sono iscritti con lo stesso genitore. Inserisci ora i dati dell’altro figlio.", { name: siblingName }))
+      : null,
+    h("p", {}, t("Prima di iniziare: il codice fiscale dell’alunno e la presa visione dell’informativa privacy.")),
+    form,
+    next,
+  );
+}
+
+/** The guardian of a sibling's application, for a new one: the same person, address and contacts. */
+function sameGuardian(from, fallback) {
+  const g = from || {};
+  const a = g.address || {};
+  return {
+    ...fallback,
+    fiscal_code: g.fiscal_code || fallback.fiscal_code,
+    first_name: g.first_name || "",
+    last_name: g.last_name || "",
+    relationship: g.relationship || null,
+    email: g.email || null,
+    phone: g.phone || null,
+    address: { street: a.street || null, city: a.city || null, postal_code: a.postal_code || null, province: a.province || null },
+  };
 }
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"];
@@ -478,9 +545,9 @@ function passwordLogin() {
   const form = h(
     "form",
     { method: "post", novalidate: true },
-    field({ name: "fiscal_code", label: "Codice fiscale dell’alunno", autocomplete: "username", maxlength: 16, required: true, attrs: { autocapitalize: "characters", spellcheck: "false" } }),
-    field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, hint: "Quella ricevuta per email al primo salvataggio, o quella che hai scelto." }),
-    h("button", { type: "submit", class: "btn btn-primary" }, "Accedi"),
+    field({ name: "fiscal_code", label: t("Codice fiscale dell’alunno"), autocomplete: "username", maxlength: 16, required: true, attrs: { autocapitalize: "characters", spellcheck: "false", dir: "ltr" } }),
+    field({ name: "password", label: t("Password"), type: "password", autocomplete: "current-password", required: true, hint: t("Quella ricevuta per email al primo salvataggio, o quella che hai scelto.") }),
+    h("button", { type: "submit", class: "btn btn-primary" }, t("Accedi")),
   );
   const msg = h("div", { "aria-live": "polite" });
   form.addEventListener("submit", async (e) => {
@@ -489,8 +556,8 @@ function passwordLogin() {
     msg.replaceChildren();
     const code = form.fiscal_code.value.trim().toUpperCase();
     const password = form.password.value;
-    if (!code) setFieldError(form, "fiscal_code", "Scrivi il codice fiscale dell’alunno.");
-    if (!password) setFieldError(form, "password", "Scrivi la password.");
+    if (!code) setFieldError(form, "fiscal_code", t("Scrivi il codice fiscale dell’alunno."));
+    if (!password) setFieldError(form, "password", t("Scrivi la password."));
     if (!code || !password) return form.querySelector("[aria-invalid=true]")?.focus();
     await busy(form.querySelector("button"), async () => {
       try {
@@ -501,12 +568,12 @@ function passwordLogin() {
           go("password", { replace: true });
         } else afterLogin();
       } catch (err) {
-        msg.replaceChildren(alert("danger", err.status === 429 && err.retryAfter ? `${err.message} Riprova tra ${Math.ceil(err.retryAfter / 60)} minuti.` : err.message));
+        msg.replaceChildren(alert("danger", err.message, err.status === 429 && err.retryAfter ? [" ", t("Riprova tra {minutes} minuti.", { minutes: Math.ceil(err.retryAfter / 60) })] : null));
         form.password.focus();
       }
     });
   });
-  show(main, "Riprendi una domanda", h("p", {}, "Accedi con il codice fiscale dell’alunno e la password."), msg, form, h("p", { class: "mt-4" }, "Hai SPID o CIE? ", link("spid", "Entra con SPID / CIE")));
+  show(main, t("Riprendi una domanda"), h("p", {}, t("Accedi con il codice fiscale dell’alunno e la password.")), msg, form, h("p", { class: "mt-4" }, t("Hai SPID o CIE?"), " ", link("spid", t("Entra con SPID / CIE"))));
 }
 
 // Kept in memory only (never stored): the temporary password just used, so
@@ -518,34 +585,34 @@ function passwordChange() {
   const form = h(
     "form",
     { method: "post", novalidate: true },
-    pendingLogin ? null : field({ name: "current", label: "Password attuale", type: "password", autocomplete: "current-password", required: true }),
-    field({ name: "new", label: "Nuova password", type: "password", autocomplete: "new-password", required: true, hint: "Almeno 10 caratteri, con lettere e numeri, senza il codice fiscale." }),
-    field({ name: "repeat", label: "Ripeti la nuova password", type: "password", autocomplete: "new-password", required: true }),
-    h("button", { type: "submit", class: "btn btn-primary" }, "Salva la nuova password"),
+    pendingLogin ? null : field({ name: "current", label: t("Password attuale"), type: "password", autocomplete: "current-password", required: true }),
+    field({ name: "new", label: t("Nuova password"), type: "password", autocomplete: "new-password", required: true, hint: t("Almeno 10 caratteri, con lettere e numeri, senza il codice fiscale.") }),
+    field({ name: "repeat", label: t("Ripeti la nuova password"), type: "password", autocomplete: "new-password", required: true }),
+    h("button", { type: "submit", class: "btn btn-primary" }, t("Salva la nuova password")),
   );
   const msg = h("div", { "aria-live": "polite" });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFieldErrors(form);
     msg.replaceChildren();
-    const current = pendingLogin ? pendingLogin.password : form.current.value;
+    const currentPassword = pendingLogin ? pendingLogin.password : form.current.value;
     const next = form.new.value;
     if (next.length < 10 || !/[A-Za-z]/.test(next) || !/\d/.test(next)) {
-      setFieldError(form, "new", "La password deve avere almeno 10 caratteri, con lettere e numeri.");
+      setFieldError(form, "new", t("La password deve avere almeno 10 caratteri, con lettere e numeri."));
       return form.new.focus();
     }
     if (next !== form.repeat.value) {
-      setFieldError(form, "repeat", "Le due password non coincidono.");
+      setFieldError(form, "repeat", t("Le due password non coincidono."));
       return form.repeat.focus();
     }
     await busy(form.querySelector("button"), async () => {
       try {
-        await api("POST", "/password", { body: { current, new: next } });
+        await api("POST", "/password", { body: { current: currentPassword, new: next } });
         pendingLogin = null;
         // The session that changed the password goes on with it.
         const kept = session();
         if (kept?.session) store.set("session", { ...kept, session: { ...kept.session, must_change_password: false } });
-        store.set("notice", "Password aggiornata.");
+        store.set("notice", t("Password aggiornata."));
         afterLogin();
       } catch (err) {
         if (err.code === "weak_password") setFieldError(form, "new", err.message) || msg.replaceChildren(alert("danger", err.message));
@@ -553,7 +620,7 @@ function passwordChange() {
       }
     });
   });
-  show(main, "Scegli una password personale", h("p", {}, "La password ricevuta per email è temporanea: scegline una tua per continuare."), msg, form);
+  show(main, t("Scegli una password personale"), h("p", {}, t("La password ricevuta per email è temporanea: scegline una tua per continuare.")), msg, form);
 }
 
 // ---------------------------------------------------------------- SPID / CIE
@@ -566,7 +633,7 @@ const random = (n = 32) => b64url(crypto.getRandomValues(new Uint8Array(n)));
 async function spidStart() {
   const spid = config.spid;
   if (!spid || !spid.authorize_url) {
-    return show(main, "Entra con SPID / CIE", alert("info", "L’accesso con SPID o CIE non è ancora attivo per questo Comune: usa la tua email."), link("nuova-iscrizione", "Nuova iscrizione con la tua email", "btn btn-primary"));
+    return show(main, t("Entra con SPID / CIE"), alert("info", t("L’accesso con SPID o CIE non è ancora attivo per questo Comune: usa la tua email.")), link("nuova-iscrizione", t("Nuova iscrizione con la tua email"), "btn btn-primary"));
   }
   const verifier = random(48);
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
@@ -577,7 +644,7 @@ async function spidStart() {
   if (!store.get("return")) store.set("return", `${base}anagrafiche`);
   const url = new URL(spid.authorize_url);
   url.search = new URLSearchParams({ response_type: "code", client_id: spid.client_id, redirect_uri: redirect, scope: "openid profile", state, nonce, code_challenge: challenge, code_challenge_method: "S256" }).toString();
-  show(main, "Entra con SPID / CIE", h("p", {}, "Stai per essere indirizzato al servizio di autenticazione."), h("a", { href: url.toString(), class: "btn btn-primary" }, "Prosegui con SPID / CIE"));
+  show(main, t("Entra con SPID / CIE"), h("p", {}, t("Stai per essere indirizzato al servizio di autenticazione.")), h("a", { href: url.toString(), class: "btn btn-primary" }, t("Prosegui con SPID / CIE")));
   location.assign(url.toString());
 }
 
@@ -587,12 +654,12 @@ async function spidReturn(q) {
   // The code and state leave the address bar at once.
   history.replaceState({}, "", `${base}spid/ritorno`);
   if (q.get("error")) {
-    return show(main, "Accesso non completato", alert("warning", "Hai annullato l’accesso con SPID / CIE."), link("accesso", "Torna ad Accedi", "btn btn-primary"));
+    return show(main, t("Accesso non completato"), alert("warning", t("Hai annullato l’accesso con SPID / CIE.")), link("accesso", t("Torna ad Accedi"), "btn btn-primary"));
   }
   if (!pending || q.get("state") !== pending.state || !q.get("code")) {
-    return show(main, "Accesso non completato", alert("danger", "La risposta del servizio di autenticazione non è valida: riprova."), link("spid", "Riprova", "btn btn-primary"));
+    return show(main, t("Accesso non completato"), alert("danger", t("La risposta del servizio di autenticazione non è valida: riprova.")), link("spid", t("Riprova"), "btn btn-primary"));
   }
-  show(main, "Accesso in corso", h("p", {}, "Verifica dell’identità…"));
+  show(main, t("Accesso in corso"), h("p", {}, t("Verifica dell’identità…")));
   let idToken;
   try {
     const r = await fetch(config.spid.token_url, {
@@ -605,45 +672,147 @@ async function spidReturn(q) {
     idToken = null;
   }
   if (!idToken) {
-    return show(main, "Accesso non completato", alert("danger", "Il servizio di autenticazione non ha risposto: riprova."), link("spid", "Riprova", "btn btn-primary"));
+    return show(main, t("Accesso non completato"), alert("danger", t("Il servizio di autenticazione non ha risposto: riprova.")), link("spid", t("Riprova"), "btn btn-primary"));
   }
   try {
     const { data } = await call(tenant, "POST", "/sessions", { body: { id_token: idToken, nonce: pending.nonce }, token: token() });
     keepSession(data);
     afterLogin("anagrafiche");
   } catch (e) {
-    show(main, "Accesso non completato", alert("danger", e.message), link("spid", "Riprova", "btn btn-primary"));
+    show(main, t("Accesso non completato"), alert("danger", e.message), link("spid", t("Riprova"), "btn btn-primary"));
   }
 }
 
 // ---------------------------------------------------------------- lists
 
+/** A pupil's name as the family wrote it. */
+const pupilName = (a) => `${a.pupil?.first_name || ""} ${a.pupil?.last_name || ""}`.trim() || t("Alunno");
+
+/**
+ * The family's most recent application that names a guardian: where
+ * "Aggiungi un altro figlio" takes the guardian, address and contacts from.
+ */
+function guardianSource(apps) {
+  return [...apps]
+    .filter((a) => a.guardian?.fiscal_code && a.guardian?.first_name && a.status !== "withdrawn")
+    .sort((x, y) => String(y.updated_at || "").localeCompare(String(x.updated_at || "")))[0];
+}
+
+/** "Aggiungi un altro figlio": a new application with the guardian of `app` (when a window is open). */
+function addSiblingLink(app, cls = "btn btn-outline-primary") {
+  if (!app || !openWindows().length) return null;
+  return link(`nuova-iscrizione?da=${encodeURIComponent(app.id)}`, t("Aggiungi un altro figlio"), cls);
+}
+
+/**
+ * "Le mie domande": every child's application of the family, and "Invia
+ * tutte", which sends each complete draft on its own (one submit each, in
+ * turn, with its version) and says how each one went.
+ */
 async function myApplications() {
   if (!session()) return needSession();
   const { data } = await api("GET", "/applications");
   const notice = store.get("notice");
   store.del("notice");
-  const apps = data.applications || [];
+  let apps = data.applications || [];
+  const card = (a) => {
+    const name = pupilName(a);
+    const win = windowById(a.window_id);
+    const incomplete = a.status === "draft" && (a.missing || []).length > 0;
+    return h(
+      "li",
+      { class: "card-window", dataset: { application: a.id } },
+      h("h2", { class: "h5 mb-1" }, name, " ", badge(a.status)),
+      h("p", { class: "mb-1" }, win ? serviceName(win.service, win.service_name) : a.window_id),
+      h(
+        "p",
+        { class: "mb-2 small" },
+        win ? t("Anno scolastico {year}", { year: win.school_year }) : null,
+        win ? " · " : null,
+        a.kind === "renewal" ? t("rinnovo") : t("nuova iscrizione"),
+      ),
+      incomplete ? h("p", { class: "mb-2 small text-warning-emphasis" }, t("Da completare: mancano alcuni dati per inviarla.")) : null,
+      link(`domande/${a.id}`, named(t("Apri la domanda"), t("Apri la domanda di {name}", { name })), "btn btn-primary btn-sm"),
+    );
+  };
+  const list = h("ul", { class: "list-unstyled" });
+  const results = h("section", { class: "send-all-results", "aria-live": "polite", "aria-labelledby": "esito-invio" });
+  const sendAll = h("button", { type: "button", class: "btn btn-primary" }, t("Invia tutte"));
+  const actions = h("div", { class: "d-grid gap-3 d-md-flex" });
+  const draw = () => {
+    list.replaceChildren(...apps.map(card));
+    const drafts = apps.filter((a) => a.status === "draft" && windowById(a.window_id)?.status === "open");
+    actions.replaceChildren(
+      ...[
+        drafts.length ? sendAll : null,
+        addSiblingLink(guardianSource(apps)),
+        link("nuova-iscrizione", t("Nuova iscrizione"), "btn btn-outline-primary"),
+        link("anagrafiche", t("Rinnova iscrizione"), "btn btn-outline-primary"),
+      ].filter(Boolean),
+    );
+  };
+  sendAll.addEventListener("click", () =>
+    busy(sendAll, async () => {
+      const title = h("h2", { id: "esito-invio", class: "h4", tabindex: "-1" }, t("Esito dell’invio"));
+      results.replaceChildren(title, h("p", {}, t("Invio delle domande in corso…")));
+      const rows = [];
+      for (const a of apps.filter((x) => x.status === "draft")) {
+        const name = pupilName(a);
+        try {
+          // Each application as it is now: its version and what it still lacks.
+          const { app, version } = await loadApp(a.id);
+          if (app.status !== "draft") {
+            rows.push(h("li", { class: "mb-2" }, t("{name}: la domanda non è più una bozza.", { name }), " ", badge(app.status)));
+            continue;
+          }
+          if ((app.missing || []).length) {
+            rows.push(
+              h("li", { class: "mb-2", dataset: { result: "incomplete" } },
+                h("span", { class: "badge bg-warning text-dark me-2" }, t("da completare")),
+                t("{name}: mancano alcuni dati, la domanda non è stata inviata.", { name }), " ",
+                link(`domande/${a.id}/riepilogo`, t("Completa la domanda di {name}", { name }))),
+            );
+            continue;
+          }
+          const { data: sent } = await api("POST", `/applications/${encodeURIComponent(a.id)}/submit`, { ifMatch: version });
+          store.del(`form:${a.id}`);
+          rows.push(
+            h("li", { class: "mb-2", dataset: { result: "submitted" } },
+              h("span", { class: "badge bg-success me-2" }, t("inviata")),
+              t("{name}: iscrizione inviata, codice utente {code}.", { name, code: sent.user_code })),
+          );
+        } catch (e) {
+          if (e.sessionExpired) return failure(e);
+          rows.push(
+            h("li", { class: "mb-2", dataset: { result: "error" } },
+              h("span", { class: "badge bg-danger me-2" }, t("non inviata")),
+              t("{name}: la domanda non è stata inviata.", { name }), " ", e.message, " ",
+              link(`domande/${a.id}/riepilogo`, t("Apri il riepilogo di {name}", { name }))),
+          );
+        }
+      }
+      results.replaceChildren(
+        title,
+        rows.length ? h("ul", { class: "list-unstyled" }, rows) : h("p", {}, t("Non ci sono bozze da inviare.")),
+        rows.length ? h("p", { class: "small" }, t("Per ogni domanda inviata ti abbiamo mandato per email la lettera con il codice utente.")) : null,
+      );
+      try {
+        apps = (await api("GET", "/applications")).data.applications || [];
+      } catch (e) {
+        if (e.sessionExpired) return failure(e);
+      }
+      draw();
+      title.focus();
+    }),
+  );
+  draw();
   show(
     main,
-    "Le mie domande",
+    t("Le mie domande"),
     notice ? alert("success", notice) : null,
-    apps.length
-      ? h(
-          "ul",
-          { class: "list-unstyled" },
-          apps.map((a) =>
-            h(
-              "li",
-              { class: "card-window" },
-              h("h2", { class: "h5 mb-1" }, `${a.pupil.first_name} ${a.pupil.last_name}`.trim() || "Alunno", " ", badge(a.status)),
-              h("p", { class: "mb-2" }, windowLabel(windowById(a.window_id)) || a.window_id, a.kind === "renewal" ? " · rinnovo" : " · nuova iscrizione"),
-              link(`domande/${a.id}`, ["Apri la domanda", h("span", { class: "visually-hidden" }, ` di ${a.pupil.first_name} ${a.pupil.last_name}`)], "btn btn-primary btn-sm"),
-            ),
-          ),
-        )
-      : h("p", {}, "Non hai ancora domande."),
-    h("div", { class: "d-grid gap-3 d-md-flex" }, link("nuova-iscrizione", "Nuova iscrizione", "btn btn-outline-primary"), link("anagrafiche", "Rinnova iscrizione", "btn btn-outline-primary")),
+    apps.length ? list : h("p", {}, t("Non hai ancora domande.")),
+    results,
+    actions,
   );
 }
 
@@ -655,14 +824,14 @@ async function renewals() {
   const items = list.map((r) => {
     const name = `${r.pupil.first_name} ${r.pupil.last_name}`;
     const wins = openWindows().filter((w) => w.service === r.service);
-    const li = h("li", { class: "card-window" }, h("h2", { class: "h5 mb-1" }, name), h("p", { class: "mb-2" }, `${r.service_name} · codice utente ${r.user_code}`));
+    const li = h("li", { class: "card-window" }, h("h2", { class: "h5 mb-1" }, name), h("p", { class: "mb-2" }, serviceName(r.service, r.service_name), " · ", t("codice utente {code}", { code: r.user_code })));
     if (r.blocked === "payment_arrears") {
-      li.append(alert("warning", "Rinnovo bloccato: risultano pagamenti insoluti. Regolarizza il credito e contatta l’ufficio.", contacts()));
+      li.append(alert("warning", t("Rinnovo bloccato: risultano pagamenti insoluti. Regolarizza il credito e contatta l’ufficio."), contacts()));
     } else if (!wins.length) {
-      li.append(h("p", {}, "Nessun periodo di iscrizione aperto per questo servizio."));
+      li.append(h("p", {}, t("Nessun periodo di iscrizione aperto per questo servizio.")));
     } else {
-      const sel = wins.length > 1 ? field({ name: `window-${r.user_code}`, label: "Periodo di iscrizione", type: "select", options: wins.map((w) => [w.id, windowLabel(w)]) }) : null;
-      const button = h("button", { type: "button", class: "btn btn-primary btn-sm" }, "Rinnova iscrizione", h("span", { class: "visually-hidden" }, ` di ${name}`));
+      const sel = wins.length > 1 ? field({ name: `window-${r.user_code}`, label: t("Periodo di iscrizione"), type: "select", options: wins.map((w) => [w.id, windowLabel(w)]) }) : null;
+      const button = h("button", { type: "button", class: "btn btn-primary btn-sm" }, named(t("Rinnova iscrizione"), t("Rinnova iscrizione di {name}", { name })));
       button.addEventListener("click", () =>
         busy(button, async () => {
           msg.replaceChildren();
@@ -673,7 +842,7 @@ async function renewals() {
           } catch (e) {
             if (e.sessionExpired) return failure(e);
             if (e.code === "email_verification_required") {
-              msg.replaceChildren(alert("info", "Per rinnovare serve anche un indirizzo email verificato."), emailVerification({ onDone: () => button.click() }));
+              msg.replaceChildren(alert("info", t("Per rinnovare serve anche un indirizzo email verificato.")), emailVerification({ onDone: () => button.click() }));
               msg.querySelector("input")?.focus();
             } else {
               msg.replaceChildren(alert(e.status === 409 ? "warning" : "danger", e.message));
@@ -687,58 +856,71 @@ async function renewals() {
   });
   show(
     main,
-    "Anagrafiche",
-    h("p", {}, "Gli alunni iscritti l’anno scorso con te come genitore. Il rinnovo non è automatico: senza domanda l’alunno non è iscritto."),
+    t("Anagrafiche"),
+    h("p", {}, t("Gli alunni iscritti l’anno scorso con te come genitore. Il rinnovo non è automatico: senza domanda l’alunno non è iscritto.")),
     msg,
-    list.length ? h("ul", { class: "list-unstyled" }, items) : h("p", {}, "Non risultano alunni da rinnovare per il tuo accesso. Se li hai iscritti con un’altra email, entra con SPID / CIE."),
+    list.length ? h("ul", { class: "list-unstyled" }, items) : h("p", {}, t("Non risultano alunni da rinnovare per il tuo accesso. Se li hai iscritti con un’altra email, entra con SPID / CIE.")),
   );
 }
 
 // ---------------------------------------------------------------- the form
 
-const STEPS = ["Alunno", "Genitore", "Servizio", "ISEE e allegati", "Dichiarazioni e privacy"];
-const LABELS = {
-  "pupil.fiscal_code": "Codice fiscale dell’alunno",
-  "pupil.first_name": "Nome dell’alunno",
-  "pupil.last_name": "Cognome dell’alunno",
-  "pupil.birth_date": "Data di nascita",
-  "pupil.school": "Scuola",
-  "pupil.grade": "Classe",
-  "pupil.section": "Sezione",
-  "guardian.fiscal_code": "Codice fiscale del genitore",
-  "guardian.first_name": "Nome del genitore",
-  "guardian.last_name": "Cognome del genitore",
-  "guardian.relationship": "Relazione con l’alunno",
-  "guardian.email": "Email",
-  "guardian.phone": "Cellulare o telefono",
-  "guardian.address.street": "Indirizzo",
-  "guardian.address.city": "Comune di residenza",
-  "guardian.address.postal_code": "CAP",
-  "guardian.address.province": "Provincia",
-  "service.diet.kind": "Dieta",
-  "service.diet.notes": "Note sulla dieta",
-  "service.days": "Giorni di frequenza",
-  "service.slots": "Fasce orarie",
-  "service.criteria": "Criteri per la graduatoria",
-  "service.transport.stop_id": "Fermata",
-  "service.transport.direction": "Viaggi",
-  "service.transport.autonomous_exit": "Discesa alla fermata",
-  "service.transport.delegates": "Persone delegate",
-  "service.pickup.autonomous_exit": "Uscita dal post scuola",
-  "service.pickup.delegates": "Persone delegate",
-  "isee.isee_cents": "Valore ISEE",
-  "isee.attachment_id": "Attestazione ISEE",
-  "attachments.medical_certificate": "Certificato medico",
-  "declarations.privacy": "Informativa privacy",
-  "declarations.regulation": "Regolamento del servizio",
-  "declarations.truthfulness": "Dichiarazione di veridicità",
-  window_id: "Periodo di iscrizione",
-};
-const DELEGATE_FIELDS = { first_name: "nome", last_name: "cognome", fiscal_code: "codice fiscale", relationship: "relazione con l’alunno" };
+/** The five steps' names, in the page's language. */
+const steps = () => [t("Alunno"), t("Genitore"), t("Servizio"), t("ISEE e allegati"), t("Dichiarazioni e privacy")];
+const STEP_COUNT = 5;
+/** Each field's name, for the error summary and the "missing" list. */
+const labels = () => ({
+  "pupil.fiscal_code": t("Codice fiscale dell’alunno"),
+  "pupil.first_name": t("Nome dell’alunno"),
+  "pupil.last_name": t("Cognome dell’alunno"),
+  "pupil.birth_date": t("Data di nascita"),
+  "pupil.school": t("Scuola"),
+  "pupil.grade": t("Classe"),
+  "pupil.section": t("Sezione"),
+  "guardian.fiscal_code": t("Codice fiscale del genitore"),
+  "guardian.first_name": t("Nome del genitore"),
+  "guardian.last_name": t("Cognome del genitore"),
+  "guardian.relationship": t("Relazione con l’alunno"),
+  "guardian.email": t("Email"),
+  "guardian.phone": t("Cellulare o telefono"),
+  "guardian.address.street": t("Indirizzo"),
+  "guardian.address.city": t("Comune di residenza"),
+  "guardian.address.postal_code": t("CAP"),
+  "guardian.address.province": t("Provincia"),
+  "service.diet.kind": t("Dieta"),
+  "service.diet.notes": t("Note sulla dieta"),
+  "service.days": t("Giorni di frequenza"),
+  "service.slots": t("Fasce orarie"),
+  "service.criteria": t("Criteri per la graduatoria"),
+  "service.transport.stop_id": t("Fermata"),
+  "service.transport.direction": t("Viaggi"),
+  "service.transport.autonomous_exit": t("Discesa alla fermata"),
+  "service.transport.delegates": t("Persone delegate"),
+  "service.pickup.autonomous_exit": t("Uscita dal post scuola"),
+  "service.pickup.delegates": t("Persone delegate"),
+  "isee.isee_cents": t("Valore ISEE"),
+  "isee.attachment_id": t("Attestazione ISEE"),
+  "attachments.medical_certificate": t("Certificato medico"),
+  "declarations.privacy": t("Informativa privacy"),
+  "declarations.regulation": t("Regolamento del servizio"),
+  "declarations.truthfulness": t("Dichiarazione di veridicità"),
+  window_id: t("Periodo di iscrizione"),
+});
+/** A delegate's fields (the keys of the contract). */
+const DELEGATE_FIELDS = ["first_name", "last_name", "fiscal_code", "relationship"];
 function labelOf(path) {
   const d = path.match(/^service\.(transport|pickup)\.delegates\.(\d+)\.(\w+)$/);
-  if (d) return `Persona delegata ${Number(d[2]) + 1}: ${DELEGATE_FIELDS[d[3]] || d[3]}`;
-  return LABELS[path] || path;
+  if (d) {
+    const n = Number(d[2]) + 1;
+    const byField = {
+      first_name: () => t("Persona delegata {n}: nome", { n }),
+      last_name: () => t("Persona delegata {n}: cognome", { n }),
+      fiscal_code: () => t("Persona delegata {n}: codice fiscale", { n }),
+      relationship: () => t("Persona delegata {n}: relazione con l’alunno", { n }),
+    };
+    return byField[d[3]] ? byField[d[3]]() : t("Persona delegata {n}: {field}", { n, field: d[3] });
+  }
+  return labels()[path] || path;
 }
 function stepOf(path) {
   if (path.startsWith("pupil.")) return 1;
@@ -747,9 +929,9 @@ function stepOf(path) {
   if (path.startsWith("isee") || path.startsWith("attachments.")) return 4;
   return 5;
 }
-const DIETS = [["none", "Nessuna dieta speciale"], ["medical", "Dieta sanitaria (serve il certificato medico)"], ["religious", "Dieta etico-religiosa"], ["vegetarian", "Dieta vegetariana"]];
-const RELATIONSHIPS = [["", "Scegli"], ["madre", "Madre"], ["padre", "Padre"], ["tutore", "Tutore"]];
-const GRADES = [["", "Scegli"], ["1", "1ª"], ["2", "2ª"], ["3", "3ª"], ["4", "4ª"], ["5", "5ª"]];
+const diets = () => [["none", t("Nessuna dieta speciale")], ["medical", t("Dieta sanitaria (serve il certificato medico)")], ["religious", t("Dieta etico-religiosa")], ["vegetarian", t("Dieta vegetariana")]];
+const relationships = () => [["", t("Scegli")], ["madre", t("Madre")], ["padre", t("Padre")], ["tutore", t("Tutore")]];
+const grades = () => [["", t("Scegli")], ["1", t("1ª")], ["2", t("2ª")], ["3", t("3ª")], ["4", t("4ª")], ["5", t("5ª")]];
 
 const getPath = (obj, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
 function setPath(obj, path, value) {
@@ -783,7 +965,7 @@ function cleaned(body) {
   if (b.guardian.address.province) b.guardian.address.province = b.guardian.address.province.toUpperCase();
   for (const part of [b.service?.transport, b.service?.pickup]) {
     for (const d of part?.delegates || []) {
-      for (const k of Object.keys(DELEGATE_FIELDS)) d[k] = String(d[k] || "").trim();
+      for (const k of DELEGATE_FIELDS) d[k] = String(d[k] || "").trim();
       d.fiscal_code = d.fiscal_code.toUpperCase();
     }
   }
@@ -814,7 +996,9 @@ function clientCheck(path, value) {
 
 async function formStep(id, step) {
   if (!session()) return needSession();
-  step = Math.min(Math.max(step, 1), STEPS.length);
+  step = Math.min(Math.max(step, 1), STEP_COUNT);
+  const LABELS = labels();
+  const STEPS = steps();
   let app = null;
   let version = null;
   // What this tab kept, without its bookkeeping.
@@ -832,8 +1016,8 @@ async function formStep(id, step) {
 
   const steppers = h(
     "nav",
-    { class: "form-steps", "aria-label": "Passi della domanda" },
-    h("p", { class: "form-steps-index mb-1" }, `Passo ${step} di ${STEPS.length}`),
+    { class: "form-steps", "aria-label": t("Passi della domanda") },
+    h("p", { class: "form-steps-index mb-1" }, t("Passo {step} di {total}", { step, total: STEPS.length })),
     h(
       "ol",
       {},
@@ -849,55 +1033,57 @@ async function formStep(id, step) {
   const form = h("form", { method: "post", novalidate: true, class: "mt-4" });
   const sections = {
     1: () => [
-      field({ name: "pupil.fiscal_code", label: LABELS["pupil.fiscal_code"], value: v("pupil.fiscal_code"), maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false" } }),
+      field({ name: "pupil.fiscal_code", label: LABELS["pupil.fiscal_code"], value: v("pupil.fiscal_code"), maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false", dir: "ltr" } }),
       field({ name: "pupil.first_name", label: LABELS["pupil.first_name"], value: v("pupil.first_name"), required: true, autocomplete: "off" }),
       field({ name: "pupil.last_name", label: LABELS["pupil.last_name"], value: v("pupil.last_name"), required: true, autocomplete: "off" }),
       field({ name: "pupil.birth_date", label: LABELS["pupil.birth_date"], type: "date", value: v("pupil.birth_date"), required: true }),
       schools.length
-        ? field({ name: "pupil.school", label: "Scuola frequentata nel prossimo anno", type: "select", value: v("pupil.school"), options: [["", "Scegli"], ...schools.map((n) => [n, n])], required: true })
-        : field({ name: "pupil.school", label: "Scuola frequentata nel prossimo anno", value: v("pupil.school"), required: true, hint: "Ad esempio: Primaria G. Mazzini" }),
-      field({ name: "pupil.grade", label: LABELS["pupil.grade"], type: "select", value: v("pupil.grade"), options: GRADES, required: true }),
-      field({ name: "pupil.section", label: LABELS["pupil.section"], value: v("pupil.section"), hint: "Facoltativa, se già nota", maxlength: 3 }),
+        ? field({ name: "pupil.school", label: t("Scuola frequentata nel prossimo anno"), type: "select", value: v("pupil.school"), options: [["", t("Scegli")], ...schools.map((n) => [n, n])], required: true })
+        : field({ name: "pupil.school", label: t("Scuola frequentata nel prossimo anno"), value: v("pupil.school"), required: true, hint: t("Ad esempio: Primaria G. Mazzini") }),
+      field({ name: "pupil.grade", label: LABELS["pupil.grade"], type: "select", value: v("pupil.grade"), options: grades(), required: true }),
+      field({ name: "pupil.section", label: LABELS["pupil.section"], value: v("pupil.section"), hint: t("Facoltativa, se già nota"), maxlength: 3 }),
     ],
     2: () => [
-      field({ name: "guardian.fiscal_code", label: LABELS["guardian.fiscal_code"], value: v("guardian.fiscal_code"), maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false", readonly: Boolean(session()?.session.guardian_fiscal_code) } }),
+      field({ name: "guardian.fiscal_code", label: LABELS["guardian.fiscal_code"], value: v("guardian.fiscal_code"), maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false", dir: "ltr", readonly: Boolean(session()?.session.guardian_fiscal_code) } }),
       field({ name: "guardian.first_name", label: LABELS["guardian.first_name"], value: v("guardian.first_name"), required: true, autocomplete: "given-name" }),
       field({ name: "guardian.last_name", label: LABELS["guardian.last_name"], value: v("guardian.last_name"), required: true, autocomplete: "family-name" }),
-      field({ name: "guardian.relationship", label: LABELS["guardian.relationship"], type: "select", value: v("guardian.relationship"), options: RELATIONSHIPS, required: true }),
-      field({ name: "guardian.email", label: LABELS["guardian.email"], type: "email", value: v("guardian.email"), required: true, autocomplete: "email" }),
-      field({ name: "guardian.phone", label: LABELS["guardian.phone"], type: "tel", value: v("guardian.phone"), required: true, autocomplete: "tel", hint: "Ad esempio +39 333 1234567" }),
-      field({ name: "guardian.address.street", label: "Indirizzo di residenza", value: v("guardian.address.street"), required: true, autocomplete: "street-address" }),
+      field({ name: "guardian.relationship", label: LABELS["guardian.relationship"], type: "select", value: v("guardian.relationship"), options: relationships(), required: true }),
+      field({ name: "guardian.email", label: LABELS["guardian.email"], type: "email", value: v("guardian.email"), required: true, autocomplete: "email", attrs: { dir: "ltr" } }),
+      field({ name: "guardian.phone", label: LABELS["guardian.phone"], type: "tel", value: v("guardian.phone"), required: true, autocomplete: "tel", hint: t("Ad esempio {phone}", { phone: "+39 333 1234567" }), attrs: { dir: "ltr" } }),
+      field({ name: "guardian.address.street", label: t("Indirizzo di residenza"), value: v("guardian.address.street"), required: true, autocomplete: "street-address" }),
       field({ name: "guardian.address.city", label: LABELS["guardian.address.city"], value: v("guardian.address.city"), required: true, autocomplete: "address-level2" }),
-      field({ name: "guardian.address.postal_code", label: LABELS["guardian.address.postal_code"], value: v("guardian.address.postal_code"), required: true, inputmode: "numeric", maxlength: 5, autocomplete: "postal-code" }),
-      field({ name: "guardian.address.province", label: "Provincia (sigla)", value: v("guardian.address.province"), required: true, maxlength: 2, autocomplete: "address-level1" }),
+      field({ name: "guardian.address.postal_code", label: LABELS["guardian.address.postal_code"], value: v("guardian.address.postal_code"), required: true, inputmode: "numeric", maxlength: 5, autocomplete: "postal-code", attrs: { dir: "ltr" } }),
+      field({ name: "guardian.address.province", label: t("Provincia (sigla)"), value: v("guardian.address.province"), required: true, maxlength: 2, autocomplete: "address-level1" }),
     ],
     3: () => [
-      h("p", { class: "mb-5" }, "Servizio: ", h("strong", {}, windowLabel(win) || body.window_id)),
+      h("p", { class: "mb-5" }, t("Servizio:"), " ", h("strong", {}, windowLabel(win) || body.window_id)),
       ...serviceQuestions(),
     ],
     4: () => {
       const has = body.isee !== null && body.isee !== undefined;
       const medical = getPath(body, "service.diet.kind") === "medical";
       return [
-        choices({ name: "isee.present", legend: "Vuoi presentare l’ISEE per una tariffa agevolata?", type: "radio", items: [["no", "No, pago la tariffa massima"], ["yes", "Sì, presento l’ISEE"]], checked: [has ? "yes" : "no"] }),
+        choices({ name: "isee.present", legend: t("Vuoi presentare l’ISEE per una tariffa agevolata?"), type: "radio", items: [["no", t("No, pago la tariffa massima")], ["yes", t("Sì, presento l’ISEE")]], checked: [has ? "yes" : "no"] }),
         h(
           "div",
           { hidden: !has, "data-isee": "" },
-          field({ name: "isee.isee_cents", label: "Valore ISEE in euro", value: has && body.isee.isee_cents != null ? String(body.isee.isee_cents / 100).replace(".", ",") : "", inputmode: "decimal", hint: "Ad esempio 12500,00" }),
-          uploadField("isee.attachment_id", "isee", "Attestazione ISEE (PDF, JPEG o PNG, al massimo 5 MB)", has && body.isee.attachment_id),
+          field({ name: "isee.isee_cents", label: t("Valore ISEE in euro"), value: has && body.isee.isee_cents != null ? euroInput(body.isee.isee_cents) : "", inputmode: "decimal", hint: t("Ad esempio {amount}", { amount: euroInput(1250000) }), attrs: { dir: "ltr" } }),
+          uploadField("isee.attachment_id", "isee", t("Attestazione ISEE (PDF, JPEG o PNG, al massimo 5 MB)"), has && body.isee.attachment_id),
         ),
         medical
-          ? uploadField("attachments.medical_certificate", "medical_certificate", "Certificato medico per la dieta sanitaria (PDF, JPEG o PNG, al massimo 5 MB)", store.get(`medical:${id}`))
+          ? uploadField("attachments.medical_certificate", "medical_certificate", t("Certificato medico per la dieta sanitaria (PDF, JPEG o PNG, al massimo 5 MB)"), store.get(`medical:${id}`))
           : (win?.service || "refezione") === "refezione"
-            ? h("p", {}, "Il certificato medico serve solo per la dieta sanitaria.")
+            ? h("p", {}, t("Il certificato medico serve solo per la dieta sanitaria."))
             : null,
       ];
     },
     5: () => [
-      checkbox({ name: "declarations.privacy", label: "Ho preso visione dell’informativa sul trattamento dei dati personali (art. 13 GDPR)", checked: Boolean(getPath(body, "declarations.privacy")) }),
-      checkbox({ name: "declarations.regulation", label: "Accetto il regolamento comunale del servizio", checked: Boolean(getPath(body, "declarations.regulation")) }),
-      checkbox({ name: "declarations.truthfulness", label: "Dichiaro che i dati sono veri, consapevole delle sanzioni dell’art. 76 del DPR 445/2000", checked: Boolean(getPath(body, "declarations.truthfulness")) }),
-      h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, "Informativa privacy (si apre in una nuova scheda)")),
+      // The declarations' wording is fixed by law: the Italian text binds, a translation helps.
+      bindingNote(),
+      checkbox({ name: "declarations.privacy", label: legalText(bilingual("Ho preso visione dell’informativa sul trattamento dei dati personali (art. 13 GDPR)")), checked: Boolean(getPath(body, "declarations.privacy")) }),
+      checkbox({ name: "declarations.regulation", label: legalText(bilingual("Accetto il regolamento comunale del servizio")), checked: Boolean(getPath(body, "declarations.regulation")) }),
+      checkbox({ name: "declarations.truthfulness", label: legalText(bilingual("Dichiaro che i dati sono veri, consapevole delle sanzioni dell’art. 76 del DPR 445/2000")), checked: Boolean(getPath(body, "declarations.truthfulness")) }),
+      h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, t("Informativa privacy (si apre in una nuova scheda)"))),
     ],
   };
 
@@ -907,14 +1093,14 @@ async function formStep(id, step) {
     const offer = serviceInfo(kind);
     body.service = body.service || emptyService(kind);
     const criteria = offer.criteria?.length
-      ? [choices({ name: "service.criteria", legend: "Criteri per la graduatoria (facoltativi)", hint: "Dichiarazione sostitutiva (DPR 445/2000): l’ufficio può verificarla. Ogni criterio vale i punti indicati.", items: offer.criteria.map((c) => [c.code, `${c.label} (${c.points} ${c.points === 1 ? "punto" : "punti"})`]), checked: body.service.criteria || [] })]
+      ? [choices({ name: "service.criteria", legend: t("Criteri per la graduatoria (facoltativi)"), hint: t("Dichiarazione sostitutiva (DPR 445/2000): l’ufficio può verificarla. Ogni criterio vale i punti indicati."), items: offer.criteria.map((c) => [c.code, c.points === 1 ? t("{label} ({points} punto)", { label: c.label, points: c.points }) : t("{label} ({points} punti)", { label: c.label, points: c.points })]), checked: body.service.criteria || [] })]
       : [];
     if (kind === "trasporto") {
-      const t = (body.service.transport = body.service.transport || emptyService(kind).transport);
+      const tr = (body.service.transport = body.service.transport || emptyService(kind).transport);
       return [
-        field({ name: "service.transport.stop_id", label: LABELS["service.transport.stop_id"], type: "select", value: t.stop_id || "", options: [["", "Scegli la fermata"], ...offer.stops.map((st) => [st.id, `${st.name} – ${st.route}`])], required: true }),
-        choices({ name: "service.transport.direction", legend: "Viaggi", type: "radio", items: [["both", "Andata e ritorno"], ["to_school", "Solo andata (verso la scuola)"], ["from_school", "Solo ritorno (dalla scuola)"]], checked: [t.direction || "both"], required: true }),
-        ...meeting("service.transport", t, "Alla fermata del ritorno", "Autorizzo mio figlio o mia figlia a scendere da solo dallo scuolabus alla fermata del ritorno"),
+        field({ name: "service.transport.stop_id", label: LABELS["service.transport.stop_id"], type: "select", value: tr.stop_id || "", options: [["", t("Scegli la fermata")], ...offer.stops.map((st) => [st.id, `${st.name} – ${st.route}`])], required: true }),
+        choices({ name: "service.transport.direction", legend: t("Viaggi"), type: "radio", items: [["both", t("Andata e ritorno")], ["to_school", t("Solo andata (verso la scuola)")], ["from_school", t("Solo ritorno (dalla scuola)")]], checked: [tr.direction || "both"], required: true }),
+        ...meeting("service.transport", tr, t("Alla fermata del ritorno"), legalText(bilingual("Autorizzo mio figlio o mia figlia a scendere da solo dallo scuolabus alla fermata del ritorno"))),
         ...criteria,
       ];
     }
@@ -924,16 +1110,16 @@ async function formStep(id, step) {
       const pickup = (part.pickup = part.pickup || { autonomous_exit: null, delegates: [] });
       if (!post) delete part.pickup;
       return [
-        choices({ name: "service.slots", legend: "Fasce orarie", items: offer.slots.map((sl) => [sl.id, sl.name]), checked: part.slots || [], required: true }),
-        choices({ name: "service.days", legend: "Giorni di frequenza", items: DAYS, checked: part.days || [], required: true }),
-        h("div", { hidden: !post, "data-pickup": "" }, ...meeting("service.pickup", pickup, "All’uscita dal post scuola", "Autorizzo mio figlio o mia figlia a uscire da solo al termine del post scuola")),
+        choices({ name: "service.slots", legend: t("Fasce orarie"), items: offer.slots.map((sl) => [sl.id, sl.name]), checked: part.slots || [], required: true }),
+        choices({ name: "service.days", legend: t("Giorni di frequenza"), items: days(), checked: part.days || [], required: true }),
+        h("div", { hidden: !post, "data-pickup": "" }, ...meeting("service.pickup", pickup, t("All’uscita dal post scuola"), legalText(bilingual("Autorizzo mio figlio o mia figlia a uscire da solo al termine del post scuola")))),
         ...criteria,
       ];
     }
     return [
-      choices({ name: "service.diet.kind", legend: "Dieta", type: "radio", items: DIETS, checked: [v("service.diet.kind") || "none"], required: true }),
-      field({ name: "service.diet.notes", label: "Note sulla dieta", type: "textarea", value: v("service.diet.notes"), hint: "Facoltative: ad esempio gli alimenti da escludere.", maxlength: 500 }),
-      choices({ name: "service.days", legend: "Giorni di frequenza", items: DAYS, checked: body.service?.days || [], required: true }),
+      choices({ name: "service.diet.kind", legend: t("Dieta"), type: "radio", items: diets(), checked: [v("service.diet.kind") || "none"], required: true }),
+      field({ name: "service.diet.notes", label: t("Note sulla dieta"), type: "textarea", value: v("service.diet.notes"), hint: t("Facoltative: ad esempio gli alimenti da escludere."), maxlength: 500 }),
+      choices({ name: "service.days", legend: t("Giorni di frequenza"), items: days(), checked: body.service?.days || [], required: true }),
       ...criteria,
     ];
   }
@@ -947,11 +1133,11 @@ async function formStep(id, step) {
     const drawDelegates = () => {
       const delegates = part.delegates || [];
       list.replaceChildren(
-        h("p", { class: "fw-semibold mb-2" }, "Persone delegate"),
-        h("p", { class: "form-text mt-0" }, "Adulti, oltre ai genitori, che possono accogliere l’alunno (al massimo 4). Se lo accoglie sempre un genitore, non aggiungere nessuno."),
+        h("p", { class: "fw-semibold mb-2" }, t("Persone delegate")),
+        h("p", { class: "form-text mt-0" }, t("Adulti, oltre ai genitori, che possono accogliere l’alunno (al massimo 4). Se lo accoglie sempre un genitore, non aggiungere nessuno.")),
         ...delegates.map((d, i) => {
           const at = (f) => `${prefix}.delegates.${i}.${f}`;
-          const remove = h("button", { type: "button", class: "btn btn-outline-secondary btn-sm" }, `Rimuovi la persona delegata ${i + 1}`);
+          const remove = h("button", { type: "button", class: "btn btn-outline-secondary btn-sm" }, t("Rimuovi la persona delegata {n}", { n: i + 1 }));
           remove.addEventListener("click", () => {
             part.delegates.splice(i, 1);
             keep();
@@ -961,17 +1147,17 @@ async function formStep(id, step) {
           return h(
             "fieldset",
             { class: "delegate mb-4" },
-            h("legend", { class: "fs-6 fw-semibold mb-4" }, `Persona delegata ${i + 1}`),
-            field({ name: at("first_name"), label: "Nome", value: d.first_name || "", required: true, autocomplete: "off" }),
-            field({ name: at("last_name"), label: "Cognome", value: d.last_name || "", required: true, autocomplete: "off" }),
-            field({ name: at("fiscal_code"), label: "Codice fiscale", value: d.fiscal_code || "", maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false" } }),
-            field({ name: at("relationship"), label: "Relazione con l’alunno", value: d.relationship || "", required: true, hint: "Ad esempio nonna, zio, vicina di casa", maxlength: 40 }),
+            h("legend", { class: "fs-6 fw-semibold mb-4" }, t("Persona delegata {n}", { n: i + 1 })),
+            field({ name: at("first_name"), label: t("Nome"), value: d.first_name || "", required: true, autocomplete: "off" }),
+            field({ name: at("last_name"), label: t("Cognome"), value: d.last_name || "", required: true, autocomplete: "off" }),
+            field({ name: at("fiscal_code"), label: t("Codice fiscale"), value: d.fiscal_code || "", maxlength: 16, required: true, autocomplete: "off", attrs: { autocapitalize: "characters", spellcheck: "false", dir: "ltr" } }),
+            field({ name: at("relationship"), label: t("Relazione con l’alunno"), value: d.relationship || "", required: true, hint: t("Ad esempio nonna, zio, vicina di casa"), maxlength: 40 }),
             remove,
           );
         }),
       );
       if (delegates.length < 4) {
-        const add = h("button", { type: "button", class: "btn btn-outline-primary btn-sm mb-4" }, "Aggiungi una persona delegata");
+        const add = h("button", { type: "button", class: "btn btn-outline-primary btn-sm mb-4" }, t("Aggiungi una persona delegata"));
         add.addEventListener("click", () => {
           part.delegates = [...(part.delegates || []), { first_name: "", last_name: "", fiscal_code: "", relationship: "" }];
           keep();
@@ -988,9 +1174,9 @@ async function formStep(id, step) {
       name: `${prefix}.autonomous_exit`,
       legend,
       type: "radio",
-      items: [["false", "Lo accoglie un genitore o una persona delegata"], ["true", alone]],
+      items: [["false", t("Lo accoglie un genitore o una persona delegata")], ["true", alone]],
       checked: part.autonomous_exit === null || part.autonomous_exit === undefined ? [] : [String(part.autonomous_exit)],
-      hint: "L’uscita autonoma dei minori di 14 anni è regolata dall’art. 19-bis della legge 172/2017: con l’autorizzazione il personale è sollevato dalla vigilanza dopo quel momento.",
+      hint: t("L’uscita autonoma dei minori di 14 anni è regolata dall’art. 19-bis della legge 172/2017: con l’autorizzazione il personale è sollevato dalla vigilanza dopo quel momento."),
       required: true,
     });
     exit.addEventListener("change", (e) => {
@@ -999,14 +1185,14 @@ async function formStep(id, step) {
     return [exit, list];
   }
 
-  function uploadField(name, kind, label, current) {
+  function uploadField(name, kind, label, uploaded) {
     const id2 = fieldId(name);
     const wrap = h(
       "div",
       { class: "mb-4", dataset: { field: name } },
       h("label", { for: id2, class: "d-block fw-semibold mb-2" }, label),
       h("input", { type: "file", id: id2, accept: "application/pdf,image/jpeg,image/png", class: "form-control", "aria-describedby": `${id2}-state ${id2}-err` }),
-      h("p", { id: `${id2}-state`, class: "small mt-2", "aria-live": "polite" }, current ? "File caricato." : "Nessun file caricato."),
+      h("p", { id: `${id2}-state`, class: "small mt-2", "aria-live": "polite" }, uploaded ? t("File caricato.") : t("Nessun file caricato.")),
       h("div", { id: `${id2}-err`, class: "field-error", "aria-live": "polite" }),
     );
     wrap.querySelector("input").addEventListener("change", async (e) => {
@@ -1015,9 +1201,9 @@ async function formStep(id, step) {
       setFieldError(form, name, "");
       const state = wrap.querySelector(`#${id2}-state`);
       const type = file.type || (file.name.toLowerCase().endsWith(".pdf") ? "application/pdf" : "");
-      if (!["application/pdf", "image/jpeg", "image/png"].includes(type)) return setFieldError(form, name, "Formato non ammesso: usa PDF, JPEG o PNG.");
-      if (file.size > 5 * 1024 * 1024) return setFieldError(form, name, "Il file supera i 5 MB.");
-      state.textContent = "Caricamento in corso…";
+      if (!["application/pdf", "image/jpeg", "image/png"].includes(type)) return setFieldError(form, name, t("Formato non ammesso: usa PDF, JPEG o PNG."));
+      if (file.size > 5 * 1024 * 1024) return setFieldError(form, name, t("Il file supera i 5 MB."));
+      state.textContent = t("Caricamento in corso…");
       try {
         // Uploads need the application: save the draft first.
         if (!app) await save({ quiet: true });
@@ -1027,10 +1213,10 @@ async function formStep(id, step) {
           body.isee = { ...(body.isee || {}), attachment_id: data.attachment_id };
         } else store.set(`medical:${app.id}`, data.attachment_id);
         keep();
-        state.textContent = `File caricato: ${file.name}.`;
+        state.textContent = t("File caricato: {file}.", { file: file.name });
         if (kind === "isee") await save({ quiet: true });
       } catch (err) {
-        state.textContent = "Nessun file caricato.";
+        state.textContent = t("Nessun file caricato.");
         if (err.fields?.length) setFieldError(form, name, err.fields[0].message);
         else setFieldError(form, name, err.message);
       }
@@ -1041,15 +1227,16 @@ async function formStep(id, step) {
   // Every save needs the privacy notice taken in (a renewal starts without it).
   if (step !== 5 && !getPath(body, "declarations.privacy")) {
     form.append(
-      checkbox({ name: "declarations.privacy", label: "Ho preso visione dell’informativa sul trattamento dei dati personali (art. 13 GDPR)", checked: false }),
-      h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, "Informativa privacy (si apre in una nuova scheda)")),
+      bindingNote(),
+      checkbox({ name: "declarations.privacy", label: legalText(bilingual("Ho preso visione dell’informativa sul trattamento dei dati personali (art. 13 GDPR)")), checked: false }),
+      h("p", { class: "small" }, h("a", { href: "/privacy.html", target: "_blank", rel: "noopener" }, t("Informativa privacy (si apre in una nuova scheda)"))),
     );
   }
   form.append(...sections[step]());
   const msg = h("div", { "aria-live": "polite", class: "mt-3" });
-  const saveButton = h("button", { type: "button", class: "btn btn-outline-primary" }, "Salva bozza");
-  const prev = step > 1 ? h("a", { href: `${base}domande/${id}/passo/${step - 1}`, class: "btn btn-outline-secondary" }, "Indietro") : null;
-  const nextButton = h("button", { type: "submit", class: "btn btn-primary" }, step < STEPS.length ? "Avanti" : "Vai al riepilogo");
+  const saveButton = h("button", { type: "button", class: "btn btn-outline-primary" }, t("Salva bozza"));
+  const prev = step > 1 ? h("a", { href: `${base}domande/${id}/passo/${step - 1}`, class: "btn btn-outline-secondary" }, t("Indietro")) : null;
+  const nextButton = h("button", { type: "submit", class: "btn btn-primary" }, step < STEPS.length ? t("Avanti") : t("Vai al riepilogo"));
   form.append(h("div", { class: "step-actions" }, prev, saveButton, nextButton));
 
   // Every change goes into the body at once, and into this tab's storage.
@@ -1080,8 +1267,8 @@ async function formStep(id, step) {
     } else if (name.startsWith("declarations.")) {
       setPath(body, name, el.checked);
     } else if (name === "isee.isee_cents") {
-      const raw = el.value.trim().replace(/\./g, "").replace(",", ".");
-      body.isee = { ...(body.isee || {}), isee_cents: raw === "" ? null : Number.isFinite(Number(raw)) ? Math.round(Number(raw) * 100) : NaN };
+      // Whichever decimal mark the family's language uses.
+      body.isee = { ...(body.isee || {}), isee_cents: parseEuro(el.value) };
     } else if (el.type === "radio") {
       if (el.checked) setPath(body, name, el.value);
     } else {
@@ -1109,7 +1296,7 @@ async function formStep(id, step) {
       if (date) date.value = body.pupil.birth_date;
     }
     if (el.name === "isee.isee_cents" && el.value.trim() && !Number.isFinite(body.isee?.isee_cents)) {
-      return setFieldError(form, el.name, "Scrivi il valore ISEE in euro, ad esempio 12500,00.");
+      return setFieldError(form, el.name, t("Scrivi il valore ISEE in euro, ad esempio {amount}.", { amount: euroInput(1250000) }));
     }
     setFieldError(form, el.name, clientCheck(el.name, el.value));
   });
@@ -1129,6 +1316,8 @@ async function formStep(id, step) {
   async function save({ quiet = false } = {}) {
     const payload = cleaned(body);
     if (payload.isee && !Number.isFinite(payload.isee.isee_cents)) payload.isee.isee_cents = null;
+    // The family's language: its mails carry that translation under the Italian text.
+    payload.language = current();
     if (!app) {
       const { data, etag } = await api("POST", "/applications", { body: payload });
       app = data;
@@ -1140,7 +1329,15 @@ async function formStep(id, step) {
       history.replaceState({}, "", `${base}domande/${app.id}/passo/${step}`);
       if (!quiet) {
         const mailed = session()?.session.email && !session()?.session.guardian_fiscal_code;
-        msg.replaceChildren(alert("success", "Bozza salvata. ", mailed ? "Ti abbiamo inviato per email una password temporanea: con il codice fiscale dell’alunno ti servirà per riprendere la domanda. " : "", "Attenzione: la bozza non è un’iscrizione, ricorda di inviare la domanda."));
+        msg.replaceChildren(
+          alert(
+            "success",
+            t("Bozza salvata."),
+            " ",
+            mailed ? [t("Ti abbiamo inviato per email una password temporanea: con il codice fiscale dell’alunno ti servirà per riprendere la domanda."), " "] : null,
+            t("Attenzione: la bozza non è un’iscrizione, ricorda di inviare la domanda."),
+          ),
+        );
       }
       return app;
     }
@@ -1149,7 +1346,7 @@ async function formStep(id, step) {
     version = etag ?? data.version;
     body = bodyOf(app);
     keep();
-    if (!quiet) msg.replaceChildren(alert("success", `Bozza salvata alle ${fmtDateTime(app.updated_at).split(", ")[1] || ""}. La bozza non è un’iscrizione: ricorda di inviare la domanda.`));
+    if (!quiet) msg.replaceChildren(alert("success", t("Bozza salvata alle {time}. La bozza non è un’iscrizione: ricorda di inviare la domanda.", { time: fmtTime(app.updated_at) })));
     return app;
   }
 
@@ -1163,7 +1360,7 @@ async function formStep(id, step) {
       } catch (e) {
         // A first draft needs both names and fiscal codes: until then the
         // parent moves on, and the input stays in this tab.
-        if (then && !app && e.code === "incomplete" && step < STEPS.length) return then();
+        if (then && !app && e.code === "incomplete" && step < STEP_COUNT) return then();
         handleSaveError(e);
       }
     });
@@ -1176,8 +1373,8 @@ async function formStep(id, step) {
     }
     if (e.fields?.length) return showErrors(e.message, e.fields);
     if (e.code === "version_conflict") {
-      const reload = h("button", { type: "button", class: "btn btn-outline-primary btn-sm me-2" }, "Carica la versione salvata");
-      const overwrite = h("button", { type: "button", class: "btn btn-primary btn-sm" }, "Salva i miei dati sopra l’altra versione");
+      const reload = h("button", { type: "button", class: "btn btn-outline-primary btn-sm me-2" }, t("Carica la versione salvata"));
+      const overwrite = h("button", { type: "button", class: "btn btn-primary btn-sm" }, t("Salva i miei dati sopra l’altra versione"));
       reload.addEventListener("click", () => {
         store.del(`form:${id}`);
         route();
@@ -1194,14 +1391,14 @@ async function formStep(id, step) {
           }
         }),
       );
-      msg.replaceChildren(alert("warning", h("p", {}, "La domanda è stata modificata in un’altra scheda o da un altro dispositivo. I dati che vedi qui non sono andati persi: scegli quale versione tenere."), reload, overwrite));
+      msg.replaceChildren(alert("warning", h("p", {}, t("La domanda è stata modificata in un’altra scheda o da un altro dispositivo. I dati che vedi qui non sono andati persi: scegli quale versione tenere.")), reload, overwrite));
       return msg.querySelector(".alert").focus?.();
     }
     if (e.code === "duplicate_pupil") {
-      return msg.replaceChildren(alert("warning", e.message, " ", link("accedi", "Accedi con codice fiscale e password")));
+      return msg.replaceChildren(alert("warning", e.message, " ", link("accedi", t("Accedi con codice fiscale e password"))));
     }
     if (e.code === "window_closed") {
-      return msg.replaceChildren(alert("warning", e.message, " I dati inseriti restano su questo dispositivo finché non chiudi la scheda."));
+      return msg.replaceChildren(alert("warning", e.message, " ", t("I dati inseriti restano su questo dispositivo finché non chiudi la scheda.")));
     }
     msg.replaceChildren(alert("danger", e.message));
   }
@@ -1217,7 +1414,7 @@ async function formStep(id, step) {
       const p = clientCheck(el.name, el.value);
       if (p) problems.push({ field: el.name, message: p });
     }
-    if (problems.length) return showErrors("Controlla i campi indicati.", problems);
+    if (problems.length) return showErrors(t("Controlla i campi indicati."), problems);
     trySave(nextButton, () => {
       const at = app ? app.id : id;
       go(step < STEPS.length ? `domande/${at}/passo/${step + 1}` : `domande/${at}/riepilogo`);
@@ -1226,13 +1423,13 @@ async function formStep(id, step) {
 
   show(
     main,
-    app && app.kind === "renewal" ? "Rinnovo dell’iscrizione" : "Domanda d’iscrizione",
+    app && app.kind === "renewal" ? t("Rinnovo dell’iscrizione") : t("Domanda d’iscrizione"),
     h("p", { class: "text-muted mb-2" }, windowLabel(win)),
     app ? statusLine(app) : null,
     app ? changeRequestBox(app) : null,
     steppers,
-    h("h2", { class: "h4 mt-4" }, `${step}. ${STEPS[step - 1]}`),
-    h("p", { class: "small" }, "I campi con * sono necessari per inviare la domanda; puoi salvare la bozza in qualsiasi momento."),
+    h("h2", { class: "h4 mt-4" }, t("{n}. {step}", { n: step, step: STEPS[step - 1] })),
+    h("p", { class: "small" }, t("I campi con * sono necessari per inviare la domanda; puoi salvare la bozza in qualsiasi momento.")),
     msg,
     form,
   );
@@ -1256,49 +1453,52 @@ function changeRequestBox(app) {
   return h(
     "section",
     { class: "alert alert-warning", "aria-labelledby": "richiesta-ufficio" },
-    h("h2", { id: "richiesta-ufficio", class: "h5" }, "L’ufficio chiede di modificare la domanda"),
+    h("h2", { id: "richiesta-ufficio", class: "h5" }, t("L’ufficio chiede di modificare la domanda")),
     h("p", { class: "mb-2 change-request-message" }, r.message),
     open
-      ? h("p", { class: "mb-0" }, `Puoi modificarla e inviarla di nuovo entro il ${fmtDateTime(r.due_at)}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi.`)
-      : h("p", { class: "mb-0" }, `Il termine (${fmtDateTime(r.due_at)}) è scaduto: la domanda torna all’ufficio così com’è.`),
+      ? h("p", { class: "mb-0" }, t("Puoi modificarla e inviarla di nuovo entro il {date}, anche se il periodo di iscrizione è chiuso. Il codice utente e la posizione restano gli stessi.", { date: fmtDateTime(r.due_at) }))
+      : h("p", { class: "mb-0" }, t("Il termine ({date}) è scaduto: la domanda torna all’ufficio così com’è.", { date: fmtDateTime(r.due_at) })),
   );
 }
 
 function statusLine(app) {
-  return h("p", { class: "small" }, "Stato: ", badge(app.status), app.updated_at ? ` · ultima modifica ${fmtDateTime(app.updated_at)}` : "");
+  return h("p", { class: "small" }, t("Stato:"), " ", badge(app.status), app.updated_at ? [" · ", t("ultima modifica {date}", { date: fmtDateTime(app.updated_at) })] : "");
 }
+
+/** A value that keeps its own direction in right-to-left text (codes, emails, phones). */
+const ltr = (value) => (value === null || value === undefined || value === "" ? value : h("bdi", {}, value));
 
 // ---------------------------------------------------------------- summary
 
-/** Who meets the child, as the summary says it. */
+/** Who meets the child, as the summary says it (`alone`: the authorization, as a whole sentence). */
 function meetingRows(part, alone) {
   if (!part) return [];
-  const exit = part.autonomous_exit === true ? `Sì: ${alone} (art. 19-bis della legge 172/2017)` : part.autonomous_exit === false ? "No: lo accoglie un genitore o una persona delegata" : "—";
-  const rows = [["Uscita autonoma", exit]];
+  const exit = part.autonomous_exit === true ? alone : part.autonomous_exit === false ? t("No: lo accoglie un genitore o una persona delegata") : "—";
+  const rows = [[t("Uscita autonoma"), exit]];
   if (part.autonomous_exit === false) {
-    const names = (part.delegates || []).map((d) => `${d.first_name} ${d.last_name} (${d.relationship}), ${d.fiscal_code}`);
-    rows.push(["Persone delegate", names.length ? names.join("; ") : "Nessuna: lo accoglie sempre un genitore"]);
+    const names = (part.delegates || []).map((d) => t("{name} ({relationship}), {fiscal_code}", { name: `${d.first_name} ${d.last_name}`, relationship: d.relationship, fiscal_code: d.fiscal_code }));
+    rows.push([t("Persone delegate"), names.length ? names.join("; ") : t("Nessuna: lo accoglie sempre un genitore")]);
   }
   return rows;
 }
 
 /** The service part of the summary: only what the window's service asks. */
-function serviceRows(app, service, days, diet) {
+function serviceRows(app, service, dayNames, diet) {
   const part = app.service || {};
   const offer = serviceInfo(service);
   const criteria = (part.criteria || []).map((c) => offer.criteria?.find((x) => x.code === c)?.label || c).join("; ");
-  const extra = offer.criteria?.length ? [["Criteri dichiarati", criteria || "Nessuno"]] : [];
+  const extra = offer.criteria?.length ? [[t("Criteri dichiarati"), criteria || t("Nessuno")]] : [];
   if (service === "trasporto") {
-    const t = part.transport || {};
-    const stop = offer.stops?.find((st) => st.id === t.stop_id);
-    const direction = { both: "Andata e ritorno", to_school: "Solo andata", from_school: "Solo ritorno" }[t.direction] || "—";
-    return [["Fermata", stop ? `${stop.name} – ${stop.route}` : t.stop_id], ["Viaggi", direction], ...meetingRows(t, "scende da solo alla fermata del ritorno"), ...extra];
+    const tr = part.transport || {};
+    const stop = offer.stops?.find((st) => st.id === tr.stop_id);
+    const direction = { both: t("Andata e ritorno"), to_school: t("Solo andata"), from_school: t("Solo ritorno") }[tr.direction] || "—";
+    return [[t("Fermata"), stop ? `${stop.name} – ${stop.route}` : tr.stop_id], [t("Viaggi"), direction], ...meetingRows(tr, t("Sì: scende da solo alla fermata del ritorno (art. 19-bis della legge 172/2017)")), ...extra];
   }
   if (service === "pre_post_scuola") {
     const slots = (part.slots || []).map((id) => offer.slots?.find((sl) => sl.id === id)?.name || id).join(", ");
-    return [["Fasce orarie", slots], ["Giorni", days], ...meetingRows(part.pickup, "esce da solo al termine del post scuola"), ...extra];
+    return [[t("Fasce orarie"), slots], [t("Giorni"), dayNames], ...meetingRows(part.pickup, t("Sì: esce da solo al termine del post scuola (art. 19-bis della legge 172/2017)")), ...extra];
   }
-  return [["Dieta", diet], ["Note", part.diet?.notes], ["Giorni", days], ...extra];
+  return [[t("Dieta"), diet], [t("Note"), part.diet?.notes], [t("Giorni"), dayNames], ...extra];
 }
 
 function summarySections(app, { editable }) {
@@ -1307,22 +1507,31 @@ function summarySections(app, { editable }) {
     h("section", { class: "summary-section" },
       h("div", { class: "d-flex justify-content-between align-items-baseline" },
         h("h2", { class: "h5" }, title),
-        editable ? link(`domande/${app.id}/passo/${n}`, ["Modifica", h("span", { class: "visually-hidden" }, ` ${title}`)], "small") : null),
+        editable ? link(`domande/${app.id}/passo/${n}`, named(t("Modifica"), t("Modifica: {section}", { section: title })), "small") : null),
       dl(rows));
   const p = app.pupil;
   const g = app.guardian;
   const a = g.address || {};
   const win = windowById(app.window_id);
-  const diet = DIETS.find(([k]) => k === app.service?.diet?.kind)?.[1] || "—";
-  const days = (app.service?.days || []).map((d) => DAYS.find(([k]) => k === d)?.[1] || d).join(", ");
-  const yes = (b) => (b ? "Sì" : "No");
+  const diet = diets().find(([k]) => k === app.service?.diet?.kind)?.[1] || "—";
+  const week = days();
+  const dayNames = (app.service?.days || []).map((d) => week.find(([k]) => k === d)?.[1] || d).join(", ");
+  const relationship = relationships().find(([k]) => k && k === g.relationship)?.[1] || g.relationship;
+  const yes = (b) => (b ? t("Sì") : t("No"));
   return [
-    sec(1, "Alunno", [["Nome e cognome", `${p.first_name} ${p.last_name}`], ["Codice fiscale", p.fiscal_code], ["Data di nascita", fmtDate(p.birth_date)], ["Scuola", p.school], ["Classe e sezione", [p.grade, p.section].filter(Boolean).join(" ")]]),
-    sec(2, "Genitore", [["Nome e cognome", `${g.first_name} ${g.last_name}`], ["Codice fiscale", g.fiscal_code], ["Relazione", g.relationship], ["Email", g.email], ["Telefono", g.phone], ["Residenza", [a.street, [a.postal_code, a.city].filter(Boolean).join(" "), a.province ? `(${a.province})` : ""].filter(Boolean).join(", ")]]),
-    sec(3, "Servizio", [["Servizio", windowLabel(win)], ...serviceRows(app, win?.service, days, diet)]),
-    sec(4, "ISEE e allegati", [["ISEE", app.isee ? euro(app.isee.isee_cents) : "Non presentato"], ["Attestazione ISEE", app.isee ? (app.isee.attachment_id ? "Allegata" : "Mancante") : "—"], ["Fascia tariffaria", app.fee_band ? `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)}${win?.service === "refezione" ? " a pasto" : ""}` : "—"]]),
-    sec(5, "Dichiarazioni e privacy", [["Informativa privacy", yes(app.declarations?.privacy)], ["Regolamento", yes(app.declarations?.regulation)], ["Veridicità", yes(app.declarations?.truthfulness)]]),
+    sec(1, t("Alunno"), [[t("Nome e cognome"), `${p.first_name} ${p.last_name}`], [t("Codice fiscale"), ltr(p.fiscal_code)], [t("Data di nascita"), fmtDate(p.birth_date)], [t("Scuola"), p.school], [t("Classe e sezione"), [p.grade, p.section].filter(Boolean).join(" ")]]),
+    sec(2, t("Genitore"), [[t("Nome e cognome"), `${g.first_name} ${g.last_name}`], [t("Codice fiscale"), ltr(g.fiscal_code)], [t("Relazione"), relationship], [t("Email"), ltr(g.email)], [t("Telefono"), ltr(g.phone)], [t("Residenza"), [a.street, [a.postal_code, a.city].filter(Boolean).join(" "), a.province ? `(${a.province})` : ""].filter(Boolean).join(", ")]]),
+    sec(3, t("Servizio"), [[t("Servizio"), windowLabel(win)], ...serviceRows(app, win?.service, dayNames, diet)]),
+    sec(4, t("ISEE e allegati"), [[t("ISEE"), app.isee ? euro(app.isee.isee_cents) : t("Non presentato")], [t("Attestazione ISEE"), app.isee ? (app.isee.attachment_id ? t("Allegata") : t("Mancante")) : "—"], [t("Fascia tariffaria"), feeBand(app, win)]]),
+    sec(5, t("Dichiarazioni e privacy"), [[t("Informativa privacy"), yes(app.declarations?.privacy)], [t("Regolamento"), yes(app.declarations?.regulation)], [t("Veridicità"), yes(app.declarations?.truthfulness)]]),
   ];
+}
+
+/** "B: 3,50 € a pasto" (per meal for school meals). */
+function feeBand(app, win) {
+  if (!app.fee_band) return "—";
+  const band = { band: app.fee_band.code, fee: euro(app.fee_band.fee_cents) };
+  return win?.service === "refezione" ? t("{band}: {fee} a pasto", band) : t("{band}: {fee}", band);
 }
 
 async function summary(id) {
@@ -1335,22 +1544,22 @@ async function summary(id) {
   store.del("notice");
   const msg = h("div", { "aria-live": "polite" });
   const missing = app.missing || [];
-  const submit = h("button", { type: "button", class: "btn btn-primary", disabled: missing.length > 0 && (app.status === "draft" || again) }, again ? "Invia di nuovo la domanda" : "Invia iscrizione");
+  const submit = h("button", { type: "button", class: "btn btn-primary", disabled: missing.length > 0 && (app.status === "draft" || again) }, again ? t("Invia di nuovo la domanda") : t("Invia iscrizione"));
   submit.addEventListener("click", () =>
     busy(submit, async () => {
       msg.replaceChildren();
       try {
         await api("POST", `/applications/${encodeURIComponent(id)}/submit`, { ifMatch: version });
         store.del(`form:${id}`);
-        store.set("notice", again ? "Domanda inviata di nuovo all’ufficio. Ti abbiamo inviato per email la lettera aggiornata." : "Iscrizione inviata. Ti abbiamo inviato per email la lettera con il codice utente.");
+        store.set("notice", again ? t("Domanda inviata di nuovo all’ufficio. Ti abbiamo inviato per email la lettera aggiornata.") : t("Iscrizione inviata. Ti abbiamo inviato per email la lettera con il codice utente."));
         go(`domande/${id}`);
       } catch (e) {
         if (e.sessionExpired) return failure(e);
         if (e.code === "version_conflict") {
-          msg.replaceChildren(alert("warning", "La domanda è stata modificata in un’altra scheda: ricontrolla il riepilogo aggiornato prima di inviarla. ", h("a", { href: location.pathname }, "Ricarica il riepilogo")));
+          msg.replaceChildren(alert("warning", t("La domanda è stata modificata in un’altra scheda: ricontrolla il riepilogo aggiornato prima di inviarla."), " ", h("a", { href: location.pathname }, t("Ricarica il riepilogo"))));
         } else if (e.code === "duplicate_pupil") {
           // Another family's application holds the pupil: the office knows.
-          msg.replaceChildren(alert("warning", e.message, " ", link("accedi", "Accedi con codice fiscale e password")));
+          msg.replaceChildren(alert("warning", e.message, " ", link("accedi", t("Accedi con codice fiscale e password"))));
         } else if (e.fields?.length) {
           msg.replaceChildren(errorSummary(e.message, e.fields, labelOf, (path) => goToStep(id, path, e.fields)));
         } else msg.replaceChildren(alert(e.status === 409 ? "warning" : "danger", e.message));
@@ -1361,30 +1570,31 @@ async function summary(id) {
   const submitted = app.status !== "draft" && !again;
   show(
     main,
-    "Riepilogo della domanda",
+    t("Riepilogo della domanda"),
     notice ? alert("success", notice) : null,
     statusLine(app),
     changeRequestBox(app),
     app.status === "draft"
-      ? alert("info", "Controlla i dati. La domanda diventa un’iscrizione solo quando premi «Invia iscrizione».")
+      ? alert("info", t("Controlla i dati. La domanda diventa un’iscrizione solo quando premi «Invia iscrizione»."))
       : again
         ? null
-        : alert("info", "La domanda è già stata inviata: se modifichi i dati, i documenti vengono aggiornati."),
+        : alert("info", t("La domanda è già stata inviata: se modifichi i dati, i documenti vengono aggiornati.")),
     missing.length
-      ? alert("warning", h("p", { class: "mb-2" }, "Per inviare la domanda mancano:"), h("ul", { class: "mb-0" }, missing.map((m) => h("li", {}, link(`domande/${id}/passo/${stepOf(m)}`, labelOf(m))))))
+      ? alert("warning", h("p", { class: "mb-2" }, t("Per inviare la domanda mancano:")), h("ul", { class: "mb-0" }, missing.map((m) => h("li", {}, link(`domande/${id}/passo/${stepOf(m)}`, labelOf(m))))))
       : null,
     msg,
     phoneStep(app, () => {
-      store.set("notice", "Numero di cellulare verificato: ora puoi inviare la domanda.");
+      store.set("notice", t("Numero di cellulare verificato: ora puoi inviare la domanda."));
       route();
     }),
     summarySections(app, { editable }),
     h(
       "div",
       { class: "step-actions" },
-      editable ? link(`domande/${id}/passo/1`, "Modifica iscrizione", "btn btn-outline-primary") : null,
+      editable ? link(`domande/${id}/passo/1`, t("Modifica iscrizione"), "btn btn-outline-primary") : null,
       (app.status === "draft" && win?.status === "open") || (again && editable) ? submit : null,
-      submitted ? link(`domande/${id}`, "Stato iscrizione", "btn btn-primary") : null,
+      submitted ? link(`domande/${id}`, t("Stato iscrizione"), "btn btn-primary") : null,
+      siblingOf(app),
     ),
   );
 }
@@ -1399,14 +1609,19 @@ async function status(id) {
   store.del("notice");
   const docs = h("div", {});
   if (["submitted", "confirmed", "rejected", "changes_requested", "waitlisted"].includes(app.status)) {
-    docs.append(h("h2", { class: "h4 mt-4" }, "Documenti"));
+    docs.append(h("h2", { class: "h4 mt-4" }, t("Documenti")));
     try {
       const { data } = await api("GET", `/applications/${encodeURIComponent(id)}/documents`);
-      const names = { summary: "Riepilogo della domanda", credentials: "Lettera credenziali", information: "Informativa sul servizio" };
+      const names = {
+        summary: () => t("Scarica Riepilogo della domanda (PDF)"),
+        credentials: () => t("Scarica Lettera credenziali (PDF)"),
+        information: () => t("Scarica Informativa sul servizio (PDF)"),
+      };
       docs.append(
         h("ul", { class: "list-unstyled" },
-          data.documents.map((d) => h("li", { class: "mb-2" }, h("a", { href: d.url, class: "btn btn-outline-primary btn-sm", target: "_blank", rel: "noopener" }, icon("file-pdf", "icon-sm me-1"), `Scarica ${names[d.kind] || d.kind} (PDF)`)))),
-        h("p", { class: "small" }, "I collegamenti valgono 5 minuti: se scadono, ricarica la pagina."),
+          data.documents.map((d) => h("li", { class: "mb-2" }, h("a", { href: d.url, class: "btn btn-outline-primary btn-sm", target: "_blank", rel: "noopener" }, icon("file-pdf", "icon-sm me-1"), names[d.kind] ? names[d.kind]() : t("Scarica {document} (PDF)", { document: d.kind }))))),
+        h("p", { class: "small" }, t("I collegamenti valgono 5 minuti: se scadono, ricarica la pagina.")),
+        current() === "it" ? null : h("p", { class: "small" }, t("I documenti sono in italiano, la lingua degli atti ufficiali.")),
       );
     } catch (e) {
       if (e.sessionExpired) return failure(e);
@@ -1415,25 +1630,25 @@ async function status(id) {
   }
   const editable = canEdit(app, win);
   const decision = {
-    confirmed: alert("success", "L’iscrizione è stata confermata dall’ufficio."),
-    rejected: alert("danger", "La domanda è stata respinta. Motivo: ", app.decision_reason || "—"),
-    expired: alert("warning", "Il periodo di iscrizione si è chiuso prima dell’invio: la bozza è scaduta e l’alunno non è iscritto."),
-    submitted: alert("info", "Domanda inviata: l’ufficio la sta verificando."),
-    draft: alert("warning", "Bozza: la domanda non è ancora un’iscrizione. Completala e premi «Invia iscrizione»."),
-    withdrawn: alert("info", "Hai rinunciato a questa domanda: il posto è stato liberato."),
+    confirmed: alert("success", t("L’iscrizione è stata confermata dall’ufficio.")),
+    rejected: alert("danger", t("La domanda è stata respinta. Motivo: {reason}", { reason: app.decision_reason || "—" })),
+    expired: alert("warning", t("Il periodo di iscrizione si è chiuso prima dell’invio: la bozza è scaduta e l’alunno non è iscritto.")),
+    submitted: alert("info", t("Domanda inviata: l’ufficio la sta verificando.")),
+    draft: alert("warning", t("Bozza: la domanda non è ancora un’iscrizione. Completala e premi «Invia iscrizione».")),
+    withdrawn: alert("info", t("Hai rinunciato a questa domanda: il posto è stato liberato.")),
     changes_requested: changeRequestBox(app),
-    waitlisted: alert("warning", "La domanda è in lista d’attesa: i posti sono esauriti. Se un posto si libera e la domanda rientra nei posti, ti scriveremo."),
+    waitlisted: alert("warning", t("La domanda è in lista d’attesa: i posti sono esauriti. Se un posto si libera e la domanda rientra nei posti, ti scriveremo.")),
   }[app.status];
   // "Rinuncia", asked twice: the place goes to the next family.
   const withdrawBox = h("div", { class: "mt-4" });
   if (["draft", "submitted", "confirmed", "waitlisted", "changes_requested"].includes(app.status)) {
-    const ask = h("button", { type: "button", class: "btn btn-outline-danger" }, "Rinuncia all’iscrizione");
+    const ask = h("button", { type: "button", class: "btn btn-outline-danger" }, t("Rinuncia all’iscrizione"));
     ask.addEventListener("click", () => {
-      const yes = h("button", { type: "button", class: "btn btn-danger me-2" }, "Sì, rinuncio");
-      const no = h("button", { type: "button", class: "btn btn-outline-secondary" }, "No, torna indietro");
+      const yes = h("button", { type: "button", class: "btn btn-danger me-2" }, t("Sì, rinuncio"));
+      const no = h("button", { type: "button", class: "btn btn-outline-secondary" }, t("No, torna indietro"));
       const box = h("div", { class: "alert alert-warning", role: "alertdialog", "aria-labelledby": "rinuncia-title", tabindex: "-1" },
-        h("p", { class: "fw-semibold", id: "rinuncia-title" }, "Vuoi davvero rinunciare a questa domanda?"),
-        h("p", {}, "Il posto e l’alunno vengono liberati subito. Per iscriverlo di nuovo dovrai presentare un’altra domanda, se il periodo di iscrizione è ancora aperto."),
+        h("p", { class: "fw-semibold", id: "rinuncia-title" }, t("Vuoi davvero rinunciare a questa domanda?")),
+        h("p", {}, t("Il posto e l’alunno vengono liberati subito. Per iscriverlo di nuovo dovrai presentare un’altra domanda, se il periodo di iscrizione è ancora aperto.")),
         yes, no);
       no.addEventListener("click", () => {
         withdrawBox.replaceChildren(ask);
@@ -1444,7 +1659,7 @@ async function status(id) {
           try {
             await api("POST", `/applications/${encodeURIComponent(id)}/withdraw`, { body: {} });
             store.del(`form:${id}`);
-            store.set("notice", "Rinuncia registrata: ti abbiamo inviato una conferma per email.");
+            store.set("notice", t("Rinuncia registrata: ti abbiamo inviato una conferma per email."));
             route();
           } catch (e) {
             if (e.sessionExpired) return failure(e);
@@ -1459,37 +1674,51 @@ async function status(id) {
   }
   show(
     main,
-    `Domanda di ${app.pupil.first_name} ${app.pupil.last_name}`.trim(),
+    t("Domanda di {name}", { name: `${app.pupil.first_name} ${app.pupil.last_name}`.trim() }),
     notice ? alert("success", notice) : null,
     h("p", { class: "text-muted" }, windowLabel(win)),
     h(
       "section",
       { class: "card-window status-box", "aria-labelledby": "stato-iscrizione" },
-      h("h2", { id: "stato-iscrizione", class: "h4" }, "Stato iscrizione"),
+      h("h2", { id: "stato-iscrizione", class: "h4" }, t("Stato iscrizione")),
       h("p", {}, badge(app.status)),
       decision,
       h("dl", {},
-        h("dt", {}, "Primo salvataggio"), h("dd", {}, fmtDateTime(app.first_saved_at)),
-        h("dt", {}, "Ultima modifica"), h("dd", {}, fmtDateTime(app.updated_at)),
-        h("dt", {}, "Invio"), h("dd", {}, fmtDateTime(app.submitted_at)),
-        h("dt", {}, "Decisione"), h("dd", {}, fmtDateTime(app.decided_at)),
-        app.user_code ? [h("dt", {}, "Codice utente"), h("dd", {}, app.user_code)] : null,
-        app.rank ? [h("dt", {}, "Posizione in graduatoria"), h("dd", {}, `${app.rank.position}${win?.capacity ? ` su ${win.capacity} posti` : ""}${win?.ranking === "points" ? ` (${app.rank.points} punti)` : ""}: ${app.rank.within_capacity ? "entro i posti disponibili" : "oltre i posti disponibili"}`)] : null,
-        app.fee_band ? [h("dt", {}, "Fascia tariffaria"), h("dd", {}, `${app.fee_band.code}: ${euro(app.fee_band.fee_cents)}${win?.service === "refezione" ? " a pasto" : ""}`)] : null),
+        h("dt", {}, t("Primo salvataggio")), h("dd", {}, fmtDateTime(app.first_saved_at)),
+        h("dt", {}, t("Ultima modifica")), h("dd", {}, fmtDateTime(app.updated_at)),
+        h("dt", {}, t("Invio")), h("dd", {}, fmtDateTime(app.submitted_at)),
+        h("dt", {}, t("Decisione")), h("dd", {}, fmtDateTime(app.decided_at)),
+        app.user_code ? [h("dt", {}, t("Codice utente")), h("dd", { class: "user-code" }, ltr(app.user_code))] : null,
+        app.rank ? [h("dt", {}, t("Posizione in graduatoria")), h("dd", {}, rankText(app.rank, win))] : null,
+        app.fee_band ? [h("dt", {}, t("Fascia tariffaria")), h("dd", {}, feeBand(app, win))] : null),
     ),
     docs,
     h(
       "div",
       { class: "step-actions" },
-      app.status === "draft" && editable ? link(`domande/${id}/passo/1`, "Continua la compilazione", "btn btn-primary") : null,
-      app.status === "draft" ? link(`domande/${id}/riepilogo`, "Vai al riepilogo", "btn btn-outline-primary") : null,
-      app.status === "submitted" && editable ? link(`domande/${id}/passo/1`, "Modifica iscrizione", "btn btn-outline-primary") : null,
-      app.status === "changes_requested" && editable ? link(`domande/${id}/passo/1`, "Modifica la domanda", "btn btn-primary") : null,
-      app.status !== "draft" ? link(`domande/${id}/riepilogo`, "Vedi il riepilogo", "btn btn-outline-primary") : null,
-      link("domande", "Le mie domande", "btn btn-outline-secondary"),
+      app.status === "draft" && editable ? link(`domande/${id}/passo/1`, t("Continua la compilazione"), "btn btn-primary") : null,
+      app.status === "draft" ? link(`domande/${id}/riepilogo`, t("Vai al riepilogo"), "btn btn-outline-primary") : null,
+      app.status === "submitted" && editable ? link(`domande/${id}/passo/1`, t("Modifica iscrizione"), "btn btn-outline-primary") : null,
+      app.status === "changes_requested" && editable ? link(`domande/${id}/passo/1`, t("Modifica la domanda"), "btn btn-primary") : null,
+      app.status !== "draft" ? link(`domande/${id}/riepilogo`, t("Vedi il riepilogo"), "btn btn-outline-primary") : null,
+      link("domande", t("Le mie domande"), "btn btn-outline-secondary"),
+      siblingOf(app),
     ),
     withdrawBox,
   );
+}
+
+/** "Aggiungi un altro figlio" from this application, once it names its guardian. */
+function siblingOf(app) {
+  if (app.status === "withdrawn" || !app.guardian?.fiscal_code || !app.guardian?.first_name) return null;
+  return addSiblingLink(app);
+}
+
+/** The place in the ranking: "1 su 20 posti (3 punti): entro i posti disponibili". */
+function rankText(rank, win) {
+  const where = win?.capacity ? t("{position} su {capacity} posti", { position: rank.position, capacity: win.capacity }) : String(rank.position);
+  const place = win?.ranking === "points" ? t("{place} ({points} punti)", { place: where, points: rank.points }) : where;
+  return rank.within_capacity ? t("{place}: entro i posti disponibili", { place }) : t("{place}: oltre i posti disponibili", { place });
 }
 
 // ---------------------------------------------------------------- start
@@ -1501,7 +1730,16 @@ async function start() {
     return;
   }
   main = document.getElementById("contenuto");
-  config = await portalConfig();
+  // A link with ?lang=… (the switcher without script, a shared address)
+  // sets the family's language; the address then loses it.
+  const q = new URLSearchParams(location.search);
+  if (q.has("lang")) {
+    if (isLanguage(q.get("lang"))) setLang(q.get("lang"));
+    q.delete("lang");
+    history.replaceState({}, "", location.pathname + (q.toString() ? `?${q}` : ""));
+  }
+  // The family's language before the first text is drawn.
+  [config] = await Promise.all([portalConfig(), useLanguage()]);
   try {
     const [windows, offered] = await Promise.all([call(tenant, "GET", "/windows"), call(tenant, "GET", "/services").catch(() => ({ data: { services: [] } }))]);
     info = windows.data;
@@ -1509,9 +1747,9 @@ async function start() {
     schools = offered.data.schools || [];
   } catch (e) {
     main.replaceChildren(
-      h("h1", {}, e.status === 404 ? "Comune non trovato" : "Servizio non disponibile"),
-      h("p", {}, e.status === 404 ? "L’indirizzo non corrisponde a nessun Comune che usa questo servizio." : e.message),
-      h("a", { href: "/" }, "Scegli il Comune"),
+      h("h1", {}, e.status === 404 ? t("Comune non trovato") : t("Servizio non disponibile")),
+      h("p", {}, e.status === 404 ? t("L’indirizzo non corrisponde a nessun Comune che usa questo servizio.") : e.message),
+      h("a", { href: "/" }, t("Scegli il Comune")),
     );
     return;
   }

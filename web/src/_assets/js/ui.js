@@ -1,7 +1,10 @@
 // What the parent portal and the staff back-office share: a safe DOM
 // builder (text is always text, never HTML), the page frame in Bootstrap
 // Italia's header and footer, form fields whose errors are tied to them,
-// and Italian formatting of dates, money and statuses.
+// and the formatting of dates, money and statuses. Every text goes
+// through t() (i18n.js): Italian in the back-office, which never loads a
+// catalogue; the family's language in the portal.
+import { t, bilingual, current, locale, LANGUAGES } from "./i18n.js";
 
 /**
  * Bootstrap Italia's focus convention without its 1 MB script bundle (none
@@ -51,53 +54,116 @@ export function icon(name, cls = "") {
   return svg;
 }
 
+// Dates and times as the comune's clock shows them, in the page's language.
 const tz = "Europe/Rome";
 export function fmtDateTime(s) {
   if (!s) return "—";
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return "—";
-  return d.toLocaleString("it-IT", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleString(locale(), { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
 }
+/** The time of day only ("14:05"). */
+export function fmtTime(s) {
+  if (!s) return "";
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(locale(), { timeZone: tz, hour: "2-digit", minute: "2-digit" });
+}
+/** A calendar date (YYYY-MM-DD, no time zone). */
 export function fmtDate(s) {
   if (!s) return "—";
-  const [y, m, d] = String(s).split("-");
-  return d && m && y ? `${d}/${m}/${y}` : String(s);
+  const [y, m, d] = String(s).split("-").map(Number);
+  if (!y || !m || !d) return String(s);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(locale(), { timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric" });
 }
 export function euro(cents) {
   if (cents === null || cents === undefined) return "—";
-  return (cents / 100).toLocaleString("it-IT", { style: "currency", currency: "EUR" });
+  return (cents / 100).toLocaleString(locale(), { style: "currency", currency: "EUR" });
+}
+/** A number of euro for an input ("12500,00" in Italian), without the currency. */
+export function euroInput(cents) {
+  if (cents === null || cents === undefined || !Number.isFinite(cents)) return "";
+  return (cents / 100).toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: false });
+}
+/**
+ * Euro cents from what a person typed, whatever the decimal mark: the last
+ * of "," and "." followed by one or two digits is the decimal mark, any
+ * other is a thousands separator. NaN when it is not a number; null when empty.
+ */
+export function parseEuro(raw) {
+  const s = String(raw ?? "").trim().replace(/[\s\u00a0\u202f'€]/g, "");
+  if (s === "") return null;
+  if (!/^\d[\d.,]*$/.test(s)) return NaN;
+  const m = s.match(/^(.*)[.,](\d{1,2})$/);
+  const whole = (m ? m[1] : s).replace(/[.,]/g, "");
+  const cents = m ? m[2].padEnd(2, "0") : "00";
+  if (!/^\d+$/.test(whole)) return NaN;
+  return Number(whole) * 100 + Number(cents);
 }
 
-export const STATUS = {
-  draft: ["Bozza", "bg-secondary"],
-  submitted: ["Inviata", "bg-primary"],
-  confirmed: ["Confermata", "bg-success"],
-  rejected: ["Respinta", "bg-danger"],
-  expired: ["Scaduta", "bg-dark"],
-  withdrawn: ["Ritirata", "bg-dark"],
-  waitlisted: ["In lista d’attesa", "bg-warning text-dark"],
-  changes_requested: ["Da integrare", "bg-warning text-dark"],
-  open: ["Aperta", "bg-success"],
-  scheduled: ["Programmata", "bg-secondary"],
-  closed: ["Chiusa", "bg-dark"],
-};
+// The tables below have getters: each text is looked up when it is read,
+// in the page's language at that moment.
+const labelled = (entries) => Object.defineProperties({}, Object.fromEntries(Object.entries(entries).map(([k, get]) => [k, { get, enumerable: true }])));
+
+export const STATUS = labelled({
+  draft: () => [t("Bozza"), "bg-secondary"],
+  submitted: () => [t("Inviata"), "bg-primary"],
+  confirmed: () => [t("Confermata"), "bg-success"],
+  rejected: () => [t("Respinta"), "bg-danger"],
+  expired: () => [t("Scaduta"), "bg-dark"],
+  withdrawn: () => [t("Ritirata"), "bg-dark"],
+  waitlisted: () => [t("In lista d’attesa"), "bg-warning text-dark"],
+  changes_requested: () => [t("Da integrare"), "bg-warning text-dark"],
+  open: () => [t("Aperta"), "bg-success"],
+  scheduled: () => [t("Programmata"), "bg-secondary"],
+  closed: () => [t("Chiusa"), "bg-dark"],
+});
 export function badge(status) {
   const [label, cls] = STATUS[status] || [status, "bg-secondary"];
   return h("span", { class: `badge ${cls}` }, label);
 }
 
-export const SERVICES = {
-  refezione: "Refezione scolastica",
-  pre_post_scuola: "Pre e post scuola",
-  trasporto: "Trasporto scolastico",
-};
+export const SERVICES = labelled({
+  refezione: () => t("Refezione scolastica"),
+  pre_post_scuola: () => t("Pre e post scuola"),
+  trasporto: () => t("Trasporto scolastico"),
+});
 
-/** Days of attendance, in the contract's codes, in week order. */
-export const DAYS = [["mon", "Lunedì"], ["tue", "Martedì"], ["wed", "Mercoledì"], ["thu", "Giovedì"], ["fri", "Venerdì"], ["sat", "Sabato"]];
+/** Days of attendance, in the contract's codes, in week order, in the page's language. */
+export function days() {
+  return [["mon", t("Lunedì")], ["tue", t("Martedì")], ["wed", t("Mercoledì")], ["thu", t("Giovedì")], ["fri", t("Venerdì")], ["sat", t("Sabato")]];
+}
+/** The same, read once when this module loads (before any catalogue): the back-office's Italian days. */
+export const DAYS = days();
+
+/**
+ * A service's name: the comune's own (Italian) name in Italian, ours in
+ * another language where we know the service.
+ */
+export function serviceName(service, ownName) {
+  if (current() === "it") return ownName || SERVICES[service] || service;
+  return SERVICES[service] || ownName || service;
+}
 
 /** "Refezione scolastica 2026/2027" for a window ("" for none). */
 export function windowLabel(w) {
-  return w ? `${w.service_name || SERVICES[w.service] || w.service} ${w.school_year}` : "";
+  return w ? t("{service} {year}", { service: serviceName(w.service, w.service_name), year: w.school_year }) : "";
+}
+
+/**
+ * Official wording (a declaration the law fixes) from bilingual(): the
+ * Italian text, which binds, and under it the translation, each marked
+ * with its language.
+ */
+export function legalText(b) {
+  if (!b.translated) return b.it;
+  return [h("span", { lang: "it", dir: "ltr", class: "legal-it" }, b.it), h("span", { lang: b.lang, class: "legal-translation" }, b.text)];
+}
+
+/** Above official wording shown in two languages: the Italian text binds. */
+export function bindingNote() {
+  const b = bilingual("Il testo in italiano è quello vincolante; la traduzione aiuta a leggerlo.");
+  return b.translated ? h("p", { class: "legal-note small" }, legalText(b)) : null;
 }
 
 /** An alert; `role=alert` for errors so screen readers announce them. */
@@ -108,19 +174,75 @@ export function alert(kind, ...content) {
 
 /**
  * The footer's links, with the `data-element` names the national checks
- * look for; build.mjs writes the same list into the static pages.
+ * look for, in the page's language; build.mjs writes the same list (in
+ * Italian, for static.js to translate) into the static pages.
  */
-export const FOOTER_LINKS = [
-  ["/privacy.html", "privacy-policy-link", "Informativa privacy"],
-  ["/dichiarazione-accessibilita.html", "accessibility-link", "Dichiarazione di accessibilità"],
-  ["/note-legali.html", "legal-notes", "Note legali"],
-];
+export function footerLinks() {
+  return [
+    ["/privacy.html", "privacy-policy-link", t("Informativa privacy")],
+    ["/dichiarazione-accessibilita.html", "accessibility-link", t("Dichiarazione di accessibilità")],
+    ["/note-legali.html", "legal-notes", t("Note legali")],
+  ];
+}
+export const FOOTER_LINKS = footerLinks();
+
+/**
+ * The language switcher: a list of links, each language named in its own
+ * language (`lang`, `hreflang`), the current one marked. `onPick(code)`
+ * switches without leaving the page; the link itself (`?lang=…`) works too.
+ */
+export function languageSwitcher(onPick) {
+  const here = current();
+  const hrefOf = (code) => {
+    const url = new URL(location.href);
+    url.searchParams.set("lang", code);
+    url.hash = "";
+    return url.pathname + url.search;
+  };
+  return h(
+    "nav",
+    { class: "lang-switcher", "aria-labelledby": "lang-switcher-label" },
+    h("span", { id: "lang-switcher-label", class: "lang-switcher-label" }, t("Lingua / Language")),
+    h(
+      "ul",
+      { class: "lang-switcher-list" },
+      LANGUAGES.map((l) =>
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            {
+              href: hrefOf(l.code),
+              lang: l.code,
+              hreflang: l.code,
+              dir: l.dir,
+              "aria-current": l.code === here ? "true" : null,
+              "data-lang": l.code,
+              onclick: onPick
+                ? (e) => {
+                    if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+                    e.preventDefault();
+                    onPick(l.code);
+                  }
+                : null,
+            },
+            l.name,
+          ),
+        ),
+      ),
+    ),
+  );
+}
 
 /** Bootstrap Italia's grid around one full-width block. */
 const inGrid = (...content) => h("div", { class: "container" }, h("div", { class: "row" }, h("div", { class: "col-12" }, ...content)));
 
-/** Page frame: slim header, centre header with the tenant, main, footer. */
-export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
+/**
+ * Page frame: slim header (with the language switcher when `onLanguage`
+ * is given), centre header with the tenant, main, footer.
+ */
+export function frame({ tenant, tenantName, area, homeHref, nav = [], onLanguage = null }) {
   const main = h("main", { id: "contenuto", tabindex: "-1", class: "container my-4" });
   const header = h(
     "header",
@@ -132,8 +254,9 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
         h(
           "div",
           { class: "it-header-slim-wrapper-content" },
-          h("span", { class: "d-lg-block navbar-brand" }, tenantName || "Comune"),
+          h("span", { class: "d-lg-block navbar-brand" }, tenantName || t("Comune")),
           h("span", { class: "text-white small" }, area),
+          onLanguage ? languageSwitcher(onLanguage) : null,
         ),
       ),
     ),
@@ -157,8 +280,8 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
                 h(
                   "div",
                   { class: "it-brand-text" },
-                  h("div", { class: "it-brand-title" }, tenantName || "Comune"),
-                  h("div", { class: "it-brand-tagline d-none d-md-block" }, "Iscrizioni ai servizi scolastici"),
+                  h("div", { class: "it-brand-title" }, tenantName || t("Comune")),
+                  h("div", { class: "it-brand-tagline d-none d-md-block" }, t("Iscrizioni ai servizi scolastici")),
                 ),
               ),
             ),
@@ -169,7 +292,7 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
   );
   if (nav.length) {
     header.append(
-      h("div", { class: "portal-navbar" }, h("div", { class: "container" }, h("nav", { "aria-label": "Menu principale" }, h("ul", { class: "nav" }, nav.map((n) => h("li", { class: "nav-item" }, n)))))),
+      h("div", { class: "portal-navbar" }, h("div", { class: "container" }, h("nav", { "aria-label": t("Menu principale") }, h("ul", { class: "nav" }, nav.map((n) => h("li", { class: "nav-item" }, n)))))),
     );
   }
   const footer = h(
@@ -181,8 +304,8 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
       h(
         "div",
         { class: "container py-4" },
-        h("p", { class: "h5 text-white" }, tenantName || "Comune"),
-        h("p", { class: "text-white mb-0" }, "Iscrizioni ai servizi scolastici: refezione, pre e post scuola, trasporto."),
+        h("p", { class: "h5 text-white" }, tenantName || t("Comune")),
+        h("p", { class: "text-white mb-0" }, t("Iscrizioni ai servizi scolastici: refezione, pre e post scuola, trasporto.")),
       ),
     ),
     h(
@@ -194,12 +317,12 @@ export function frame({ tenant, tenantName, area, homeHref, nav = [] }) {
         h(
           "ul",
           { class: "it-footer-small-prints-list list-inline mb-0 d-flex flex-column flex-md-row" },
-          FOOTER_LINKS.map(([href, element, text]) => h("li", { class: "list-inline-item" }, h("a", { href, "data-element": element }, text))),
+          footerLinks().map(([href, element, text]) => h("li", { class: "list-inline-item" }, h("a", { href, "data-element": element }, text))),
         ),
       ),
     ),
   );
-  const skip = h("a", { class: "visually-hidden-focusable skiplink", href: "#contenuto" }, "Vai al contenuto");
+  const skip = h("a", { class: "visually-hidden-focusable skiplink", href: "#contenuto" }, t("Vai al contenuto"));
   document.body.replaceChildren(skip, header, main, footer);
   return main;
 }
@@ -209,7 +332,8 @@ export function show(main, title, ...content) {
   const h1 = h("h1", { tabindex: "-1", class: "mb-4" }, title);
   main.replaceChildren(h1);
   append(main, content);
-  document.title = `${title} · Iscrizioni scolastiche`;
+  // Without the marks that isolate values in right-to-left text: a window title shows them.
+  document.title = t("{title} · Iscrizioni scolastiche", { title: h1.textContent }).replace(/[\u2068\u2069]/g, "");
   h1.focus();
   return h1;
 }
@@ -235,7 +359,7 @@ export function field({ name, label, type = "text", value = "", hint, required =
   const hintId = `${id}-hint`;
   const errId = `${id}-err`;
   const describedBy = [hint ? hintId : null, errId].filter(Boolean).join(" ");
-  const labelText = [label, required ? h("span", { class: "visually-hidden" }, " (obbligatorio)") : null, required ? h("span", { "aria-hidden": "true" }, " *") : null];
+  const labelText = [label, required ? h("span", { class: "visually-hidden" }, ` ${t("(obbligatorio)")}`) : null, required ? h("span", { "aria-hidden": "true" }, " *") : null];
   let control;
   if (type === "select") {
     control = h(
@@ -350,7 +474,7 @@ export function errorSummary(message, fields = [], labelOf = (f) => f, onPick = 
                     if (target) target.focus();
                   },
                 },
-                `${labelOf(f.field)}: ${f.message}`,
+                t("{field}: {message}", { field: labelOf(f.field), message: f.message }),
               ),
             ),
           ),
