@@ -27,6 +27,8 @@ pub struct App {
     pub challenges: Option<Arc<dyn ChallengeList>>,
     /// App IO, where the deployment keeps the comuni's service keys.
     pub app_io: Option<Arc<dyn AppIo>>,
+    /// The comuni's configurations this process read lately.
+    pub tenants: Arc<crate::ops::tenants::TenantCache>,
 }
 
 impl App {
@@ -58,6 +60,7 @@ impl App {
                 )) as Arc<dyn AppIo>
             }),
             clock,
+            tenants: Arc::default(),
             config: Arc::new(config),
             challenges: None,
         }

@@ -26,6 +26,9 @@ pub struct Config {
     pub app_io_secret_prefix: Option<String>,
     /// How long a process keeps a comune's App IO key (five minutes).
     pub app_io_key_ttl: std::time::Duration,
+    /// How long a process keeps a comune's configuration
+    /// (`TENANT_CACHE_SECS`, default 30; 0 reads it on every request).
+    pub tenant_ttl: std::time::Duration,
     session_key: Vec<u8>,
     code_hash_key: hmac::Key,
 }
@@ -78,6 +81,7 @@ impl Config {
             app_io_url: crate::aws::app_io::DEFAULT_URL.into(),
             app_io_secret_prefix: None,
             app_io_key_ttl: std::time::Duration::from_secs(300),
+            tenant_ttl: std::time::Duration::from_secs(30),
             session_key: derive("parent-session-jwt-v1"),
             code_hash_key: hmac::Key::new(hmac::HMAC_SHA256, &derive("email-code-hash-v1")),
         })
@@ -100,6 +104,12 @@ impl Config {
         let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         config.app_io_url = set("APP_IO_URL").unwrap_or(config.app_io_url);
         config.app_io_secret_prefix = set("APP_IO_SECRET_PREFIX");
+        if let Some(secs) = set("TENANT_CACHE_SECS") {
+            let secs: u64 = secs
+                .parse()
+                .map_err(|_| "TENANT_CACHE_SECS is not a number of seconds".to_string())?;
+            config.tenant_ttl = std::time::Duration::from_secs(secs);
+        }
         config.staff_pool = match (set("STAFF_ISSUER"), set("STAFF_CLIENT_ID")) {
             (Some(issuer), Some(client_id)) => Some(StaffPool {
                 issuer,

@@ -38,12 +38,11 @@ async fn create(app: App, req: Request) -> Result<HttpResponse, Error> {
     let tenant = load_tenant(&app, &req).await?;
     let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let body: ApplicationBody = parse_json(&req)?;
-    let created = applications::create_draft(&app, &tenant, &session, body).await?;
-    let missing = applications::missing(&app, &tenant, &created).await?;
+    let saved = applications::create_draft(&app, &tenant, &session, body).await?;
     Ok(json_with_etag(
         201,
-        &views::application(&created, &missing),
-        created.version,
+        &views::application(&saved.application, &saved.missing),
+        saved.application.version,
     ))
 }
 
@@ -53,12 +52,11 @@ async fn update(app: App, req: Request) -> Result<HttpResponse, Error> {
     let id = http::path_param(&req, "id")?;
     let body: ApplicationBody = parse_json(&req)?;
     let if_match = http::if_match(&req)?;
-    let updated = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
-    let missing = applications::missing(&app, &tenant, &updated).await?;
+    let saved = applications::update(&app, &tenant, &session, &id, body, if_match).await?;
     Ok(json_with_etag(
         200,
-        &views::application(&updated, &missing),
-        updated.version,
+        &views::application(&saved.application, &saved.missing),
+        saved.application.version,
     ))
 }
 

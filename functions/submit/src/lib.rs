@@ -33,11 +33,13 @@ async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let id = http::path_param(&req, "id")?;
     let if_match = http::if_match(&req)?;
     let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;
-    let missing = applications::missing(&app, &tenant, &submitted).await?;
+    // Nothing is missing: the submission just proved the application
+    // complete (and a submitted one stays complete through any update), so
+    // the window and attachments are not read again to say so.
     Ok(json_with_etag(
         200,
         &views::with_rank(
-            views::application(&submitted, &missing),
+            views::application(&submitted, &[]),
             places::rank_of(&app, &tenant, &submitted).await?,
         ),
         submitted.version,

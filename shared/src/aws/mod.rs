@@ -25,9 +25,26 @@ pub struct Clients {
 }
 
 /// The SDK configuration from the environment, with explicit timeouts (the
-/// SDK has none; API Gateway gives up after 30 s).
+/// SDK has none; API Gateway gives up after 30 s), and one HTTPS client
+/// for every service: one connection pool, one read of the trust store at
+/// start (each client would otherwise build its own). In Lambda the
+/// function's credentials are in the environment, so only that provider is
+/// used there: the default chain's web-identity and profile providers build
+/// clients of their own at start and are never the answer in Lambda.
 pub async fn sdk_config_from_env() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https(),
+    );
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    loader
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))

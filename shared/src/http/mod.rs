@@ -255,11 +255,7 @@ pub fn tenant_slug(req: &Request) -> Result<TenantSlug, Error> {
 
 /// The tenant of the request, or `404 tenant_not_found`.
 pub async fn load_tenant(app: &App, req: &Request) -> Result<Tenant, Error> {
-    let slug = tenant_slug(req)?;
-    app.store
-        .get_tenant(&slug)
-        .await?
-        .ok_or(Error::TenantNotFound)
+    crate::ops::tenants::tenant(app, &tenant_slug(req)?).await
 }
 
 /// The header in which the edge hands over the viewer's address: CloudFront

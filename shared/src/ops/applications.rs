@@ -30,9 +30,14 @@ pub(crate) enum Uploads {
 
 /// What the window's service offers the form, if the window is known.
 pub(crate) fn form_of(tenant: &Tenant, window: Option<&Window>) -> Option<Form> {
-    window.filter(|w| tenant.offers(w.service)).map(|w| Form {
+    form_of_service(tenant, window.map(|w| w.service))
+}
+
+/// The form of a window's service, when the tenant offers it.
+fn form_of_service(tenant: &Tenant, service: Option<Service>) -> Option<Form> {
+    service.filter(|s| tenant.offers(*s)).map(|s| Form {
         schools: tenant.school_names(),
-        ..Form::of(&tenant.service(w.service))
+        ..Form::of(&tenant.service(s))
     })
 }
 
@@ -46,11 +51,30 @@ pub(crate) async fn context(
     window: Option<&Window>,
     uploads: Uploads,
 ) -> Result<Context, Error> {
+    context_of(
+        app,
+        tenant,
+        application_id,
+        body,
+        form_of(tenant, window),
+        uploads,
+    )
+    .await
+}
+
+async fn context_of(
+    app: &App,
+    tenant: &Tenant,
+    application_id: Option<&str>,
+    body: &ApplicationBody,
+    form: Option<Form>,
+    uploads: Uploads,
+) -> Result<Context, Error> {
     let mut ctx = Context {
         today: app.clock.now().date(),
         has_medical_certificate: false,
         isee_attachment_uploaded: false,
-        form: form_of(tenant, window),
+        form,
     };
     let Some(id) = application_id else {
         return Ok(ctx);
@@ -124,13 +148,25 @@ async fn uploaded(
 
 /// `missing` of an application now.
 pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<String>, Error> {
-    let window = app.store.get_window(&tenant.slug, &a.window_id).await?;
-    let ctx = context(
+    // Only the window's service matters here, and it never changes: this
+    // process keeps it once read.
+    let service = match app.tenants.window_service(&tenant.slug, &a.window_id) {
+        Some(s) => Some(s),
+        None => {
+            let window = app.store.get_window(&tenant.slug, &a.window_id).await?;
+            if let Some(w) = &window {
+                app.tenants
+                    .keep_window_service(&tenant.slug, &w.id, w.service);
+            }
+            window.map(|w| w.service)
+        }
+    };
+    let ctx = context_of(
         app,
         tenant,
         Some(&a.id),
         &a.body,
-        window.as_ref(),
+        form_of_service(tenant, service),
         Uploads::Look,
     )
     .await?;
@@ -181,12 +217,19 @@ pub(crate) fn check_open(app: &App, window: Option<Window>) -> Result<Window, Er
 }
 
 /// `POST applications`: save a new draft.
+/// An application just written, and what it still lacks for submission
+/// (from the same look at its window and attachments that checked it).
+pub struct Saved {
+    pub application: Application,
+    pub missing: Vec<String>,
+}
+
 pub async fn create_draft(
     app: &App,
     tenant: &Tenant,
     session: &SessionClaims,
     mut body: ApplicationBody,
-) -> Result<Application, Error> {
+) -> Result<Saved, Error> {
     let Some(email) = session.email.clone() else {
         return Err(Error::EmailRequired);
     };
@@ -198,10 +241,8 @@ pub async fn create_draft(
     if found.as_ref().is_some_and(|w| !w.is_open(app.clock.now())) {
         return Err(Error::WindowClosed);
     }
-    let report = application::validate(
-        &body,
-        &context(app, tenant, None, &body, found.as_ref(), Uploads::Look).await?,
-    );
+    let ctx = context(app, tenant, None, &body, found.as_ref(), Uploads::Look).await?;
+    let report = application::validate(&body, &ctx);
     application::check_draft(&report)?;
     check_guardian_email(&body, &[Some(&email)])?;
     if body.kind.as_deref() != Some("new") {
@@ -237,7 +278,10 @@ pub async fn create_draft(
         app, session, &email, window_id, "new", body, &pupil, &guardian,
     )?;
     store_new(app, tenant, session, &application, &window).await?;
-    Ok(application)
+    Ok(Saved {
+        missing: application::validate(&application.body, &ctx).missing,
+        application,
+    })
 }
 
 /// A new draft of this session, not yet stored.
@@ -451,7 +495,7 @@ pub async fn update(
     id: &str,
     mut body: ApplicationBody,
     if_match: Option<u64>,
-) -> Result<Application, Error> {
+) -> Result<Saved, Error> {
     require_email_or_password(session)?;
     let current = load_own(app, tenant, session, id).await?;
     if if_match.is_some_and(|v| v != current.version) {
@@ -545,7 +589,10 @@ pub async fn update(
             if next.must_stay_complete() {
                 super::documents::prepare_all(app, tenant, &next).await;
             }
-            Ok(next)
+            Ok(Saved {
+                missing: application::validate(&next.body, &ctx).missing,
+                application: next,
+            })
         }
         Err(StoreError::Conflict) => Err(Error::VersionConflict),
         Err(e) => Err(e.into()),

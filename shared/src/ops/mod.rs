@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod spid;
 pub mod staff;
 pub mod submission;
+pub mod tenants;
 pub mod windows;
 pub mod withdrawal;
 

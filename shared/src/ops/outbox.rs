@@ -81,20 +81,29 @@ pub async fn deliver(
     else {
         return Ok(Delivery::Skipped);
     };
+    finish(app, &leased, in_hand).await
+}
+
+/// Send a message this sender holds the lease of, and record the outcome.
+async fn finish(
+    app: &App,
+    leased: &OutboxMessage,
+    in_hand: Option<InHand<'_>>,
+) -> Result<Delivery, Error> {
     let mut attempts = leased.attempts;
     let outcome = match leased.stage {
-        Stage::Mail => match send(app, &leased, in_hand).await {
+        Stage::Mail => match send(app, leased, in_hand).await {
             Ok(Next::Done) => Ok(()),
             Ok(Next::AppIo) => {
                 app.store
                     .message_to_app_io(&leased.tenant, &leased.id)
                     .await?;
                 attempts = 1;
-                send_app_io(app, &leased, in_hand).await
+                send_app_io(app, leased, in_hand).await
             }
             Err(f) => Err(f),
         },
-        Stage::AppIo => send_app_io(app, &leased, in_hand).await,
+        Stage::AppIo => send_app_io(app, leased, in_hand).await,
     };
     match outcome {
         Ok(()) => {
@@ -121,10 +130,12 @@ pub async fn deliver(
     }
 }
 
-/// Send right after the state change that owed the message. Failures are
-/// logged: the message stays in the outbox for the scheduled run.
+/// Send right after the state change that owed the message: it was
+/// written already leased to this sender (`owed`), so no lease is taken.
+/// Failures are logged: the message stays in the outbox for the scheduled
+/// run (after the lease, if this sender dies first).
 pub async fn deliver_now(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) {
-    if let Err(e) = deliver(app, message, Some(in_hand)).await {
+    if let Err(e) = finish(app, message, Some(in_hand)).await {
         tracing::warn!(application = %message.application_id, error = %e, "outbox left for the scheduled run");
     }
 }
@@ -518,14 +529,23 @@ async fn draw_password(
     }))
 }
 
-/// A message owed by a state change at `now`.
+/// A message owed by a state change at `now`, written leased to the
+/// request that makes the change (its first attempt, due again only after
+/// the lease): that request sends it with `deliver_now` without another
+/// write to take it.
 pub fn owed(
     tenant: &Tenant,
     a: &Application,
     kind: MessageKind,
     now: OffsetDateTime,
 ) -> OutboxMessage {
-    OutboxMessage::new(&tenant.slug, &a.id, kind, now)
+    leased(OutboxMessage::new(&tenant.slug, &a.id, kind, now), now)
+}
+
+fn leased(mut message: OutboxMessage, now: OffsetDateTime) -> OutboxMessage {
+    message.due = now + LEASE;
+    message.attempts = 1;
+    message
 }
 
 /// A message of a kind an application may owe more than once (a second
@@ -539,7 +559,7 @@ pub fn owed_again(
 ) -> OutboxMessage {
     let mut message = OutboxMessage::new(&tenant.slug, &a.id, kind, now);
     message.id = format!("{}-v{}", message.id, a.version);
-    message
+    leased(message, now)
 }
 
 #[cfg(test)]
