@@ -360,6 +360,13 @@ pub trait ApplicationStore: Send + Sync {
         tenant: &TenantSlug,
         id: &str,
     ) -> Result<Option<Application>, StoreError>;
+    /// The application and its attachment records, in one read of its
+    /// partition (strongly consistent, as `get_application`).
+    async fn application_with_attachments(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+    ) -> Result<Option<(Application, Vec<Attachment>)>, StoreError>;
     /// Replace the application if its stored version is still `expected`.
     async fn put_application(
         &self,

@@ -111,8 +111,7 @@ async fn read_application(app: App, req: Request) -> Result<HttpResponse, Error>
     let tenant = load_tenant(&app, &req).await?;
     let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
-    let a = applications::read(&app, &tenant, &session, &id).await?;
-    let missing = applications::missing(&app, &tenant, &a).await?;
+    let (a, missing) = applications::read_with_missing(&app, &tenant, &session, &id).await?;
     Ok(json_with_etag(
         200,
         &views::with_rank(

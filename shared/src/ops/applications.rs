@@ -58,6 +58,30 @@ pub(crate) async fn context(
         body,
         form_of(tenant, window),
         uploads,
+        None,
+    )
+    .await
+}
+
+/// `context`, with the application's attachment records when the caller
+/// read them already.
+pub(crate) async fn context_with(
+    app: &App,
+    tenant: &Tenant,
+    application_id: &str,
+    body: &ApplicationBody,
+    window: Option<&Window>,
+    uploads: Uploads,
+    attachments: Vec<Attachment>,
+) -> Result<Context, Error> {
+    context_of(
+        app,
+        tenant,
+        Some(application_id),
+        body,
+        form_of(tenant, window),
+        uploads,
+        Some(attachments),
     )
     .await
 }
@@ -69,6 +93,7 @@ async fn context_of(
     body: &ApplicationBody,
     form: Option<Form>,
     uploads: Uploads,
+    known: Option<Vec<Attachment>>,
 ) -> Result<Context, Error> {
     let mut ctx = Context {
         today: app.clock.now().date(),
@@ -80,7 +105,11 @@ async fn context_of(
         return Ok(ctx);
     };
     let wanted_isee = body.isee.as_ref().and_then(|i| i.attachment_id.as_deref());
-    for att in app.store.attachments(&tenant.slug, id).await? {
+    let attachments = match known {
+        Some(known) => known,
+        None => app.store.attachments(&tenant.slug, id).await?,
+    };
+    for att in attachments {
         let relevant = att.kind == "medical_certificate" || Some(att.id.as_str()) == wanted_isee;
         if !relevant {
             continue;
@@ -148,6 +177,30 @@ async fn uploaded(
 
 /// `missing` of an application now.
 pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<String>, Error> {
+    missing_of(app, tenant, a, None).await
+}
+
+/// "Riepilogo", "Stato iscrizione": the caller's application and what it
+/// still lacks, from one read of its partition (and the window's service,
+/// which this process keeps).
+pub async fn read_with_missing(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+) -> Result<(Application, Vec<String>), Error> {
+    let (a, attachments) =
+        super::sessions::load_own_with_attachments(app, tenant, session, id).await?;
+    let missing = missing_of(app, tenant, &a, Some(attachments)).await?;
+    Ok((a, missing))
+}
+
+async fn missing_of(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+    attachments: Option<Vec<Attachment>>,
+) -> Result<Vec<String>, Error> {
     // Only the window's service matters here, and it never changes: this
     // process keeps it once read.
     let service = match app.tenants.window_service(&tenant.slug, &a.window_id) {
@@ -168,6 +221,7 @@ pub async fn missing(app: &App, tenant: &Tenant, a: &Application) -> Result<Vec<
         &a.body,
         form_of_service(tenant, service),
         Uploads::Look,
+        attachments,
     )
     .await?;
     Ok(application::validate(&a.body, &ctx).missing)
@@ -497,7 +551,8 @@ pub async fn update(
     if_match: Option<u64>,
 ) -> Result<Saved, Error> {
     require_email_or_password(session)?;
-    let current = load_own(app, tenant, session, id).await?;
+    let (current, attachments) =
+        super::sessions::load_own_with_attachments(app, tenant, session, id).await?;
     if if_match.is_some_and(|v| v != current.version) {
         return Err(Error::VersionConflict);
     }
@@ -514,13 +569,14 @@ pub async fn update(
     {
         return Err(Error::WindowClosed);
     }
-    let ctx = context(
+    let ctx = context_with(
         app,
         tenant,
-        Some(&current.id),
+        &current.id,
         &body,
         window.as_ref(),
         Uploads::Record,
+        attachments,
     )
     .await?;
     let report = application::validate(&body, &ctx);

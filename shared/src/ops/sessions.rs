@@ -336,6 +336,26 @@ pub async fn load_own(
     }
 }
 
+/// `load_own`, with the application's attachment records from the same
+/// read.
+pub async fn load_own_with_attachments(
+    app: &App,
+    tenant: &Tenant,
+    session: &SessionClaims,
+    id: &str,
+) -> Result<(Application, Vec<crate::domain::application::Attachment>), Error> {
+    let (a, attachments) = app
+        .store
+        .application_with_attachments(&tenant.slug, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if may_access(app, tenant, session, &a) {
+        Ok((a, attachments))
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
 /// The address mail about `a` goes to: the one its family proved, the
 /// verified email of the session that created it. `guardian.email` may
 /// only name that same address (see `check_guardian_email`), so a stranger

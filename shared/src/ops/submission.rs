@@ -15,9 +15,9 @@ use crate::ports::{MessageKind, SubmitError};
 
 use super::outbox;
 
-use super::applications::{Uploads, context, hold_of, refuse_held};
+use super::applications::{Uploads, context_with, hold_of, refuse_held};
 use super::retry::{self, Attempt};
-use super::sessions::{load_own, require_email_or_password};
+use super::sessions::{load_own_with_attachments, require_email_or_password};
 
 /// An 8-digit user code: random, never sequential, no leading zero.
 pub fn draw_user_code() -> Result<String, Error> {
@@ -46,7 +46,7 @@ pub async fn submit(
     // A conflict is a drawn user code already taken, or a racing write:
     // draw again, or look again at what is stored now.
     retry::optimistic(8, move || async move {
-        let current = load_own(app, tenant, session, id).await?;
+        let (current, attachments) = load_own_with_attachments(app, tenant, session, id).await?;
         if current.user_code.is_some()
             && matches!(
                 current.status,
@@ -70,13 +70,14 @@ pub async fn submit(
         if !current.open_to_family(&window, now) {
             return Err(Error::WindowClosed);
         }
-        let ctx = context(
+        let ctx = context_with(
             app,
             tenant,
-            Some(&current.id),
+            &current.id,
             &current.body,
             Some(&window),
             Uploads::Record,
+            attachments,
         )
         .await?;
         let report = application::validate(&current.body, &ctx);

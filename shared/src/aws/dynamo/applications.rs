@@ -242,6 +242,40 @@ impl ApplicationStore for DynamoStore {
             .await
     }
 
+    async fn application_with_attachments(
+        &self,
+        tenant: &TenantSlug,
+        id: &str,
+    ) -> Result<Option<(Application, Vec<Attachment>)>, StoreError> {
+        // The partition's items sort ACCESS#… < APP < ATT#… < CHANGES_DUE:
+        // the range from APP to just past ATT# is the application and its
+        // attachments.
+        let items = self
+            .query_all(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .consistent_read(true)
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :app AND :past")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":pk", s(application_pk(tenant, id)))
+                    .expression_attribute_values(":app", s("APP"))
+                    .expression_attribute_values(":past", s("ATT$")),
+            )
+            .await?;
+        let mut application = None;
+        let mut attachments = Vec::new();
+        for item in &items {
+            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some("APP") => application = Some(decode_application(item)?),
+                Some(sk) if sk.starts_with("ATT#") => attachments.push(decode_attachment(item)?),
+                _ => {}
+            }
+        }
+        Ok(application.map(|a| (a, attachments)))
+    }
+
     async fn put_application(
         &self,
         tenant: &TenantSlug,
