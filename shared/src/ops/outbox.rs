@@ -91,19 +91,38 @@ async fn finish(
     in_hand: Option<InHand<'_>>,
 ) -> Result<Delivery, Error> {
     let mut attempts = leased.attempts;
-    let outcome = match leased.stage {
-        Stage::Mail => match send(app, leased, in_hand).await {
-            Ok(Next::Done) => Ok(()),
-            Ok(Next::AppIo) => {
-                app.store
-                    .message_to_app_io(&leased.tenant, &leased.id)
-                    .await?;
-                attempts = 1;
-                send_app_io(app, leased, in_hand).await
-            }
-            Err(f) => Err(f),
+    // The tenant and application, as just written or as stored now: read
+    // once for both stages.
+    let loaded = match in_hand {
+        Some(_) => None,
+        None => Some(load(app, leased).await),
+    };
+    let in_hand = match (in_hand, &loaded) {
+        (Some(h), _) => Ok(h),
+        (None, Some(Ok((tenant, application)))) => Ok(InHand {
+            tenant,
+            application,
+            window: None,
+        }),
+        (None, Some(Err(f))) => Err(f.clone()),
+        (None, None) => Err(Failure::Transient("nothing to send from".into())),
+    };
+    let outcome = match in_hand {
+        Err(f) => Err(f),
+        Ok(h) => match leased.stage {
+            Stage::Mail => match send(app, leased, h).await {
+                Ok(Next::Done) => Ok(()),
+                Ok(Next::AppIo) => {
+                    app.store
+                        .message_to_app_io(&leased.tenant, &leased.id)
+                        .await?;
+                    attempts = 1;
+                    send_app_io(app, leased, h).await
+                }
+                Err(f) => Err(f),
+            },
+            Stage::AppIo => send_app_io(app, leased, h).await,
         },
-        Stage::AppIo => send_app_io(app, leased, in_hand).await,
     };
     match outcome {
         Ok(()) => {
@@ -168,6 +187,7 @@ pub async fn deliver_due(app: &App) -> Result<OutboxReport, Error> {
     Ok(report)
 }
 
+#[derive(Clone)]
 enum Failure {
     Transient(String),
     Permanent(String),
@@ -210,20 +230,13 @@ fn app_io_owed(app: &App, tenant: &Tenant, a: &Application, message: &OutboxMess
 async fn send_app_io(
     app: &App,
     message: &OutboxMessage,
-    in_hand: Option<InHand<'_>>,
+    in_hand: InHand<'_>,
 ) -> Result<(), Failure> {
     let Some(io) = app.app_io.as_ref() else {
         // The deployment stopped sending to App IO: nothing owed.
         return Ok(());
     };
-    let loaded;
-    let (tenant, a, known_window) = match in_hand {
-        Some(h) => (h.tenant, h.application, h.window),
-        None => {
-            loaded = load(app, message).await?;
-            (&loaded.0, &loaded.1, None)
-        }
-    };
+    let (tenant, a, known_window) = (in_hand.tenant, in_hand.application, in_hand.window);
     let Some(fiscal_code) = app_io::recipient(tenant, a, message.kind) else {
         return Ok(());
     };
@@ -262,19 +275,8 @@ async fn send_app_io(
 /// Make the mail from the application (as just written, or as stored now)
 /// and hand it to the mail service; then say whether an App IO message is
 /// owed too.
-async fn send(
-    app: &App,
-    message: &OutboxMessage,
-    in_hand: Option<InHand<'_>>,
-) -> Result<Next, Failure> {
-    let loaded;
-    let (tenant, a, known_window) = match in_hand {
-        Some(h) => (h.tenant, h.application, h.window),
-        None => {
-            loaded = load(app, message).await?;
-            (&loaded.0, &loaded.1, None)
-        }
-    };
+async fn send(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) -> Result<Next, Failure> {
+    let (tenant, a, known_window) = (in_hand.tenant, in_hand.application, in_hand.window);
     let io_owed = app_io_owed(app, tenant, a, message);
     let next = if io_owed { Next::AppIo } else { Next::Done };
     let Some(to) = super::sessions::proved_address(a) else {
