@@ -115,6 +115,21 @@ fn tenant_of(path: &Path, seed: &SeedFile, trust: Trust) -> Result<Tenant, Strin
     Ok(tenant)
 }
 
+/// The tenant a seed file names, as the local stack applies it, without
+/// its identity providers (for the benchmarks' documents).
+pub fn tenant_of_file(path: &Path) -> Result<Tenant, String> {
+    let seed: SeedFile =
+        serde_json::from_value(read_seed(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    tenant_of(
+        path,
+        &seed,
+        Trust {
+            staff: None,
+            oidc: None,
+        },
+    )
+}
+
 /// Write the file's tenant (through `admin tenant apply`) and windows
 /// (overwriting earlier seeds).
 pub async fn seed_file(app: &App, path: &Path, trust: Trust) -> Result<(), String> {

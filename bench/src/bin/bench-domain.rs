@@ -43,10 +43,8 @@ fn guardian() -> String {
 
 fn tenant() -> Tenant {
     let path = local::workspace_root().join("local/seed/demo.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let seed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    serde_json::from_value(seed["tenant"].clone()).unwrap_or_else(|e| {
-        eprintln!("{}: {e}", path.display());
+    local::seed::tenant_of_file(&path).unwrap_or_else(|e| {
+        eprintln!("{e}");
         std::process::exit(1)
     })
 }
