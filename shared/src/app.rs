@@ -28,7 +28,7 @@ pub struct App {
     /// App IO, where the deployment keeps the comuni's service keys.
     pub app_io: Option<Arc<dyn AppIo>>,
     /// The comuni's configurations this process read lately.
-    pub tenants: Arc<crate::ops::tenants::TenantCache>,
+    pub tenants: Arc<crate::cache::TenantCache>,
 }
 
 impl App {

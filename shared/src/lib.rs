@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod cache;
 pub mod config;
 pub mod documents;
 pub mod domain;
