@@ -32,16 +32,20 @@ async fn submit(app: App, req: Request) -> Result<HttpResponse, Error> {
     let session = http::parent_session(&app, &req, &tenant, Gate::Changed).await?;
     let id = http::path_param(&req, "id")?;
     let if_match = http::if_match(&req)?;
-    let submitted = submission::submit(&app, &tenant, &session, &id, if_match).await?;
+    let submission::Submitted {
+        application: submitted,
+        window,
+    } = submission::submit(&app, &tenant, &session, &id, if_match).await?;
+    let rank = match &window {
+        Some(w) => places::rank(&app, &tenant, w, &submitted).await?,
+        None => places::rank_of(&app, &tenant, &submitted).await?,
+    };
     // Nothing is missing: the submission just proved the application
     // complete (and a submitted one stays complete through any update), so
     // the window and attachments are not read again to say so.
     Ok(json_with_etag(
         200,
-        &views::with_rank(
-            views::application(&submitted, &[]),
-            places::rank_of(&app, &tenant, &submitted).await?,
-        ),
+        &views::with_rank(views::application(&submitted, &[]), rank),
         submitted.version,
     ))
 }

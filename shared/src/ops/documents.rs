@@ -66,8 +66,13 @@ pub async fn prepare_all(app: &App, tenant: &Tenant, a: &Application) {
         tracing::error!(application = %a.id, "documents not prepared: window unreadable");
         return;
     };
+    prepare_all_in(app, tenant, a, &window).await;
+}
+
+/// `prepare_all`, for a caller that holds the application's window.
+pub async fn prepare_all_in(app: &App, tenant: &Tenant, a: &Application, window: &Window) {
     for kind in Kind::ALL {
-        if let Err(e) = ensure(app, tenant, a, &window, kind).await {
+        if let Err(e) = ensure(app, tenant, a, window, kind).await {
             tracing::error!(application = %a.id, kind = kind.code(), error = %e, "document not prepared");
         }
     }

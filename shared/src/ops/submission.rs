@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::domain::application::{self, Application, HistoryEntry, Status};
 use crate::domain::error::{Error, FieldError};
 use crate::domain::tenant::Tenant;
+use crate::domain::window::Window;
 use crate::ports::{MessageKind, SubmitError};
 
 use super::outbox;
@@ -35,13 +36,20 @@ richiede per inviare la domanda.",
     )])
 }
 
+/// A submission's outcome: the application and, when this call read it,
+/// its window (for the rank the answer shows, without reading it again).
+pub struct Submitted {
+    pub application: Application,
+    pub window: Option<Window>,
+}
+
 pub async fn submit(
     app: &App,
     tenant: &Tenant,
     session: &SessionClaims,
     id: &str,
     if_match: Option<u64>,
-) -> Result<Application, Error> {
+) -> Result<Submitted, Error> {
     require_email_or_password(session)?;
     // A conflict is a drawn user code already taken, or a racing write:
     // draw again, or look again at what is stored now.
@@ -54,7 +62,10 @@ pub async fn submit(
             )
         {
             // Already enrolled: the same answer, nothing sent again.
-            return Ok(Attempt::Done(current));
+            return Ok(Attempt::Done(Submitted {
+                application: current,
+                window: None,
+            }));
         }
         if if_match.is_some_and(|v| v != current.version) {
             return Err(Error::VersionConflict);
@@ -138,7 +149,7 @@ pub async fn submit(
         {
             Ok(()) => {
                 tracing::info!(application = %next.id, "application submitted");
-                super::documents::prepare_all(app, tenant, &next).await;
+                super::documents::prepare_all_in(app, tenant, &next, &window).await;
                 outbox::deliver_now(
                     app,
                     &letter,
@@ -149,7 +160,10 @@ pub async fn submit(
                     },
                 )
                 .await;
-                Ok(Attempt::Done(next))
+                Ok(Attempt::Done(Submitted {
+                    application: next,
+                    window: Some(window),
+                }))
             }
             // Another code, or another look at what is stored now (a racing
             // submit may have won: then its result is the answer).
