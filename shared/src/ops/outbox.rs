@@ -93,19 +93,20 @@ async fn finish(
     let mut attempts = leased.attempts;
     // The tenant and application, as just written or as stored now: read
     // once for both stages.
-    let loaded = match in_hand {
-        Some(_) => None,
-        None => Some(load(app, leased).await),
-    };
-    let in_hand = match (in_hand, &loaded) {
-        (Some(h), _) => Ok(h),
-        (None, Some(Ok((tenant, application)))) => Ok(InHand {
-            tenant,
-            application,
-            window: None,
-        }),
-        (None, Some(Err(f))) => Err(f.clone()),
-        (None, None) => Err(Failure::Transient("nothing to send from".into())),
+    let loaded;
+    let in_hand = match in_hand {
+        Some(h) => Ok(h),
+        None => match load(app, leased).await {
+            Ok(l) => {
+                loaded = l;
+                Ok(InHand {
+                    tenant: &loaded.0,
+                    application: &loaded.1,
+                    window: None,
+                })
+            }
+            Err(f) => Err(f),
+        },
     };
     let outcome = match in_hand {
         Err(f) => Err(f),
@@ -187,7 +188,6 @@ pub async fn deliver_due(app: &App) -> Result<OutboxReport, Error> {
     Ok(report)
 }
 
-#[derive(Clone)]
 enum Failure {
     Transient(String),
     Permanent(String),
