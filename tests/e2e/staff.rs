@@ -93,12 +93,17 @@ async fn staff_list_pages_newest_first_and_the_roster() {
     let app = shared_app();
     let staff = app.staff_token("demo").await;
     let window = app.new_window(&staff).await;
+    // Nine submissions over the index's shards, some in the same second:
+    // newest first, ties by id, whichever shard holds each.
     let mut ids = Vec::new();
-    for _ in 0..3 {
+    for i in 0..9 {
         ids.push(app.submitted_application(&window, "staffcase").await.id);
-        app.clock.advance(1);
+        if i % 3 == 2 {
+            app.clock.advance(1);
+        }
     }
     let mut seen = Vec::new();
+    let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let mut path =
@@ -108,17 +113,29 @@ async fn staff_list_pages_newest_first_and_the_roster() {
         }
         let r = app.get_auth(&path, &staff).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
-        for item in r.body["items"].as_array().expect("items") {
-            seen.push(item["id"].as_str().expect("id").to_owned());
+        let items = r.body["items"].as_array().expect("items");
+        pages.push(items.len());
+        for item in items {
+            // The list orders by the second of the submission, then the id.
+            let at = item["submitted_at"].as_str().expect("submitted_at");
+            let second = at.get(..19).expect("RFC 3339 time").to_owned();
+            seen.push((second, item["id"].as_str().expect("id").to_owned()));
         }
         match r.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
-    let mut newest_first = ids.clone();
-    newest_first.reverse();
+    let mut newest_first = seen.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, newest_first);
+    let mut all: Vec<&String> = seen.iter().map(|(_, id)| id).collect();
+    all.sort();
+    let mut expected: Vec<&String> = ids.iter().collect();
+    expected.sort();
+    assert_eq!(all, expected, "every application once");
+    // Exact pages: full ones, then the rest, and no empty page at the end.
+    assert_eq!(pages, [2, 2, 2, 2, 1]);
 
     let r = app
         .get_auth("/v1/demo/staff/applications?cursor=rubbish", &staff)
@@ -152,7 +169,7 @@ async fn staff_list_pages_newest_first_and_the_roster() {
         "every field quoted; the diet only as its kind"
     );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows.len(), 9, "{csv}");
     assert_eq!(
         rows.iter()
             .filter(|r| r.ends_with(",\"confirmed\""))

@@ -14,11 +14,11 @@ use super::codec::{
     decode_application, decode_attachment, decode_change_timer, decode_counts, encode_access,
     encode_application, encode_attachment, encode_change_timer, encode_family_guard, encode_hold,
     encode_outbox, encode_owner_link, encode_pupil_link, encode_user_code_reservation,
-    family_guard_sk, hold_sk, link_target, rank_pk, staff_list_id, staff_list_pk,
+    family_guard_sk, hold_sk, link_target, rank_pk, staff_list_pk,
 };
 use super::{
     COUNT_SHARDS, DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK,
-    VERSION, application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, time_sort,
+    STATUS_SHARDS, VERSION, application_pk, map_err, n, owner_pk, pupil_pk, put_item, s, time_sort,
     transaction_put, user_code_pk, written,
 };
 use crate::domain::application::{Application, Attachment, AttachmentAccess, Status};
@@ -27,6 +27,42 @@ use crate::ports::{
     ApplicationKeys, ApplicationStore, ChangeTimer, CreateError, Erasure, Hold, OutboxMessage,
     Release, StoreError, SubmitError,
 };
+
+/// One shard of a staff-list merge: the items read and not yet taken,
+/// newest first, and where its next page starts.
+struct ShardReader {
+    pk: String,
+    items: std::collections::VecDeque<(String, Application)>,
+    start: Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    done: bool,
+}
+
+impl DynamoStore {
+    /// A page of one staff-list partition, newest first, older than `after`.
+    fn staff_list_page(
+        &self,
+        gpk: &str,
+        after: Option<&str>,
+        page: i32,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(gpk))
+            .scan_index_forward(false)
+            .limit(page);
+        match after {
+            Some(gsk) => query
+                .key_condition_expression("#pk = :pk AND #sk < :after")
+                .expression_attribute_names("#sk", GSI1_SK)
+                .expression_attribute_values(":after", s(gsk)),
+            None => query.key_condition_expression("#pk = :pk"),
+        }
+    }
+}
 
 /// The condition of a put that must create its item.
 const NEW: Option<&str> = Some("attribute_not_exists(#pk)");
@@ -388,38 +424,63 @@ impl ApplicationStore for DynamoStore {
         limit: usize,
         after: Option<String>,
     ) -> Result<(Vec<Application>, Option<String>), StoreError> {
-        let gpk = staff_list_pk(tenant, window_id, status.code());
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI1_PK)
-            .expression_attribute_values(":pk", s(gpk.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(50));
-        if let Some(gsk) = after {
-            // The table keys of an application follow from its index key.
-            let id = staff_list_id(&gsk);
-            request = request
-                .exclusive_start_key(PK, s(application_pk(tenant, &id)))
-                .exclusive_start_key(SK, s("APP"))
-                .exclusive_start_key(GSI1_PK, s(gpk))
-                .exclusive_start_key(GSI1_SK, s(gsk));
+        // The status's shards, merged newest first: every shard's next item
+        // is in hand before the newest of them is taken, and a page reads
+        // one item past its end, so the cursor (the last item's index sort
+        // key, unique and ordered across shards) pages exactly.
+        let limit = limit.max(1);
+        let page = i32::try_from(limit.div_ceil(STATUS_SHARDS as usize) + 2).unwrap_or(4);
+        let mut shards: Vec<ShardReader> = (0..STATUS_SHARDS)
+            .map(|shard| ShardReader {
+                pk: staff_list_pk(tenant, window_id, status.code(), shard),
+                items: std::collections::VecDeque::new(),
+                start: None,
+                done: false,
+            })
+            .collect();
+        let mut out: Vec<(String, Application)> = Vec::with_capacity(limit + 1);
+        while out.len() <= limit {
+            let mut reads = tokio::task::JoinSet::new();
+            for (i, shard) in shards.iter().enumerate() {
+                if shard.items.is_empty() && !shard.done {
+                    let query = self.staff_list_page(&shard.pk, after.as_deref(), page);
+                    let start = shard.start.clone();
+                    reads.spawn(
+                        async move { (i, query.set_exclusive_start_key(start).send().await) },
+                    );
+                }
+            }
+            while let Some(read) = reads.join_next().await {
+                let (i, result) = read.map_err(|e| StoreError::Other(e.to_string()))?;
+                let result = result.map_err(|e| map_err(e, |_| false))?;
+                let shard = &mut shards[i];
+                for item in result.items() {
+                    let gsk = item
+                        .get(GSI1_SK)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default();
+                    shard.items.push_back((gsk, decode_application(item)?));
+                }
+                shard.start = result.last_evaluated_key().cloned();
+                shard.done = shard.start.is_none();
+            }
+            let newest = shards
+                .iter_mut()
+                .filter(|s| !s.items.is_empty())
+                .max_by(|a, b| a.items[0].0.cmp(&b.items[0].0));
+            match newest.and_then(|s| s.items.pop_front()) {
+                Some(next) => out.push(next),
+                None => break,
+            }
         }
-        let out = request.send().await.map_err(|e| map_err(e, |_| false))?;
-        let items = out
-            .items()
-            .iter()
-            .map(decode_application)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = out
-            .last_evaluated_key()
-            .and_then(|k| k.get(GSI1_SK))
-            .and_then(|v| v.as_s().ok())
-            .cloned();
-        Ok((items, next))
+        let next = if out.len() > limit {
+            out.truncate(limit);
+            out.last().map(|(gsk, _)| gsk.clone())
+        } else {
+            None
+        };
+        Ok((out.into_iter().map(|(_, a)| a).collect(), next))
     }
 
     async fn owner_applications(

@@ -30,8 +30,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub(super) const OPEN_WINDOWS: &str = "WINDOWS#OPEN";
 /// Pending outbox messages are indexed in this many GSI partitions
 /// (`OUTBOX#<n>`), so that an opening morning's submissions do not all
-/// write one index key.
-pub(super) const OUTBOX_SHARDS: u32 = 8;
+/// write one index key: about 9 index WRU per enrollment (three messages,
+/// each written and deleted) at 2,000 enrollments a second is 18,000 WRU/s,
+/// under 600 per shard.
+pub(super) const OUTBOX_SHARDS: u32 = 32;
 /// Roster entries hang off the same identity partitions as the
 /// applications a guardian creates (`OWNER#<keyed hash>`).
 pub(super) const ROSTER_LINK: &str = "ROSTER#";
@@ -147,16 +149,34 @@ pub(super) fn decode_tenant_window(item: &Item) -> Result<(TenantSlug, Window), 
     Ok((tenant, decode_window(item)?))
 }
 
-/// The staff list: a window's applications by status, newest first.
+/// The staff list: a window's applications by status, newest first, in
+/// `STATUS_SHARDS` index partitions per status.
 fn staff_list_keys(tenant: &TenantSlug, app: &Application) -> (String, String) {
     let at = app.submitted_at.unwrap_or(app.first_saved_at);
     (
-        staff_list_pk(tenant, &app.window_id, app.status.code()),
+        staff_list_pk(
+            tenant,
+            &app.window_id,
+            app.status.code(),
+            id_shard(&app.id, super::STATUS_SHARDS),
+        ),
         time_sort(at, &app.id),
     )
 }
 
-/// The index partition of a window's applications in one status.
+/// The shard of a random id among `shards` (at most 256): its last two hex
+/// digits, uniform since the id is random.
+pub(super) fn id_shard(id: &str, shards: u32) -> u32 {
+    let value = id
+        .chars()
+        .rev()
+        .take(2)
+        .filter_map(|c| c.to_digit(16))
+        .enumerate()
+        .fold(0u32, |acc, (i, d)| acc + (d << (4 * i)));
+    value % shards.max(1)
+}
+
 /// The places index key of one shard of a window's order.
 pub(super) fn rank_pk(tenant: &TenantSlug, window_id: &str, shard: u8) -> String {
     format!("TENANT#{tenant}#WINDOW#{window_id}#RANK#{shard}")
@@ -171,13 +191,14 @@ pub(super) fn rank_shard(application_id: &str) -> u8 {
         .map_or(0, |d| (d as u8) % super::RANK_SHARDS)
 }
 
-pub(super) fn staff_list_pk(tenant: &TenantSlug, window_id: &str, status: &str) -> String {
-    format!("TENANT#{tenant}#WINDOW#{window_id}#{status}")
-}
-
-/// The id of the application whose staff-list sort key is `gsk`.
-pub(super) fn staff_list_id(gsk: &str) -> String {
-    gsk.split('#').nth(1).unwrap_or_default().to_owned()
+/// One index partition of a window's applications in one status.
+pub(super) fn staff_list_pk(
+    tenant: &TenantSlug,
+    window_id: &str,
+    status: &str,
+    shard: u32,
+) -> String {
+    format!("TENANT#{tenant}#WINDOW#{window_id}#{status}#{shard}")
 }
 
 pub(super) fn encode_application(
@@ -218,14 +239,7 @@ pub(super) fn count_pk(tenant: &TenantSlug, window_id: &str, shard: u8) -> Strin
 /// The shard of an application's count (its random id's last two hex
 /// digits, so that a window's writes spread over every shard).
 pub(super) fn count_shard(application_id: &str) -> u8 {
-    let digits: Vec<u32> = application_id
-        .chars()
-        .rev()
-        .take(2)
-        .filter_map(|c| c.to_digit(16))
-        .collect();
-    let value = digits.iter().rev().fold(0u32, |acc, d| acc * 16 + d);
-    u8::try_from(value % u32::from(super::COUNT_SHARDS)).unwrap_or(0)
+    u8::try_from(id_shard(application_id, u32::from(super::COUNT_SHARDS))).unwrap_or(0)
 }
 
 /// The attribute of a counter item that counts `status`.
@@ -826,6 +840,21 @@ mod tests {
     }
 
     #[test]
+    fn random_ids_spread_evenly_over_the_status_shards() {
+        let mut per_shard = [0u32; super::super::STATUS_SHARDS as usize];
+        for last in 0..=255u32 {
+            per_shard
+                [id_shard(&format!("app-{last:02x}"), super::super::STATUS_SHARDS) as usize] += 1;
+        }
+        assert!(
+            per_shard
+                .iter()
+                .all(|&n| n == 256 / super::super::STATUS_SHARDS)
+        );
+        assert_eq!(id_shard("app-", 32), 0);
+    }
+
+    #[test]
     fn counts_are_sharded_by_the_id_and_read_as_zero_when_absent() {
         assert_eq!(count_shard("app-00"), 0);
         assert_eq!(count_shard("app-0f"), 15);
@@ -889,15 +918,14 @@ mod tests {
             ["data", "gsi1pk", "gsi1sk", "pk", "sk", "version"]
         );
         assert_eq!(number(&item, VERSION), "3");
-        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#draft");
+        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#draft#7");
         assert_eq!(text(&item, GSI1_SK), "001745308800#app-7");
-        assert_eq!(staff_list_id(&text(&item, GSI1_SK)), "app-7");
         assert_eq!(decode_application(&item), Ok(draft));
 
         // A submitted one is listed by its submission.
         let submitted = application(Status::Submitted, Some(datetime!(2025-04-24 12:00 UTC)));
         let item = encode_application(&slug(), &submitted).expect("encode");
-        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#submitted");
+        assert_eq!(text(&item, GSI1_PK), "TENANT#demo#WINDOW#w-1#submitted#7");
         assert_eq!(text(&item, GSI1_SK), "001745496000#app-7");
         assert_eq!(decode_application(&item), Ok(submitted.clone()));
 
@@ -972,11 +1000,13 @@ mod tests {
             seen.insert(shard);
         }
         assert!(seen.len() > 1, "every message in one shard");
-        // The shard follows from the id alone (stored data depends on it).
+        // The shard follows from the id alone. A message keeps the shard
+        // it was written in (a lease moves only its sort key), and the
+        // shards of 8 before are among today's 32: none is left unread.
         assert_eq!(outbox_index_keys(&slug(), "a", due).0, "OUTBOX#1");
         assert_eq!(
             outbox_index_keys(&slug(), "app-7-decision", due).0,
-            "OUTBOX#6"
+            "OUTBOX#30"
         );
     }
 

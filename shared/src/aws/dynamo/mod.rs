@@ -45,6 +45,11 @@ pub const RANK_SHARDS: u8 = 8;
 /// Counter items per window's counts: at most 1,000 writes a second go to
 /// one item, so a window's status changes spread over this many.
 pub const COUNT_SHARDS: u8 = 16;
+/// Index partitions per window and status of the staff list (`gsi1`): an
+/// enrollment writes about 10 WRU to its window's draft partition and 8 to
+/// the submitted one, so 2,000 enrollments a second need more than 20 keys
+/// to stay under a partition's 1,000 WRU/s.
+pub const STATUS_SHARDS: u32 = 32;
 pub const TTL: &str = "ttl";
 const DATA: &str = "data";
 const VERSION: &str = "version";
