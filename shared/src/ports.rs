@@ -42,6 +42,13 @@ pub enum CreateError {
     /// The pupil already has an application in that window.
     #[error("duplicate pupil")]
     DuplicatePupil,
+    /// A submission in the same service and school year holds the pupil.
+    #[error("pupil held")]
+    Held,
+    /// The family already has credentials for the pupil: the new ones
+    /// were not written (nor anything else).
+    #[error("credentials exist")]
+    CredentialsExist,
     /// The creating session already named another guardian.
     #[error("guardian mismatch")]
     GuardianMismatch,
@@ -220,6 +227,17 @@ pub struct Release {
     pub owners: Vec<String>,
 }
 
+/// What a new draft owes its family, written in its transaction: the mail
+/// and, on a family's first draft for the pupil, the temporary password
+/// that mail carries.
+#[derive(Debug, Clone, Copy)]
+pub struct Owed<'a> {
+    pub message: &'a OutboxMessage,
+    /// The family's identity (keyed hash) and its new credentials: written
+    /// only where the family has none for the pupil.
+    pub credentials: Option<(&'a str, &'a Credentials)>,
+}
+
 /// A pupil's login credentials ("Password: …" mailed on the first draft).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Credentials {
@@ -244,10 +262,12 @@ pub struct Credentials {
     /// after 30 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_at: Option<i64>,
-    /// Drawn, but the mail service has not taken its mail yet: a retry of
-    /// the mail draws a new one in its place.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub pending: bool,
+    /// The outbox message whose mail carries this password: a later
+    /// attempt of that message (its first may not have reached the
+    /// family) draws a new one in its place; any other finds the family
+    /// served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailed_by: Option<String>,
 }
 
 /// A municipality's configuration.
@@ -346,14 +366,17 @@ pub trait ClaimStore: Send + Sync {
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
     /// Create an application with the family's guards, the creating
-    /// session's guardian lock and owner links, and the `message` it owes
-    /// (the temporary password), all in one transaction.
+    /// session's guardian lock and owner links, and what it owes (the mail
+    /// of a temporary password, and the password itself), all in one
+    /// transaction, which also checks that no submission holds the pupil
+    /// (`hold`).
     async fn create_application(
         &self,
         tenant: &TenantSlug,
         application: &Application,
         keys: &ApplicationKeys,
-        message: Option<&OutboxMessage>,
+        hold: &Hold,
+        owed: Option<Owed<'_>>,
     ) -> Result<(), CreateError>;
     async fn get_application(
         &self,

@@ -206,3 +206,31 @@ async fn a_temporary_password_expires_after_30_days() {
         r.body
     );
 }
+
+/// The family's second draft for the same pupil (another window) owes no
+/// new password: the first one, mailed once, keeps working; the
+/// transaction that found the family's credentials wrote nothing twice.
+#[tokio::test]
+async fn a_second_draft_for_the_pupil_keeps_the_familys_password() {
+    let app = shared_app();
+    let staff = app.staff_token("demo").await;
+    let other = app.new_window(&staff).await;
+    let Family {
+        token,
+        email,
+        pupil,
+        mut body,
+        ..
+    } = app.complete_draft(&app.open_window_id().await, "pw2").await;
+    let password = app.mailed_password(&email).await;
+    body["window_id"] = json!(other);
+    let r = app.save_draft(&token, body).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(
+        app.mails_about(&email, "password").await.len(),
+        1,
+        "one password mail"
+    );
+    let r = app.password_login(&pupil, &password).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}

@@ -16,7 +16,9 @@ use crate::domain::error::{Error, FieldError};
 use crate::domain::fiscal_code::FiscalCode;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::{Service, Window};
-use crate::ports::{ApplicationKeys, CreateError, Hold, MessageKind, StoreError};
+use crate::ports::{
+    ApplicationKeys, CreateError, Hold, MessageKind, OutboxMessage, Owed, StoreError,
+};
 
 use super::retry::{self, Attempt};
 
@@ -457,36 +459,77 @@ pub(crate) async fn store_new(
         owners: owner_keys(app, tenant, session),
     };
     let hold = hold_of(app, tenant, application, window);
-    if let Some(holder_id) = app.store.holder(&tenant.slug, &hold).await? {
-        let holder = app.store.get_application(&tenant.slug, &holder_id).await?;
-        let ours = holder.as_ref().is_some_and(|h| {
-            family_of(app, tenant, h)
-                .iter()
-                .any(|k| keys.owners.contains(k))
-        });
-        if ours {
-            return Err(duplicate_pupil(tenant));
-        }
-        return Err(refuse_held(app, tenant, &holder_id).await);
-    }
     // Sessions from the email-code path are owed a password for
-    // fiscal-code logins, in the same transaction as the draft.
-    let password = session
+    // fiscal-code logins: its mail and (on the family's first draft for
+    // the pupil) its hash go in the same transaction as the draft.
+    let message = session
         .pupil
         .is_none()
         .then(|| super::outbox::owed(tenant, application, MessageKind::Password, app.clock.now()));
-    match app
+    let mut password = match (&message, super::sessions::proved_address(application)) {
+        (Some(m), Some(to)) => Some(super::outbox::new_password(app, tenant, &to, m)?),
+        _ => None,
+    };
+    fn owed<'a>(
+        message: Option<&'a OutboxMessage>,
+        password: Option<&'a super::outbox::NewPassword>,
+    ) -> Option<Owed<'a>> {
+        message.map(|message| Owed {
+            message,
+            credentials: password.map(|p| (p.family.as_str(), &p.credentials)),
+        })
+    }
+    let mut created = app
         .store
-        .create_application(&tenant.slug, application, &keys, password.as_ref())
-        .await
-    {
+        .create_application(
+            &tenant.slug,
+            application,
+            &keys,
+            &hold,
+            owed(message.as_ref(), password.as_ref()),
+        )
+        .await;
+    if matches!(created, Err(CreateError::CredentialsExist)) {
+        // The family has a password for the pupil (another service, or a
+        // withdrawn draft): the message decides when it is sent whether a
+        // new one is owed.
+        password = None;
+        created = app
+            .store
+            .create_application(
+                &tenant.slug,
+                application,
+                &keys,
+                &hold,
+                owed(message.as_ref(), None),
+            )
+            .await;
+    }
+    match created {
         Ok(()) => {}
+        Err(CreateError::Held) => {
+            let Some(holder_id) = app.store.holder(&tenant.slug, &hold).await? else {
+                // Let go meanwhile: nothing was written; the family retries.
+                return Err(StoreError::Conflict.into());
+            };
+            let holder = app.store.get_application(&tenant.slug, &holder_id).await?;
+            let ours = holder.as_ref().is_some_and(|h| {
+                family_of(app, tenant, h)
+                    .iter()
+                    .any(|k| keys.owners.contains(k))
+            });
+            if ours {
+                return Err(duplicate_pupil(tenant));
+            }
+            return Err(refuse_held(app, tenant, &holder_id).await);
+        }
         Err(CreateError::DuplicatePupil) => return Err(duplicate_pupil(tenant)),
         Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
+        Err(CreateError::CredentialsExist) => return Err(StoreError::Conflict.into()),
         Err(CreateError::Store(e)) => return Err(e.into()),
     }
     tracing::info!(application = %application.id, kind = %application.kind, "draft created");
-    if let Some(message) = &password {
+    if let Some(message) = &message {
         super::outbox::deliver_now(
             app,
             message,
@@ -494,6 +537,7 @@ pub(crate) async fn store_new(
                 tenant,
                 application,
                 window: Some(window),
+                password: password.as_ref().map(|p| p.password.as_str()),
             },
         )
         .await;

@@ -72,6 +72,7 @@ pub(crate) async fn record(
                     tenant,
                     application: &next,
                     window: Some(window),
+                    password: None,
                 },
             )
             .await;

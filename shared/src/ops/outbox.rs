@@ -65,6 +65,9 @@ pub struct InHand<'a> {
     pub tenant: &'a Tenant,
     pub application: &'a Application,
     pub window: Option<&'a Window>,
+    /// The temporary password a `Password` message carries, drawn and
+    /// stored (as a hash) with the draft that owes it.
+    pub password: Option<&'a str>,
 }
 
 /// Try to send one message now.
@@ -103,6 +106,7 @@ async fn finish(
                     tenant: &loaded.0,
                     application: &loaded.1,
                     window: None,
+                    password: None,
                 })
             }
             Err(f) => Err(f),
@@ -302,38 +306,24 @@ async fn send(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) -> Result
     let lang = a.body.language.unwrap_or_default();
     let mail = match message.kind {
         MessageKind::Password => {
-            let Some(drawn) = draw_password(app, tenant, a, &to).await? else {
-                // The family has a password (mailed before, or its own).
-                return Ok(Next::Done);
+            let drawn;
+            let password = match in_hand.password {
+                Some(p) => p,
+                None => match draw_password(app, tenant, a, &to, message).await? {
+                    Some(p) => {
+                        drawn = p;
+                        drawn.as_str()
+                    }
+                    // The family has a password (mailed before, or its own).
+                    None => return Ok(Next::Done),
+                },
             };
             app.mailer
                 .send(&mail::temporary_password(
-                    tenant,
-                    &to,
-                    &name,
-                    &drawn.password,
-                    lang,
+                    tenant, &to, &name, password, lang,
                 ))
                 .await
                 .map_err(transient)?;
-            // Mailed: no retry draws another one in its place (a lost
-            // write only means a retry mails a fresh password).
-            if let Err(e) = app
-                .store
-                .put_credentials(
-                    &tenant.slug,
-                    &drawn.pupil,
-                    &drawn.family,
-                    &Credentials {
-                        pending: false,
-                        ..drawn.credentials
-                    },
-                    Some(drawn.version),
-                )
-                .await
-            {
-                tracing::warn!(application = %a.id, error = %e, "password not marked mailed");
-            }
             return Ok(Next::Done);
         }
         MessageKind::Reminder => {
@@ -473,29 +463,51 @@ async fn send(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) -> Result
     Ok(next)
 }
 
-/// A temporary password just drawn and stored (pending), with where.
-struct Drawn {
-    password: String,
-    pupil: String,
-    family: String,
-    credentials: Credentials,
-    version: u64,
+/// A temporary password for the family that created `a` (whose proved
+/// address is `to`), to be mailed by `message`: the password, and the
+/// credentials to store (its hash) with the family's identity. Nothing is
+/// stored here.
+pub(crate) struct NewPassword {
+    pub password: String,
+    pub family: String,
+    pub credentials: Credentials,
 }
 
-/// Draw a temporary password for the family that created `a` (whose proved
-/// address is `to`) and store its
-/// hash (marked pending until its mail is taken), unless the family
-/// already has a password: `None` then. A pending one (a mail that failed)
-/// or a temporary one nobody used within 30 days is replaced.
+pub(crate) fn new_password(
+    app: &App,
+    tenant: &Tenant,
+    to: &Email,
+    message: &OutboxMessage,
+) -> Result<NewPassword, Error> {
+    let password = super::passwords::temporary()?;
+    Ok(NewPassword {
+        credentials: Credentials {
+            password_hash: super::passwords::hash(&password)?,
+            temporary: true,
+            failures: Default::default(),
+            changed_in: None,
+            email: Some(to.as_str().to_owned()),
+            issued_at: Some(app.clock.now().unix_timestamp()),
+            mailed_by: Some(message.id.clone()),
+        },
+        family: super::sessions::email_identity(app, tenant, to.as_str()),
+        password,
+    })
+}
+
+/// A later attempt of a `Password` message: draw a new temporary password
+/// and store its hash, unless the family already has a password (`None`
+/// then). One this very message carried (its first mail may not have
+/// arrived) or a temporary one nobody used within 30 days is replaced.
 async fn draw_password(
     app: &App,
     tenant: &Tenant,
     a: &Application,
     to: &Email,
-) -> Result<Option<Drawn>, Failure> {
-    let email = to.as_str();
-    let family = super::sessions::email_identity(app, tenant, email);
+    message: &OutboxMessage,
+) -> Result<Option<String>, Failure> {
     let pupil = super::sessions::pupil_key(app, tenant, &a.pupil_fiscal_code);
+    let family = super::sessions::email_identity(app, tenant, to.as_str());
     let now = app.clock.now().unix_timestamp();
     let existing = app
         .store
@@ -504,31 +516,27 @@ async fn draw_password(
         .map_err(transient)?;
     let expected = match &existing {
         None => None,
-        Some(c) if c.value.pending || super::passwords::expired(&c.value, now) => Some(c.version),
+        Some(c)
+            if c.value.mailed_by.as_deref() == Some(message.id.as_str())
+                || super::passwords::expired(&c.value, now) =>
+        {
+            Some(c.version)
+        }
         Some(_) => return Ok(None),
     };
-    let password = super::passwords::temporary().map_err(transient)?;
-    let credentials = Credentials {
-        password_hash: super::passwords::hash(&password).map_err(transient)?,
-        temporary: true,
-        failures: Default::default(),
-        changed_in: None,
-        email: Some(email.to_owned()),
-        issued_at: Some(now),
-        pending: true,
-    };
+    let fresh = new_password(app, tenant, to, message).map_err(transient)?;
     // A conflict (another sender, another tab) is retried later.
     app.store
-        .put_credentials(&tenant.slug, &pupil, &family, &credentials, expected)
+        .put_credentials(
+            &tenant.slug,
+            &pupil,
+            &fresh.family,
+            &fresh.credentials,
+            expected,
+        )
         .await
         .map_err(transient)?;
-    Ok(Some(Drawn {
-        password,
-        pupil,
-        family,
-        credentials,
-        version: expected.unwrap_or(0) + 1,
-    }))
+    Ok(Some(fresh.password))
 }
 
 /// A message owed by a state change at `now`, written leased to the

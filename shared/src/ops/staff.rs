@@ -101,8 +101,26 @@ pub async fn list(
         None => Cursor { p: 0, k: None },
     };
     let mut items = Vec::new();
+    // A window's counts (one request) tell which of its statuses are
+    // empty: those are skipped rather than read shard by shard.
+    let mut counts: Vec<(String, Vec<(Status, i64)>)> = Vec::new();
     while position.p < partitions.len() && items.len() < page_size {
         let (window, status) = &partitions[position.p];
+        if position.k.is_none() {
+            if !counts.iter().any(|(w, _)| w == window) {
+                let c = app.store.window_counts(&tenant.slug, window).await?;
+                counts.push((window.clone(), c));
+            }
+            let empty = counts
+                .iter()
+                .filter(|(w, _)| w == window)
+                .flat_map(|(_, c)| c)
+                .any(|(s, n)| s == status && *n <= 0);
+            if empty {
+                position.p += 1;
+                continue;
+            }
+        }
         let (page, next) = app
             .store
             .window_applications(

@@ -157,6 +157,7 @@ pub async fn submit(
                         tenant,
                         application: &next,
                         window: Some(&window),
+                        password: None,
                     },
                 )
                 .await;

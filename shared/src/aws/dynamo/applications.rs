@@ -6,15 +6,17 @@
 use async_trait::async_trait;
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, Select, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, Select, TransactWriteItem, Update,
+};
 use time::OffsetDateTime;
 
 use super::codec::{
     APP_ID, CHANGES_DUE, PUPIL_APP, count_attr, count_pk, count_shard, decode_access,
     decode_application, decode_attachment, decode_change_timer, decode_counts, encode_access,
-    encode_application, encode_attachment, encode_change_timer, encode_family_guard, encode_hold,
-    encode_outbox, encode_owner_link, encode_pupil_link, encode_user_code_reservation,
-    family_guard_sk, hold_sk, link_target, rank_pk, staff_list_pk,
+    encode_application, encode_attachment, encode_change_timer, encode_credentials,
+    encode_family_guard, encode_hold, encode_outbox, encode_owner_link, encode_pupil_link,
+    encode_user_code_reservation, family_guard_sk, hold_sk, link_target, rank_pk, staff_list_pk,
 };
 use super::{
     COUNT_SHARDS, DynamoStore, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, RANK_SHARDS, SK,
@@ -25,7 +27,7 @@ use crate::domain::application::{Application, Attachment, AttachmentAccess, Stat
 use crate::domain::values::TenantSlug;
 use crate::ports::{
     ApplicationKeys, ApplicationStore, ChangeTimer, CreateError, Erasure, Hold, OutboxMessage,
-    Release, StoreError, SubmitError,
+    Owed, Release, StoreError, SubmitError,
 };
 
 /// One shard of a staff-list merge: the items read and not yet taken,
@@ -101,6 +103,24 @@ fn take_hold(
             .expression_attribute_names("#a", APP_ID)
             .expression_attribute_values(":a", s(application_id)),
     )
+}
+
+/// A transaction's check that no submission holds the pupil in `hold`'s
+/// service and school year.
+fn not_held(
+    table: &str,
+    tenant: &TenantSlug,
+    hold: &Hold,
+) -> Result<TransactWriteItem, StoreError> {
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .key(PK, s(pupil_pk(tenant, &hold.pupil)))
+        .key(SK, s(hold_sk(hold)))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PK)
+        .build()
+        .map_err(|e| StoreError::Other(format!("transaction check: {e}")))?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 /// A transaction's delete of one item, with an optional condition on its
@@ -214,12 +234,14 @@ impl ApplicationStore for DynamoStore {
         tenant: &TenantSlug,
         application: &Application,
         keys: &ApplicationKeys,
-        message: Option<&OutboxMessage>,
+        hold: &Hold,
+        owed: Option<Owed<'_>>,
     ) -> Result<(), CreateError> {
         let table = self.table.as_str();
-        // Action 0 is the application, 1 the pupil's link; then, per owner
-        // identity, its guard on the pupil in this window, its guardian
-        // lock and its link.
+        // Action 0 is the application, 1 the pupil's link, 2 the check that
+        // no submission holds the pupil; then, per owner identity, its
+        // guard on the pupil in this window, its guardian lock and its
+        // link.
         let mut actions = vec![
             put_item(table, encode_application(tenant, application)?, NEW)?,
             put_item(
@@ -227,7 +249,9 @@ impl ApplicationStore for DynamoStore {
                 encode_pupil_link(tenant, &keys.pupil, &application.id),
                 None,
             )?,
+            not_held(table, tenant, hold)?,
         ];
+        const OWNERS: usize = 3;
         for owner in &keys.owners {
             actions.push(put_item(
                 table,
@@ -241,29 +265,43 @@ impl ApplicationStore for DynamoStore {
                 None,
             )?);
         }
-        // Last, the mail owed (a new id: it cannot fail but by a conflict).
-        let owed = actions.len();
-        if let Some(message) = message {
-            actions.push(put_item(table, encode_outbox(message), NEW)?);
+        // Then the mail owed (a new id: it cannot fail but by a conflict)
+        // and the password it carries (new, or the family has one).
+        let owed_at = actions.len();
+        let mut credentials_at = None;
+        if let Some(owed) = owed {
+            actions.push(put_item(table, encode_outbox(owed.message), NEW)?);
+            if let Some((family, credentials)) = owed.credentials {
+                credentials_at = Some(actions.len());
+                actions.push(put_item(
+                    table,
+                    encode_credentials(tenant, &keys.pupil, family, credentials, 1)?,
+                    NEW,
+                )?);
+            }
         }
         actions.extend(count_move(table, tenant, application)?);
         let Err(cancelled) = self.transact(actions).await else {
             return Ok(());
         };
-        if cancelled.failed_at(owed) {
-            return Err(CreateError::Store(StoreError::Conflict));
+        let owners = OWNERS..owed_at;
+        if cancelled.failed_at(2) {
+            return Err(CreateError::Held);
         }
         if cancelled
             .failed
             .iter()
-            .any(|i| *i >= 2 && *i < owed && (i - 2) % 3 == 0)
+            .any(|i| owners.contains(i) && (i - OWNERS).is_multiple_of(3))
         {
             return Err(CreateError::DuplicatePupil);
         }
-        if cancelled.failed.iter().any(|i| *i >= 2 && *i < owed) {
+        if cancelled.failed.iter().any(|i| owners.contains(i)) {
             return Err(CreateError::GuardianMismatch);
         }
-        if cancelled.failed_at(0) {
+        if credentials_at.is_some_and(|i| cancelled.failed_at(i)) {
+            return Err(CreateError::CredentialsExist);
+        }
+        if cancelled.failed_at(owed_at) || cancelled.failed_at(0) {
             return Err(CreateError::Store(StoreError::Conflict));
         }
         Err(CreateError::Store(cancelled.into_error()))

@@ -798,7 +798,7 @@ mod tests {
             changed_in: Some("session-1".into()),
             email: Some("anna@example.it".into()),
             issued_at: Some(1_750_000_000),
-            pending: true,
+            mailed_by: Some("tenant-app-7-password".into()),
         }
     }
 
@@ -1053,7 +1053,7 @@ mod tests {
         old.changed_in = None;
         old.email = None;
         old.issued_at = None;
-        old.pending = false;
+        old.mailed_by = None;
         let item = encode_credentials(&slug(), "pupil-hash", "f", &old, 1).expect("encode");
         assert!(!text(&item, DATA).contains("changed_in"));
         assert_eq!(decode_credentials(&item).map(|v| v.value), Ok(old));
