@@ -687,7 +687,7 @@ pub async fn update(
         Ok(()) => {
             // A submitted application's documents follow its data.
             if next.must_stay_complete() {
-                super::documents::prepare_all_in(app, tenant, &next, &window).await;
+                super::documents::prepare_all_in(app, tenant, &next, &window, true).await;
             }
             Ok(Saved {
                 missing: application::validate(&next.body, &ctx).missing,

@@ -36,8 +36,8 @@ pub(crate) async fn window_of(
         .ok_or_else(|| Error::Internal("application without its window".into()))
 }
 
-/// Render and store one document unless it is already there.
-async fn ensure(
+/// Render and store one document of the application's version.
+async fn make(
     app: &App,
     tenant: &Tenant,
     a: &Application,
@@ -45,38 +45,35 @@ async fn ensure(
     kind: Kind,
 ) -> Result<String, Error> {
     let key = application_docs::object_key(tenant, a, kind);
-    if !app.documents.exists(&key).await? {
-        let started = std::time::Instant::now();
-        let pdf = application_docs::render_kind(kind, tenant, a, window, app.clock.now())?;
-        tracing::info!(
-            kind = kind.code(),
-            ms = started.elapsed().as_millis() as u64,
-            bytes = pdf.len(),
-            "document rendered"
-        );
-        app.documents.put(&key, "application/pdf", pdf).await?;
-    }
+    let started = std::time::Instant::now();
+    let pdf = application_docs::render_kind(kind, tenant, a, window, app.clock.now())?;
+    tracing::info!(
+        kind = kind.code(),
+        ms = started.elapsed().as_millis() as u64,
+        bytes = pdf.len(),
+        "document rendered"
+    );
+    app.documents.put(&key, "application/pdf", pdf).await?;
     Ok(key)
 }
 
-/// Make every document of a submitted application; failures are logged
-/// and repaired on the next documents request.
-pub async fn prepare_all(app: &App, tenant: &Tenant, a: &Application) {
-    let Ok(window) = window_of(app.store.as_ref(), tenant, a).await else {
-        tracing::error!(application = %a.id, "documents not prepared: window unreadable");
-        return;
-    };
-    prepare_all_in(app, tenant, a, &window).await;
-}
-
-/// `prepare_all`, for a caller that holds the application's window.
-pub async fn prepare_all_in(app: &App, tenant: &Tenant, a: &Application, window: &Window) {
+/// Make every document of a submitted application's version, just
+/// written (so none of them exists yet: no look first); failures are
+/// logged and repaired on the next documents request. `earlier`: an
+/// earlier version was submitted, whose documents are then deleted.
+pub async fn prepare_all_in(
+    app: &App,
+    tenant: &Tenant,
+    a: &Application,
+    window: &Window,
+    earlier: bool,
+) {
     for kind in Kind::ALL {
-        if let Err(e) = ensure(app, tenant, a, window, kind).await {
+        if let Err(e) = make(app, tenant, a, window, kind).await {
             tracing::error!(application = %a.id, kind = kind.code(), error = %e, "document not prepared");
         }
     }
-    if let Err(e) = prune(app, tenant, a).await {
+    if earlier && let Err(e) = prune(app, tenant, a).await {
         tracing::warn!(application = %a.id, error = %e, "older documents not deleted");
     }
 }
@@ -111,10 +108,28 @@ pub async fn links(
     if matches!(a.status, Status::Draft | Status::Expired) || a.submitted_at.is_none() {
         return Err(Error::NotSubmitted);
     }
-    let window = window_of(app.store.as_ref(), tenant, &a).await?;
+    // One list of the version's documents; a missing one (a failed render
+    // or upload at submission) is made now.
+    let stored = app
+        .documents
+        .list(&format!(
+            "{}v{}/",
+            application_docs::prefix(tenant, &a),
+            a.version
+        ))
+        .await?;
+    let mut window = None;
     let mut out = Vec::new();
     for kind in Kind::ALL {
-        let key = ensure(app, tenant, &a, &window, kind).await?;
+        let mut key = application_docs::object_key(tenant, &a, kind);
+        if !stored.contains(&key) {
+            let w = match window.take() {
+                Some(w) => w,
+                None => window_of(app.store.as_ref(), tenant, &a).await?,
+            };
+            key = make(app, tenant, &a, &w, kind).await?;
+            window = Some(w);
+        }
         let url = app
             .documents
             .presign_get(&key, kind.filename(), LINK_TTL_SECS)

@@ -149,7 +149,10 @@ pub async fn submit(
         {
             Ok(()) => {
                 tracing::info!(application = %next.id, "application submitted");
-                super::documents::prepare_all_in(app, tenant, &next, &window).await;
+                // Resubmitted after a request for changes: the documents of
+                // the version sent before are replaced.
+                let earlier = current.status == Status::ChangesRequested;
+                super::documents::prepare_all_in(app, tenant, &next, &window, earlier).await;
                 outbox::deliver_now(
                     app,
                     &letter,
