@@ -19,7 +19,9 @@ use crate::ports::{AppIo, AppIoError, IoMessage};
 pub const DEFAULT_URL: &str = "https://api.io.pagopa.it/api/v1";
 
 pub struct AppIoClient {
-    http: reqwest::Client,
+    /// Made at the first message, not at start: its TLS set-up reads the
+    /// system's trust store, which most invocations never need.
+    http: std::sync::OnceLock<reqwest::Client>,
     secrets: aws_sdk_secretsmanager::Client,
     base_url: String,
     secret_prefix: String,
@@ -34,20 +36,25 @@ impl AppIoClient {
         secret_prefix: &str,
         key_ttl: Duration,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
         Self {
-            http,
+            http: std::sync::OnceLock::new(),
             secrets,
             base_url: base_url.trim_end_matches('/').to_owned(),
             secret_prefix: secret_prefix.to_owned(),
             key_ttl,
             keys: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        })
     }
 
     /// The tenant's service key.
@@ -94,7 +101,7 @@ impl AppIoClient {
         body: serde_json::Value,
     ) -> Result<reqwest::Response, AppIoError> {
         let key = self.key(tenant).await?;
-        self.http
+        self.http()
             .post(format!("{}{path}", self.base_url))
             .header("Ocp-Apim-Subscription-Key", key)
             .json(&body)

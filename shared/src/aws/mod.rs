@@ -24,6 +24,14 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
 }
 
+/// The root certificates of Amazon Trust Services (Amazon Root CA 1 to 4
+/// and Starfield Services Root CA - G2, which cross-signs them), as PEM,
+/// from Mozilla's root program (Debian's `ca-certificates`).
+const AWS_ROOTS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/tls/amazon-trust-services.pem"
+));
+
 /// The SDK configuration from the environment, with explicit timeouts (the
 /// SDK has none; API Gateway gives up after 30 s), and one HTTPS client
 /// for every service: one connection pool, one read of the trust store at
@@ -31,15 +39,29 @@ pub struct Clients {
 /// function's credentials are in the environment, so only that provider is
 /// used there: the default chain's web-identity and profile providers build
 /// clients of their own at start and are never the answer in Lambda.
+///
+/// In Lambda the HTTPS client trusts only the roots of Amazon Trust
+/// Services, compiled in (`assets/tls`): every AWS endpoint is signed by
+/// them, and the function then reads no trust store from disk at start
+/// (the system's is about 150 files). Elsewhere (the admin command on an
+/// officer's machine, behind whatever proxy) the system's roots.
 pub async fn sdk_config_from_env() -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https(),
-    );
-    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+    use aws_smithy_http_client::tls;
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let mut https = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::AwsLc,
+    ));
+    if in_lambda {
+        https = https.tls_context(
+            tls::TlsContext::builder()
+                .with_trust_store(tls::TrustStore::empty().with_pem_certificate(AWS_ROOTS))
+                .build()
+                .unwrap_or_default(),
+        );
+    }
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(https.build_https());
+    if in_lambda {
         loader = loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         );
@@ -125,5 +147,35 @@ where
         SdkError::ResponseError(_) => "unreadable response".into(),
         SdkError::ConstructionFailure(_) => "request construction failure".into(),
         _ => "unknown SDK error".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    /// The compiled-in roots are five well-formed certificates (the HTTPS
+    /// client parses them at its first connection and panics on a bad one).
+    #[test]
+    fn the_aws_roots_are_five_certificates() {
+        let pem = std::str::from_utf8(super::AWS_ROOTS).expect("ASCII");
+        let blocks: Vec<&str> = pem
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|b| b.split("-----END CERTIFICATE-----").next().unwrap_or(""))
+            .collect();
+        assert_eq!(blocks.len(), 5);
+        for block in blocks {
+            let der = STANDARD
+                .decode(block.split_whitespace().collect::<String>())
+                .expect("base64");
+            // A DER SEQUENCE with a two-byte length: a certificate.
+            assert_eq!(&der[..2], &[0x30, 0x82]);
+            assert_eq!(
+                usize::from(der[2]) * 256 + usize::from(der[3]) + 4,
+                der.len()
+            );
+        }
     }
 }
