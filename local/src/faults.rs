@@ -9,7 +9,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -41,6 +41,10 @@ pub struct Faults {
     ses: AtomicBool,
     s3: AtomicBool,
     app_io: AtomicBool,
+    /// A sustained SES throttle: only one call in this many is let
+    /// through (0: off), as a sending rate far below the demand does.
+    ses_one_in: AtomicU32,
+    ses_calls: AtomicU32,
 }
 
 impl Faults {
@@ -58,7 +62,25 @@ impl Faults {
         self.flag(fault).store(on, Ordering::SeqCst);
     }
 
+    /// Throttle SES: let one call in `n` through, refuse the others
+    /// (`0` ends it).
+    pub fn throttle_ses(&self, n: u32) {
+        self.ses_calls.store(0, Ordering::SeqCst);
+        self.ses_one_in.store(n, Ordering::SeqCst);
+    }
+
+    /// Whether this SES call is refused by the throttle.
+    fn ses_throttled(&self) -> bool {
+        let n = self.ses_one_in.load(Ordering::SeqCst);
+        n > 1
+            && !self
+                .ses_calls
+                .fetch_add(1, Ordering::SeqCst)
+                .is_multiple_of(n)
+    }
+
     pub fn clear(&self) {
+        self.throttle_ses(0);
         for f in [
             Fault::DynamoDbWrites,
             Fault::DynamoDb,
@@ -137,7 +159,7 @@ fn injected(
                 )
             })
         }
-        "ses" => faults.on(Fault::Ses).then(|| {
+        "ses" => (faults.on(Fault::Ses) || faults.ses_throttled()).then(|| {
             response(
                 400,
                 "text/xml",

@@ -283,3 +283,75 @@ async fn app_io_down_once_sends_its_message_later_exactly_once() {
         1
     );
 }
+
+/// A morning when SES takes one mail in four, for as long as it lasts:
+/// families still save, submit and are confirmed; every mail SES refused
+/// waits in the outbox and goes out later; in the end each family has
+/// exactly one temporary password (one that works), one credentials
+/// letter and one confirmation: nothing lost, nothing doubled.
+#[tokio::test]
+async fn a_sustained_ses_throttle_loses_and_doubles_no_mail() {
+    let (_turn, app) = turn().await;
+    let window = app.open_window_id().await;
+    let staff = app.staff_token("demo").await;
+    let mut families = Vec::new();
+    for _ in 0..8 {
+        let email = unique_email("throttle");
+        let token = app.email_session(&email).await;
+        families.push((email, token, pupil_code()));
+    }
+    app.faults.throttle_ses(4);
+    let mut running = tokio::task::JoinSet::new();
+    for (email, token, pupil) in families.clone() {
+        let window = window.clone();
+        let staff = staff.clone();
+        running.spawn(async move {
+            let body = application_body(&window, &pupil, &guardian_code(), &email);
+            let id = app.new_draft(&token, body).await;
+            let r = app.submit(&token, &id).await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            let r = app.confirm(&staff, &id).await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        done.expect("family");
+    }
+    let mut sent = 0;
+    for (email, _, _) in &families {
+        sent += app.mails_to(email).await.len();
+    }
+    // Each family's code mail, and not all of the three mails owed since.
+    assert!(sent < 8 * 4, "the throttle deferred some mails: {sent} sent");
+    // Scheduled runs while the throttle goes on: some of what is owed goes
+    // out, the rest waits.
+    for _ in 0..3 {
+        app.clock.advance(3_601);
+        scheduled_run(app).await;
+    }
+    app.faults.clear();
+    for _ in 0..3 {
+        app.clock.advance(3_601);
+        scheduled_run(app).await;
+    }
+    let report = scheduled_run(app).await;
+    assert_eq!(report["mails"]["sent"], 0, "nothing left owed: {report}");
+    for (email, _, pupil) in &families {
+        let mails = app.mails_to(email).await;
+        let passwords = app.mails_about(email, "password").await;
+        assert_eq!(passwords.len(), 1, "one password mail");
+        let letters = mails
+            .iter()
+            .filter(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+            .count();
+        assert_eq!(letters, 1, "one credentials letter");
+        assert_eq!(
+            app.mails_about(email, "Iscrizione confermata").await.len(),
+            1,
+            "one confirmation"
+        );
+        let password = app.mailed_password(email).await;
+        let r = app.password_login(pupil, &password).await;
+        assert_eq!(r.status, 201, "the mailed password works: {:?}", r.body);
+    }
+}
