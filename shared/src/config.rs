@@ -29,6 +29,11 @@ pub struct Config {
     /// How long a process keeps a comune's configuration
     /// (`TENANT_CACHE_SECS`, default 30; 0 reads it on every request).
     pub tenant_ttl: std::time::Duration,
+    /// How long a process keeps a window it read for the parents' requests
+    /// (`WINDOW_CACHE_SECS`, default 2; 0 reads it on every request). The
+    /// office's own reads and changes never use a kept copy, and a change
+    /// drops this process's copies at once.
+    pub window_ttl: std::time::Duration,
     session_key: Vec<u8>,
     code_hash_key: hmac::Key,
 }
@@ -82,6 +87,7 @@ impl Config {
             app_io_secret_prefix: None,
             app_io_key_ttl: std::time::Duration::from_secs(300),
             tenant_ttl: std::time::Duration::from_secs(30),
+            window_ttl: std::time::Duration::from_secs(2),
             session_key: derive("parent-session-jwt-v1"),
             code_hash_key: hmac::Key::new(hmac::HMAC_SHA256, &derive("email-code-hash-v1")),
         })
@@ -109,6 +115,12 @@ impl Config {
                 .parse()
                 .map_err(|_| "TENANT_CACHE_SECS is not a number of seconds".to_string())?;
             config.tenant_ttl = std::time::Duration::from_secs(secs);
+        }
+        if let Some(secs) = set("WINDOW_CACHE_SECS") {
+            let secs: u64 = secs
+                .parse()
+                .map_err(|_| "WINDOW_CACHE_SECS is not a number of seconds".to_string())?;
+            config.window_ttl = std::time::Duration::from_secs(secs);
         }
         config.staff_pool = match (set("STAFF_ISSUER"), set("STAFF_CLIENT_ID")) {
             (Some(issuer), Some(client_id)) => Some(StaffPool {

@@ -570,13 +570,16 @@ pub trait CodeStore: Send + Sync {
         purge_at: i64,
     ) -> Result<bool, StoreError>;
     /// Count one security code the tenant sent by `channel` (`MAIL`,
-    /// `SMS`) in `hour` (Unix hours): the count with it.
+    /// `SMS`) in `hour` (Unix hours). The count is spread over shards, one
+    /// taken by turns (a city's opening morning sends thousands a
+    /// second): the answer is the count of the shard written, with it,
+    /// and the number of shards.
     async fn count_code(
         &self,
         tenant: &TenantSlug,
         channel: &str,
         hour: i64,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<(u64, u64), StoreError>;
     /// The codes the tenant sent by `channel` in `hour`.
     async fn code_count(
         &self,

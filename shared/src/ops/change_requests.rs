@@ -101,7 +101,7 @@ pub async fn request(
         if current.status != Status::Submitted {
             return Err(Error::InvalidTransition);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         let now = app.clock.now();
         // The timer first: an application never waits without one (a
         // timer left by a failed write is dropped when met).

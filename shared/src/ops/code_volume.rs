@@ -59,7 +59,14 @@ pub async fn note(app: &App, tenant: &Tenant, channel: Channel) {
         .count_code(&tenant.slug, counter(channel), hour)
         .await
     {
-        Ok(n) if n == threshold(tenant, channel) + 1 => {
+        // The hour's count estimated from the shard written: the line is
+        // written by each shard whose estimate crosses the threshold (the
+        // alarm needs one); the scheduled run's challenge decision reads
+        // the exact sum.
+        Ok((n, shards))
+            if n * shards > threshold(tenant, channel)
+                && (n - 1) * shards <= threshold(tenant, channel) =>
+        {
             tracing::error!(
                 tenant = %tenant.slug,
                 channel = counter(channel),

@@ -12,7 +12,6 @@ use crate::domain::application::{Application, Status};
 use crate::domain::error::Error;
 use crate::domain::tenant::Tenant;
 use crate::domain::window::Window;
-use crate::ports::WindowStore;
 
 /// Presigned links live this long.
 pub const LINK_TTL_SECS: u64 = 300;
@@ -25,13 +24,13 @@ pub struct DocumentLink {
     pub expires_in: u64,
 }
 
+/// The window of `a`, as this process read it within `Config::window_ttl`.
 pub(crate) async fn window_of(
-    windows: &dyn WindowStore,
+    app: &App,
     tenant: &Tenant,
     a: &Application,
 ) -> Result<Window, Error> {
-    windows
-        .get_window(&tenant.slug, &a.window_id)
+    super::windows::kept(app, tenant, &a.window_id)
         .await?
         .ok_or_else(|| Error::Internal("application without its window".into()))
 }
@@ -125,7 +124,7 @@ pub async fn links(
         if !stored.contains(&key) {
             let w = match window.take() {
                 Some(w) => w,
-                None => window_of(app.store.as_ref(), tenant, &a).await?,
+                None => window_of(app, tenant, &a).await?,
             };
             key = make(app, tenant, &a, &w, kind).await?;
             window = Some(w);

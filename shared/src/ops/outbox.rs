@@ -246,7 +246,7 @@ async fn send_app_io(
     };
     let window = match known_window {
         Some(w) => w.clone(),
-        None => super::documents::window_of(app.store.as_ref(), tenant, a)
+        None => super::documents::window_of(app, tenant, a)
             .await
             .map_err(transient)?,
     };
@@ -296,7 +296,7 @@ async fn send(app: &App, message: &OutboxMessage, in_hand: InHand<'_>) -> Result
     let window = match known_window {
         Some(w) => w,
         None => {
-            read_window = super::documents::window_of(app.store.as_ref(), tenant, a)
+            read_window = super::documents::window_of(app, tenant, a)
                 .await
                 .map_err(transient)?;
             &read_window

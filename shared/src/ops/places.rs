@@ -69,7 +69,7 @@ pub async fn rank(
 /// The rank of an application, reading its window: `None` (the contract's
 /// `rank: null`) in a window without places or for one that holds none.
 pub async fn rank_of(app: &App, tenant: &Tenant, a: &Application) -> Result<Option<Rank>, Error> {
-    let window = super::documents::window_of(app.store.as_ref(), tenant, a).await?;
+    let window = super::documents::window_of(app, tenant, a).await?;
     rank(app, tenant, &window, a).await
 }
 

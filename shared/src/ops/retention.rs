@@ -75,6 +75,7 @@ pub async fn run_tenant(
         report.windows_erased += 1;
         if !dry_run {
             app.store.erase_window(&tenant.slug, &window.id).await?;
+            app.tenants.forget_windows(&tenant.slug);
             tracing::info!(tenant = %tenant.slug, window = %window.id, "window erased after its retention");
         }
     }

@@ -238,7 +238,7 @@ pub async fn decide(
         if !allowed {
             return Err(Error::InvalidTransition);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         if confirm {
             super::places::check_within(app, tenant, &window, &current).await?;
         }
@@ -401,7 +401,7 @@ pub async fn waitlist(
         if current.status != Status::Submitted {
             return Err(Error::InvalidTransition);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         let now = app.clock.now();
         let mut next = current.clone();
         next.status = Status::Waitlisted;
@@ -440,7 +440,7 @@ pub async fn correct_criteria(
         if !matches!(current.status, Status::Submitted | Status::Waitlisted) {
             return Err(Error::InvalidTransition);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         let view = tenant.service(window.service);
         let mut seen: Vec<&String> = Vec::new();
         for c in criteria {
@@ -656,6 +656,7 @@ pub async fn create_window(app: &App, tenant: &Tenant, body: NewWindow) -> Resul
         ranking,
     };
     app.store.put_window(&tenant.slug, &window).await?;
+    app.tenants.forget_windows(&tenant.slug);
     tracing::info!(window = %window.id, "window created");
     Ok(window)
 }
@@ -748,6 +749,7 @@ pub async fn patch_window(
             .await
         {
             Ok(()) => {
+                app.tenants.forget_windows(&tenant.slug);
                 tracing::info!(window = %id, "window changed");
                 Ok(Attempt::Done(next))
             }

@@ -76,7 +76,7 @@ pub async fn submit(
         if current.status != Status::Draft && !again {
             return Err(Error::NotEditable);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         let now = app.clock.now();
         if !current.open_to_family(&window, now) {
             return Err(Error::WindowClosed);

@@ -45,10 +45,37 @@ impl WindowView {
     }
 }
 
-/// The tenant's windows of the services it offers, by opening time.
+/// Window `id` of the comune for a parent's request: this process's copy
+/// if read within `Config::window_ttl`, else from the store (kept then).
+pub(crate) async fn kept(app: &App, tenant: &Tenant, id: &str) -> Result<Option<Window>, Error> {
+    let ttl = app.config.window_ttl;
+    if let Some(w) = app.tenants.window(&tenant.slug, id, ttl) {
+        return Ok(Some(w));
+    }
+    let found = app.store.get_window(&tenant.slug, id).await?;
+    if let Some(w) = &found
+        && !ttl.is_zero()
+    {
+        app.tenants.keep_window(&tenant.slug, w);
+    }
+    Ok(found)
+}
+
+/// The tenant's windows of the services it offers, by opening time (the
+/// public list: this process's copy within `Config::window_ttl`).
 pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> {
     let now = app.clock.now();
-    let mut windows = app.store.list_windows(&tenant.slug).await?;
+    let ttl = app.config.window_ttl;
+    let mut windows = match app.tenants.windows(&tenant.slug, ttl) {
+        Some(w) => w,
+        None => {
+            let read = app.store.list_windows(&tenant.slug).await?;
+            if !ttl.is_zero() {
+                app.tenants.keep_windows(&tenant.slug, &read);
+            }
+            read
+        }
+    };
     windows.retain(|w| tenant.offers(w.service));
     windows.sort_by(|a, b| a.opens_at.cmp(&b.opens_at).then(a.id.cmp(&b.id)));
     Ok(windows
@@ -91,6 +118,7 @@ pub async fn close_due(app: &App) -> Result<CloseReport, Error> {
                 .record_window_closed(&tenant, &window.id, window.closes_at)
                 .await?
             {
+                app.tenants.forget_windows(&tenant);
                 report.windows_closed += 1;
                 tracing::info!(tenant = %tenant, window = %window.id, "window closed");
             }

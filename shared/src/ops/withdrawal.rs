@@ -56,7 +56,7 @@ pub async fn withdraw(
         if !current.status.withdrawable() {
             return Err(Error::InvalidTransition);
         }
-        let window = super::documents::window_of(app.store.as_ref(), tenant, &current).await?;
+        let window = super::documents::window_of(app, tenant, &current).await?;
         let now = app.clock.now();
         let mut next = current.clone();
         next.status = Status::Withdrawn;

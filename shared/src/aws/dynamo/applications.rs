@@ -547,31 +547,42 @@ impl ApplicationStore for DynamoStore {
         window_id: &str,
         key: &str,
     ) -> Result<u32, StoreError> {
-        let mut total: u32 = 0;
+        // The shards are counted at once, each page by page.
+        let mut counts = tokio::task::JoinSet::new();
         for shard in 0..RANK_SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(GSI2)
-                    .key_condition_expression("#pk = :pk AND #sk < :sk")
-                    .expression_attribute_names("#pk", GSI2_PK)
-                    .expression_attribute_names("#sk", GSI2_SK)
-                    .expression_attribute_values(":pk", s(rank_pk(tenant, window_id, shard)))
-                    .expression_attribute_values(":sk", s(key))
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| map_err(e, |_| false))?;
-                total = total.saturating_add(u32::try_from(page.count()).unwrap_or(0));
-                start = page.last_evaluated_key().cloned();
-                if start.is_none() {
-                    break;
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("#pk = :pk AND #sk < :sk")
+                .expression_attribute_names("#pk", GSI2_PK)
+                .expression_attribute_names("#sk", GSI2_SK)
+                .expression_attribute_values(":pk", s(rank_pk(tenant, window_id, shard)))
+                .expression_attribute_values(":sk", s(key))
+                .select(Select::Count);
+            counts.spawn(async move {
+                let mut total: u32 = 0;
+                let mut start = None;
+                loop {
+                    let page = query
+                        .clone()
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(|e| map_err(e, |_| false))?;
+                    total = total.saturating_add(u32::try_from(page.count()).unwrap_or(0));
+                    start = page.last_evaluated_key().cloned();
+                    if start.is_none() {
+                        return Ok::<u32, StoreError>(total);
+                    }
                 }
-            }
+            });
+        }
+        let mut total: u32 = 0;
+        while let Some(count) = counts.join_next().await {
+            let count = count.map_err(|e| StoreError::Other(e.to_string()))??;
+            total = total.saturating_add(count);
         }
         Ok(total)
     }

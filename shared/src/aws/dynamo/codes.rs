@@ -1,8 +1,9 @@
 //! `CodeStore`: one code record per address (email or mobile number),
 //! versioned; the numbers a session asked SMS codes for
 //! (`TENANT#<slug>#SESSION#<id>` / `PHONES`, a string set of keyed hashes);
-//! the codes a tenant sent in one hour by channel (`TENANT#<slug>#MAIL` or
-//! `#SMS` / `HOUR#<unix hour>`, a number `n`). The last two go with the
+//! the codes a tenant sent in one hour by channel, in shards
+//! (`TENANT#<slug>#MAIL#<n>` or `#SMS#<n>` / `HOUR#<unix hour>`, a number
+//! `n`). The last two go with the
 //! table's TTL.
 
 use std::collections::HashMap;
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::codec::{decode_code, encode_code};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::{DynamoStore, PK, SK, TTL, code_pk, map_err, n, s, written};
 use crate::domain::security_code::CodeState;
@@ -74,12 +75,12 @@ impl CodeStore for DynamoStore {
         tenant: &TenantSlug,
         channel: &str,
         hour: i64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, u64), StoreError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(hour_key(tenant, channel, hour)))
+            .set_key(Some(hour_key(tenant, channel, hour, next_shard())))
             .update_expression("ADD #n :one SET #ttl = :ttl")
             .expression_attribute_names("#n", "n")
             .expression_attribute_names("#ttl", TTL)
@@ -89,7 +90,7 @@ impl CodeStore for DynamoStore {
             .send()
             .await
             .map_err(|e| map_err(e, |_| false))?;
-        Ok(counted(out.attributes.as_ref()))
+        Ok((counted(out.attributes.as_ref()), u64::from(CODE_SHARDS)))
     }
 
     async fn code_count(
@@ -98,22 +99,78 @@ impl CodeStore for DynamoStore {
         channel: &str,
         hour: i64,
     ) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(hour_key(tenant, channel, hour)))
-            .send()
-            .await
-            .map_err(|e| map_err(e, |_| false))?;
-        Ok(counted(out.item.as_ref()))
+        // Every shard in one BatchGetItem; unprocessed keys asked again.
+        let keys: Vec<_> = (0..CODE_SHARDS)
+            .map(|shard| hour_key(tenant, channel, hour, shard))
+            .collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(|e| StoreError::Other(format!("batch get: {e}")))?,
+        );
+        let mut total = 0;
+        for _ in 0..5 {
+            let Some(request) = pending.take() else {
+                return Ok(total);
+            };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.clone(), request)
+                .send()
+                .await
+                .map_err(|e| map_err(e, |_| false))?;
+            if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                total += items.iter().map(|i| counted(Some(i))).sum::<u64>();
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .cloned();
+        }
+        match pending {
+            None => Ok(total),
+            Some(_) => Err(StoreError::Unavailable),
+        }
     }
 }
 
+/// Counter items per tenant, channel and hour: one item takes at most
+/// 1,000 writes a second, and each code sent is one.
+const CODE_SHARDS: u32 = 16;
+
+/// The shard of the next count: round robin from a start that differs by
+/// process, so that a city's many function instances spread their writes.
+fn next_shard() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let start = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    };
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        start() % CODE_SHARDS,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    NEXT.fetch_add(1, Ordering::Relaxed) % CODE_SHARDS
+}
+
 /// The key of a tenant's codes by `channel` in `hour`.
-fn hour_key(tenant: &TenantSlug, channel: &str, hour: i64) -> HashMap<String, AttributeValue> {
+fn hour_key(
+    tenant: &TenantSlug,
+    channel: &str,
+    hour: i64,
+    shard: u32,
+) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        (PK.to_owned(), s(format!("TENANT#{tenant}#{channel}"))),
+        (
+            PK.to_owned(),
+            s(format!("TENANT#{tenant}#{channel}#{shard}")),
+        ),
         (SK.to_owned(), s(format!("HOUR#{hour}"))),
     ])
 }
