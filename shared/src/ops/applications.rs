@@ -508,7 +508,7 @@ pub(crate) async fn store_new(
         Err(CreateError::Held) => {
             let Some(holder_id) = app.store.holder(&tenant.slug, &hold).await? else {
                 // Let go meanwhile: nothing was written; the family retries.
-                return Err(StoreError::Conflict.into());
+                return Err(StoreError::Unavailable.into());
             };
             let holder = app.store.get_application(&tenant.slug, &holder_id).await?;
             let ours = holder.as_ref().is_some_and(|h| {
@@ -523,7 +523,8 @@ pub(crate) async fn store_new(
         }
         Err(CreateError::DuplicatePupil) => return Err(duplicate_pupil(tenant)),
         Err(CreateError::GuardianMismatch) => return Err(Error::GuardianMismatch),
-        Err(CreateError::CredentialsExist) => return Err(StoreError::Conflict.into()),
+        // Written by a racing draft of the family between the two tries.
+        Err(CreateError::CredentialsExist) => return Err(StoreError::Unavailable.into()),
         Err(CreateError::Store(e)) => return Err(e.into()),
     }
     tracing::info!(application = %application.id, kind = %application.kind, "draft created");

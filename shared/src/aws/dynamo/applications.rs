@@ -412,6 +412,11 @@ impl ApplicationStore for DynamoStore {
         if cancelled.failed_at(3) {
             return Err(SubmitError::UserCodeTaken);
         }
+        if cancelled.raced() {
+            // Another transaction on the same items (a double click's
+            // twin): a fresh look at what is stored decides.
+            return Err(SubmitError::Conflict);
+        }
         Err(SubmitError::Store(cancelled.into_error()))
     }
 

@@ -186,6 +186,18 @@ impl Cancelled {
         self.failed.contains(&index)
     }
 
+    /// Whether another transaction in progress on the same items cancelled
+    /// this one (DynamoDB's `TransactionConflict`): nothing was written.
+    fn raced(&self) -> bool {
+        match self.err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+                .cancellation_reasons()
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict")),
+            _ => false,
+        }
+    }
+
     /// The error once the caller has looked at the conditions: cancelled
     /// for another reason (a concurrent transaction on the same items)
     /// nothing was written and the client may retry.
