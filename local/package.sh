@@ -21,9 +21,12 @@ case "$arch" in
   *) echo "ARCH is arm64 or x86_64" >&2; exit 2 ;;
 esac
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  echo "make package: the Rust standard library for $target is not installed." >&2
-  echo "  rustup target add $target   (or ARCH=x86_64 make package to build for x86_64)" >&2
-  exit 1
+  echo "Installing the Rust standard library for $target (rustup)…"
+  if ! rustup target add "$target"; then
+    echo "make package: the Rust standard library for $target cannot be installed." >&2
+    echo "  ARCH=x86_64 make package builds for x86_64" >&2
+    exit 1
+  fi
 fi
 template=infra/template.yaml
 if [ "$arch" != arm64 ]; then

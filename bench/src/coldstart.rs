@@ -393,3 +393,57 @@ pub fn with_email(event: &Value, email: &str) -> Value {
     }
     e
 }
+
+/// A small xorshift generator seeded from the clock, for the order of the
+/// cold starts within a round (no statistics rest on its quality).
+#[derive(Debug, Clone)]
+pub struct Shuffle(u64);
+
+impl Shuffle {
+    pub fn from_clock() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        Self::seeded(nanos)
+    }
+
+    pub fn seeded(seed: u64) -> Self {
+        // Never zero, the one state xorshift cannot leave.
+        Self(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Fisher–Yates.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shuffle;
+
+    #[test]
+    fn a_shuffle_is_a_permutation_and_changes_with_the_seed() {
+        let mut a: Vec<usize> = (0..17).collect();
+        Shuffle::seeded(42).shuffle(&mut a);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..17).collect::<Vec<_>>());
+        let mut b: Vec<usize> = (0..17).collect();
+        Shuffle::seeded(1001).shuffle(&mut b);
+        assert_ne!(a, b);
+    }
+}

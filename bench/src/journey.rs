@@ -56,9 +56,14 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Result<Self, String> {
+        Self::with_timeout(base, Duration::from_secs(60))
+    }
+
+    /// A client whose requests give up after `timeout`.
+    pub fn with_timeout(base: &str, timeout: Duration) -> Result<Self, String> {
         Ok(Self {
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
+                .timeout(timeout)
                 .no_proxy()
                 .build()
                 .map_err(|e| e.to_string())?,
@@ -145,6 +150,14 @@ impl Client {
             return Err(format!("download: {}", r.status()));
         }
         Ok(r.bytes().await.map_err(|e| e.to_string())?.len())
+    }
+
+    /// A presigned link, fetched as a browser would: the status and the
+    /// number of bytes.
+    pub async fn fetch(&self, url: &str) -> Result<(u16, usize), String> {
+        let r = self.http.get(url).send().await.map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        Ok((status, r.bytes().await.map_err(|e| e.to_string())?.len()))
     }
 
     /// Every mail the emulator accepted for `to`, oldest first.

@@ -94,3 +94,29 @@ pub fn zip_size(binary: &Path, dir: &Path) -> Result<u64, String> {
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", zip.display()))
 }
+
+/// The architecture of the `bootstrap` inside a Lambda zip, from its ELF
+/// header (`e_machine`), with python's zipfile.
+pub fn zip_arch(zip: &Path) -> Option<String> {
+    let script = [
+        "import sys, zipfile",
+        "head = zipfile.ZipFile(sys.argv[1]).open('bootstrap').read(20)",
+        "print(int.from_bytes(head[18:20], 'little') if head[:4] == b'\\x7fELF' else -1)",
+    ]
+    .join("\n");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(zip)
+        .output()
+        .ok()?;
+    let machine: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(
+        match machine {
+            0x3e => "x86_64",
+            0xb7 => "aarch64",
+            _ => "unknown",
+        }
+        .to_owned(),
+    )
+}

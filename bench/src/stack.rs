@@ -109,10 +109,31 @@ pub async fn start(emulator_url: &str, counter: &Arc<Counter>) -> Result<Stack, 
     })
 }
 
-/// Start the emulator (moto, from the project's `.venv`) on a free port.
+/// Start the emulator (moto, from the project's `.venv`) on a free port:
+/// the local stack's, with its DynamoDB requests served one at a time
+/// (`bench/emulator/serial.py` says why: moto's DynamoDB is not
+/// thread-safe, which many families at once would otherwise hit).
 pub async fn emulator(log: &std::path::Path) -> Result<(tokio::process::Child, String), String> {
     let port = local::emulator::free_port()?;
-    // `spawn` waits until it answers.
-    let child = local::emulator::spawn(port, log).await?;
-    Ok((child, format!("http://127.0.0.1:{port}")))
+    let python = local::emulator::moto_binary();
+    if !python.exists() {
+        return Err(format!(
+            "{} not found: run `make dev` (it installs the local tools) or `make venv`",
+            python.display()
+        ));
+    }
+    let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let child = tokio::process::Command::new(python)
+        .arg(local::workspace_root().join("bench/emulator/serial.py"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let url = format!("http://127.0.0.1:{port}");
+    local::emulator::wait_ready(&url, std::time::Duration::from_secs(30)).await?;
+    Ok((child, url))
 }

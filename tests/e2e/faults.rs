@@ -322,7 +322,10 @@ async fn a_sustained_ses_throttle_loses_and_doubles_no_mail() {
         sent += app.mails_to(email).await.len();
     }
     // Each family's code mail, and not all of the three mails owed since.
-    assert!(sent < 8 * 4, "the throttle deferred some mails: {sent} sent");
+    assert!(
+        sent < 8 * 4,
+        "the throttle deferred some mails: {sent} sent"
+    );
     // Scheduled runs while the throttle goes on: some of what is owed goes
     // out, the rest waits.
     for _ in 0..3 {

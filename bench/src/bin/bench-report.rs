@@ -3,10 +3,13 @@
 //! requests, the scheduled run, the cold starts, then `docs/performance.md`.
 //!
 //! Settings (environment): `BENCH_RUNS` cold starts per function and event
-//! (10), `BENCH_JOURNEYS` journeys (5), `BENCH_OUTPUT` the report
-//! (`docs/performance.md`), `CRITERION_HOME` where the criterion estimates
-//! are (`target/bench/criterion`), `CARGO_TARGET_DIR` where the release
-//! binaries are (`target`).
+//! (10), `BENCH_JOURNEYS` journeys (5), `BENCH_FAMILIES` families of the
+//! load run (200), `BENCH_OUTPUT` the report (`docs/performance.md`),
+//! `CRITERION_HOME` where the criterion estimates are
+//! (`target/bench/criterion`), `CARGO_TARGET_DIR` where the release
+//! binaries are (`target`). `BENCH_ONLY=load` runs only the load run and
+//! its partition model, needs no release binary (a debug build will do),
+//! and prints those two sections instead of rewriting the report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,11 +17,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bench::coldstart::{self, HttpEvent, Target};
+use bench::coldstart::{self, HttpEvent, Shuffle, Target};
 use bench::counter::Counter;
 use bench::journey::{self, Client};
+use bench::load;
 use bench::machine::{self, Machine};
-use bench::report::{self, ColdRow, Estimate, Inputs, Scheduled};
+use bench::report::{self, ColdRow, Estimate, Inputs, PackageZips, Scheduled};
 use bench::stack::{self, Stack};
 use serde_json::{Value, json};
 
@@ -388,11 +392,16 @@ async fn cold_starts(
         .collect();
     std::fs::create_dir_all(logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     // Round 0 warms the page cache and is not kept; the variants are
-    // interleaved so that a change of load touches them all alike.
+    // interleaved, in a new random order every round, so that a change of
+    // load (or a neighbour's cache) touches them all alike.
+    let mut shuffle = Shuffle::from_clock();
+    let mut order: Vec<usize> = (0..variants.len()).collect();
     for round in 0..=runs {
         eprintln!("  cold starts: round {round} of {runs}");
         prep.refresh().await?;
-        for (variant, row) in variants.iter().zip(rows.iter_mut()) {
+        shuffle.shuffle(&mut order);
+        for &i in &order {
+            let (variant, row) = (&variants[i], &mut rows[i]);
             let event = prep.event(root, &variant.event).await?;
             let log = logs.join(format!(
                 "{}{}.log",
@@ -501,6 +510,44 @@ async fn scheduled(stack: &Stack, counter: &Arc<Counter>) -> Result<Vec<Schedule
     Ok(out)
 }
 
+/// The zips `make package` left in `target/package/zips`, if any.
+fn package_zips(root: &Path) -> Option<PackageZips> {
+    let dir = root.join("target/package/zips");
+    let mut zips: Vec<(String, u64, PathBuf)> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+        .filter_map(|p| {
+            let name = p.file_stem()?.to_string_lossy().into_owned();
+            Some((name, std::fs::metadata(&p).ok()?.len(), p))
+        })
+        .collect();
+    zips.sort();
+    let arch = zips
+        .first()
+        .and_then(|(_, _, p)| machine::zip_arch(p))
+        .unwrap_or_else(|| "unknown".into());
+    (!zips.is_empty()).then(|| PackageZips {
+        arch,
+        zips: zips.into_iter().map(|(n, b, _)| (n, b)).collect(),
+    })
+}
+
+/// `BENCH_ONLY=load`: the emulator, the stack and the load run, its two
+/// sections printed.
+async fn only_load(work: &Path, families: usize) -> Result<(), String> {
+    eprintln!("bench: emulator and stack");
+    let (mut emulator, url) = stack::emulator(&work.join("emulator.log")).await?;
+    let counter = Counter::new();
+    let stack = stack::start(&url, &counter).await?;
+    eprintln!("bench: {families} families at once");
+    let run = load::run(&stack, &counter, families, Some(&work.join("emulator.log"))).await;
+    let _ = emulator.kill().await;
+    println!("{}", report::render_load_sections(&run?));
+    Ok(())
+}
+
 async fn run() -> Result<(), String> {
     let started = Instant::now();
     let root = local::workspace_root();
@@ -510,6 +557,14 @@ async fn run() -> Result<(), String> {
     let bin = target_dir.join("release");
     let work = target_dir.join("bench");
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let families = env_usize("BENCH_FAMILIES", 200).max(1);
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("load") => return only_load(&work, families).await,
+        Ok(other) if !other.is_empty() => {
+            return Err(format!("BENCH_ONLY={other}: only `load` is known"));
+        }
+        _ => {}
+    }
     let criterion_home = std::env::var_os("CRITERION_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| work.join("criterion"));
@@ -553,6 +608,11 @@ async fn run() -> Result<(), String> {
     eprintln!("bench: cold starts ({runs} runs each, after a warm-up round)");
     let cold = cold_starts(&root, &bin, &work.join("logs"), &stack, runs).await?;
 
+    // After the cold starts, whose set-up reads the mail outbox: the load
+    // run fills it with hundreds of letters.
+    eprintln!("bench: {families} families at once");
+    let load = load::run(&stack, &counter, families, Some(&work.join("emulator.log"))).await?;
+
     let (criterion, pdf_sizes) = criterion_estimates(&criterion_home);
     if criterion.is_empty() {
         eprintln!(
@@ -576,6 +636,8 @@ async fn run() -> Result<(), String> {
         build_secs: std::env::var("BENCH_BUILD_SECS")
             .ok()
             .and_then(|v| v.parse().ok()),
+        load: Some(load),
+        package: package_zips(&root),
     };
     let text = report::render(&inputs);
     if let Some(dir) = output.parent() {
@@ -589,6 +651,10 @@ async fn run() -> Result<(), String> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
+    // The in-process stack's logs, on stderr, only when asked for.
+    if std::env::var_os("RUST_LOG").is_some() {
+        shared::logging::init();
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
