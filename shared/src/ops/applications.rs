@@ -238,7 +238,7 @@ pub(crate) async fn find_window(
     let Some(id) = window_id.filter(|w| !w.trim().is_empty()) else {
         return Ok(None);
     };
-    Ok(super::windows::kept(app, tenant, id)
+    Ok(super::tenants::window(app, tenant, id)
         .await?
         .filter(|w| tenant.offers(w.service)))
 }

@@ -30,7 +30,7 @@ pub(crate) async fn window_of(
     tenant: &Tenant,
     a: &Application,
 ) -> Result<Window, Error> {
-    super::windows::kept(app, tenant, &a.window_id)
+    super::tenants::window(app, tenant, &a.window_id)
         .await?
         .ok_or_else(|| Error::Internal("application without its window".into()))
 }

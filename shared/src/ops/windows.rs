@@ -45,22 +45,6 @@ impl WindowView {
     }
 }
 
-/// Window `id` of the comune for a parent's request: this process's copy
-/// if read within `Config::window_ttl`, else from the store (kept then).
-pub(crate) async fn kept(app: &App, tenant: &Tenant, id: &str) -> Result<Option<Window>, Error> {
-    let ttl = app.config.window_ttl;
-    if let Some(w) = app.tenants.window(&tenant.slug, id, ttl) {
-        return Ok(Some(w));
-    }
-    let found = app.store.get_window(&tenant.slug, id).await?;
-    if let Some(w) = &found
-        && !ttl.is_zero()
-    {
-        app.tenants.keep_window(&tenant.slug, w);
-    }
-    Ok(found)
-}
-
 /// The tenant's windows of the services it offers, by opening time (the
 /// public list: this process's copy within `Config::window_ttl`).
 pub async fn list(app: &App, tenant: &Tenant) -> Result<Vec<WindowView>, Error> {
